@@ -1,0 +1,183 @@
+"""One face for the three trainable modules: Gated Memory (LIFT) and PEFT LoRA / PiSSA (ablations).
+
+The trainer, the answerer and the store only see :class:`Adapter`: its trainable parameters, a
+flat tensor dict to save, its safetensors metadata, gate statistics, and how to take it off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from typing import Protocol
+
+import torch
+from torch import nn
+
+from lift_memory.config import LiftConfig
+from lift_memory.errors import AdapterMismatch, CorruptMemory
+from lift_memory.gated_memory import (
+    GatedMemory,
+    attach_gated_memory,
+    gated_memory_from_tensors,
+)
+from lift_memory.models import LoadedModel
+
+
+class Adapter(Protocol):
+    kind: str
+
+    def parameters(self) -> Iterator[nn.Parameter]: ...
+    def tensors(self) -> dict[str, torch.Tensor]: ...
+    def metadata(self) -> dict[str, str]: ...
+    def mean_gate(self) -> float | None: ...
+    def reset_gate_stats(self) -> None: ...
+    def disabled(self) -> contextlib.AbstractContextManager[None]: ...
+    def detach(self) -> None: ...
+
+
+class GatedMemoryAdapter:
+    """LIFT's Gated Memory behind the :class:`Adapter` face."""
+
+    kind = "gated_memory"
+
+    def __init__(self, memory: GatedMemory) -> None:
+        self.memory = memory
+
+    def parameters(self) -> Iterator[nn.Parameter]:
+        return self.memory.parameters()
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        return {key: value.detach() for key, value in self.memory.state_dict().items()}
+
+    def metadata(self) -> dict[str, str]:
+        return {
+            "adapter_kind": self.kind,
+            "settings": self.memory.settings.model_dump_json(),
+            "geometry": json.dumps(self.memory.geometry()),
+        }
+
+    def mean_gate(self) -> float | None:
+        return self.memory.mean_gate()
+
+    def reset_gate_stats(self) -> None:
+        self.memory.reset_gate_stats()
+
+    def disabled(self) -> contextlib.AbstractContextManager[None]:
+        return self.memory.disabled()
+
+    def detach(self) -> None:
+        self.memory.detach()
+
+
+class PeftAdapter:
+    """A PEFT LoRA or PiSSA adapter injected into the base model in place.
+
+    PiSSA rewrites the base weights at initialisation (it moves their principal components into
+    the adapter); its SVD is deterministic, so loading re-runs it and then loads the trained
+    factors. Detaching a PiSSA adapter cannot give the original weights back: reload the model.
+    """
+
+    def __init__(self, loaded: LoadedModel, kind: str, settings: dict) -> None:
+        from peft import LoraConfig, inject_adapter_in_model
+
+        self.kind = kind
+        self.settings = settings
+        self._model = loaded.model
+        config = LoraConfig(
+            r=settings["rank"],
+            lora_alpha=settings["alpha"],
+            lora_dropout=settings["dropout"],
+            target_modules=_peft_targets(loaded.model, settings["target_modules"]),
+            init_lora_weights="pissa" if kind == "pissa" else True,
+        )
+        inject_adapter_in_model(config, loaded.model, adapter_name="default")
+        for name, parameter in loaded.model.named_parameters():
+            parameter.requires_grad_("lora_" in name)
+
+    def parameters(self) -> Iterator[nn.Parameter]:
+        return (p for n, p in self._model.named_parameters() if "lora_" in n)
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        from peft import get_peft_model_state_dict
+
+        return {
+            k: v.detach().contiguous() for k, v in get_peft_model_state_dict(self._model).items()
+        }
+
+    def metadata(self) -> dict[str, str]:
+        return {"adapter_kind": self.kind, "settings": json.dumps(self.settings)}
+
+    def mean_gate(self) -> float | None:
+        return None
+
+    def reset_gate_stats(self) -> None:
+        return None
+
+    @contextlib.contextmanager
+    def disabled(self) -> Iterator[None]:
+        from peft.tuners.tuners_utils import BaseTunerLayer
+
+        layers = [m for m in self._model.modules() if isinstance(m, BaseTunerLayer)]
+        for layer in layers:
+            layer.enable_adapters(False)
+        try:
+            yield
+        finally:
+            for layer in layers:
+                layer.enable_adapters(True)
+
+    def detach(self) -> None:
+        if self.kind == "pissa":
+            raise RuntimeError("a PiSSA adapter changed the base weights; reload the model instead")
+        from peft.tuners.tuners_utils import BaseTunerLayer
+
+        for name, module in list(self._model.named_modules()):
+            if isinstance(module, BaseTunerLayer) and hasattr(module, "get_base_layer"):
+                parent_name, _, child = name.rpartition(".")
+                parent = self._model.get_submodule(parent_name) if parent_name else self._model
+                setattr(parent, child, module.get_base_layer())
+
+
+def _peft_targets(model: nn.Module, targets: str | list[str]) -> list[str]:
+    """Resolve PEFT's "all-linear" ourselves: inject_adapter_in_model does not expand it."""
+    if targets != "all-linear":
+        return list(targets)
+    names = {
+        name.rsplit(".", 1)[-1]
+        for name, module in model.named_modules()
+        if isinstance(module, nn.Linear) and not name.endswith("lm_head")
+    }
+    return sorted(names)
+
+
+def create_adapter(loaded: LoadedModel, config: LiftConfig) -> Adapter:
+    """Attach a freshly initialised adapter of the kind ``config.adapter`` asks for."""
+    if config.adapter == "gated_memory":
+        return GatedMemoryAdapter(attach_gated_memory(loaded.model, config.gated_memory))
+    return PeftAdapter(loaded, config.adapter, config.lora.model_dump())
+
+
+def restore_adapter(
+    loaded: LoadedModel, tensors: dict[str, torch.Tensor], metadata: dict[str, str]
+) -> Adapter:
+    """Attach an adapter rebuilt from a saved tensor dict and its metadata."""
+    kind = metadata.get("adapter_kind")
+    if kind == "gated_memory":
+        return GatedMemoryAdapter(
+            gated_memory_from_tensors(loaded.model, tensors, metadata, loaded.fingerprint)
+        )
+    if kind in ("lora", "pissa"):
+        from peft import set_peft_model_state_dict
+
+        try:
+            settings = json.loads(metadata["settings"])
+        except (KeyError, ValueError) as error:
+            raise CorruptMemory("adapter metadata has no readable settings") from error
+        adapter = PeftAdapter(loaded, kind, settings)
+        expected = {k: tuple(v.shape) for k, v in adapter.tensors().items()}
+        if expected != {k: tuple(v.shape) for k, v in tensors.items()}:
+            raise AdapterMismatch("the saved LoRA/PiSSA adapter does not fit this base model")
+        set_peft_model_state_dict(loaded.model, tensors)
+        return adapter
+    raise CorruptMemory(f"unknown adapter kind {kind!r} in adapter metadata")

@@ -1,0 +1,94 @@
+"""Every knob of a LIFT ingest in one typed, validated object.
+
+The defaults are tuned for the bundled SmolLM2-135M on a CPU: short segments, a small corpus
+read many times, a high learning rate for the freshly initialised memory.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lift_memory.gated_memory.config import GatedMemorySettings
+
+AdapterKind = Literal["gated_memory", "lora", "pissa"]
+QAGeneratorKind = Literal["auto", "model", "cloze", "openai", "jsonl", "none"]
+
+
+class LoraSettings(BaseModel):
+    """PEFT LoRA / PiSSA baselines for ablations."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rank: int = Field(default=16, ge=1, le=512)
+    alpha: int = Field(default=32, ge=1, le=4096)
+    target_modules: str | list[str] = "all-linear"
+    dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+
+
+class LiftConfig(BaseModel):
+    """Configuration of one LIFT ingest: segmentation, adapter, auxiliary tasks, optimisation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # --- segmentation (DESIGN §1.1)
+    segment_length: int = Field(default=256, ge=16, le=32768)
+    segment_stride: int = Field(default=128, ge=1, le=32768)
+    contextualized: bool = Field(
+        default=True, description="Add 'truncated corpus + recite instruction' samples."
+    )
+    context_window: int = Field(
+        default=256,
+        ge=16,
+        le=32768,
+        description="Token budget of the truncated corpus view (training and inference).",
+    )
+
+    # --- adapter
+    adapter: AdapterKind = "gated_memory"
+    gated_memory: GatedMemorySettings = GatedMemorySettings()
+    lora: LoraSettings = LoraSettings()
+
+    # --- auxiliary QA (DESIGN §1.3)
+    qa_generator: QAGeneratorKind = "auto"
+    qa_count: int = Field(default=30, ge=0, le=10000)
+    qa_with_context_fraction: float = Field(
+        default=0.25,
+        ge=0.0,
+        le=1.0,
+        description="Share of QA samples that also see a truncated corpus view in the prompt.",
+    )
+    retention_samples: int = Field(
+        default=24,
+        ge=0,
+        le=1000,
+        description="Generic prompts whose base-model answers are kept as targets, "
+        "so the memory learns to stay closed for unrelated queries.",
+    )
+
+    # --- optimisation (DESIGN §1: stage 1 segments, stage 2 segments ∪ QA)
+    stage1_epochs: int = Field(default=8, ge=0, le=1000)
+    stage2_epochs: int = Field(default=12, ge=0, le=1000)
+    learning_rate: float = Field(default=5e-3, gt=0.0, le=1.0)
+    weight_decay: float = Field(default=0.0, ge=0.0, le=1.0)
+    warmup_steps: int = Field(default=5, ge=0, le=100000)
+    max_grad_norm: float = Field(default=1.0, gt=0.0, le=1000.0)
+    max_batch_tokens: int = Field(
+        default=1024, ge=16, le=1_000_000, description="Padded tokens per optimizer step."
+    )
+    seed: int = Field(default=0, ge=0)
+    checkpoint_every_steps: int = Field(
+        default=50, ge=1, le=1_000_000, description="Also checkpointed at every epoch end."
+    )
+
+    @model_validator(mode="after")
+    def _stride_shorter_than_segment(self) -> LiftConfig:
+        if self.segment_stride >= self.segment_length:
+            raise ValueError(
+                f"segment_stride ({self.segment_stride}) must be smaller than "
+                f"segment_length ({self.segment_length})"
+            )
+        if self.stage1_epochs + self.stage2_epochs == 0:
+            raise ValueError("at least one of stage1_epochs / stage2_epochs must be > 0")
+        return self

@@ -1,0 +1,274 @@
+"""Ingest: documents → auxiliary QA → LIFT training → a complete memory in the store.
+
+Every expensive intermediate (QA pairs, retention answers, training checkpoints) is written to
+the memory's directory before it is used, so an interrupted ingest resumes where it stopped.
+The memory is marked complete only after its adapter is on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lift_memory.adapters import create_adapter
+from lift_memory.atomic import atomic_write_text
+from lift_memory.config import LiftConfig
+from lift_memory.errors import LiftMemoryError
+from lift_memory.manifest import DocumentRecord, Manifest
+from lift_memory.models import DEFAULT_MODEL, LoadedModel, load_model
+from lift_memory.prompts import TrainingSample, chat_sample, head_tail_truncate, question_prompt
+from lift_memory.qa import (
+    ClozeQAGenerator,
+    ModelQAGenerator,
+    QAGenerator,
+    QAPair,
+    TopUpQAGenerator,
+    read_qa_jsonl,
+    write_qa_jsonl,
+)
+from lift_memory.retention import GENERIC_PROMPTS, base_answers, retention_samples
+from lift_memory.segments import (
+    Document,
+    contextualized_samples,
+    segment_samples,
+    tokenize_documents,
+)
+from lift_memory.store import MemoryStore
+from lift_memory.train import LiftTrainer, ProgressCallback, Stage, TrainResult
+
+CORPUS_FILE = "corpus.jsonl"
+RETENTION_FILE = "retention.jsonl"
+# Below this size a model writes too few valid QA pairs to be worth its generation time.
+_MODEL_QA_MIN_PARAMETERS = 1_000_000_000
+
+StageCallback = Callable[[str], None]
+
+
+@dataclass
+class IngestResult:
+    manifest: Manifest
+    train: TrainResult
+    qa_pairs: list[QAPair]
+    seconds: float
+
+
+def document_record(loaded: LoadedModel, document: Document) -> DocumentRecord:
+    return DocumentRecord(
+        source=document.source,
+        sha256=hashlib.sha256(document.text.encode()).hexdigest(),
+        chars=len(document.text),
+        tokens=len(loaded.tokenizer(document.text, add_special_tokens=False)["input_ids"]),
+    )
+
+
+def default_qa_generator(loaded: LoadedModel, config: LiftConfig) -> QAGenerator | None:
+    """The generator ``config.qa_generator`` names ("auto": the model itself when it is big
+    enough, topped up with model-free cloze questions; cloze alone for tiny models)."""
+    kind = config.qa_generator
+    if kind == "none" or config.qa_count == 0:
+        return None
+    cloze = ClozeQAGenerator(seed=config.seed)
+    if kind == "cloze":
+        return cloze
+    model_generator = ModelQAGenerator(loaded.model, loaded.tokenizer)
+    if kind == "model":
+        return TopUpQAGenerator(model_generator, cloze)
+    if kind == "auto":
+        parameters = sum(p.numel() for p in loaded.model.parameters())
+        if parameters >= _MODEL_QA_MIN_PARAMETERS:
+            return TopUpQAGenerator(model_generator, cloze)
+        return cloze
+    raise LiftMemoryError(
+        f"qa_generator '{kind}' needs its own settings: pass a generator object "
+        "(OpenAIQAGenerator or JsonlQAGenerator) to ingest()"
+    )
+
+
+def qa_samples(
+    loaded: LoadedModel,
+    pairs: list[QAPair],
+    corpus_ids: list[int],
+    config: LiftConfig,
+    rng: random.Random,
+) -> list[TrainingSample]:
+    """QA in the answering prompt format; some also see the truncated corpus, as at inference."""
+    truncated = head_tail_truncate(loaded.tokenizer, corpus_ids, config.context_window)
+    samples = []
+    for pair in pairs:
+        samples.append(
+            chat_sample(loaded.tokenizer, question_prompt(pair.question), pair.answer, "qa")
+        )
+        if rng.random() < config.qa_with_context_fraction:
+            samples.append(
+                chat_sample(
+                    loaded.tokenizer, question_prompt(pair.question, truncated), pair.answer, "qa"
+                )
+            )
+    return samples
+
+
+def ingest(
+    documents: list[Document],
+    name: str,
+    *,
+    store: MemoryStore | None = None,
+    model: str | LoadedModel = DEFAULT_MODEL,
+    config: LiftConfig | None = None,
+    qa_generator: QAGenerator | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    on_progress: ProgressCallback | None = None,
+    on_stage: StageCallback | None = None,
+) -> IngestResult:
+    """Internalize ``documents`` into a new memory ``name`` (or finish an interrupted one)."""
+    started = time.perf_counter()
+    store = store or MemoryStore()
+    say = on_stage or (lambda _message: None)
+    documents = [d for d in documents if d.text.strip()]
+    if not documents:
+        raise LiftMemoryError("nothing to ingest: every document is empty")
+    with store.lock(name):
+        loaded = model if isinstance(model, LoadedModel) else load_model(model, home=store.home)
+        records = [document_record(loaded, d) for d in documents]
+        manifest = _start_or_resume(store, name, loaded, config, records, resume, overwrite)
+        config = LiftConfig.model_validate(manifest.config)
+        memory_dir = store.path(name)
+        atomic_write_text(
+            memory_dir / CORPUS_FILE,
+            "".join(json.dumps({"source": d.source, "text": d.text}) + "\n" for d in documents),
+        )
+        timings = dict(manifest.timings)
+
+        # 1. auxiliary QA, generated once and kept
+        t = time.perf_counter()
+        if store.qa_path(name).exists():
+            pairs = read_qa_jsonl(store.qa_path(name))
+        else:
+            generator = qa_generator or default_qa_generator(loaded, config)
+            say(
+                f"generating {config.qa_count} QA pairs ({generator.name if generator else 'none'})"
+            )
+            corpus_text = "\n\n".join(d.text for d in documents)
+            pairs = generator.generate(corpus_text, config.qa_count) if generator else []
+            write_qa_jsonl(store.qa_path(name), pairs)
+        timings.setdefault("qa_s", time.perf_counter() - t)
+
+        # 2. retention targets: the base model's own answers, before any adapter exists
+        t = time.perf_counter()
+        retention_path = memory_dir / RETENTION_FILE
+        if retention_path.exists():
+            retention = [
+                tuple(json.loads(line)) for line in retention_path.read_text().splitlines()
+            ]
+        else:
+            say(f"recording {config.retention_samples} base-model answers for retention")
+            prompts = list(GENERIC_PROMPTS[: config.retention_samples])
+            retention = base_answers(loaded, prompts, max_new_tokens=24)
+            atomic_write_text(retention_path, "".join(json.dumps(p) + "\n" for p in retention))
+        timings.setdefault("retention_s", time.perf_counter() - t)
+
+        # 3. training samples and stages (DESIGN §1: segments first, then segments ∪ QA)
+        rng = random.Random(config.seed)
+        tokenized = tokenize_documents(loaded.tokenizer, documents)
+        segments = segment_samples(tokenized, config.segment_length, config.segment_stride)
+        if config.contextualized:
+            segments += contextualized_samples(
+                loaded.tokenizer,
+                tokenized,
+                config.segment_length,
+                config.segment_stride,
+                config.context_window,
+                rng,
+            )
+        corpus_ids = [token for doc in tokenized for token in doc.token_ids]
+        auxiliary = qa_samples(loaded, pairs, corpus_ids, config, rng)
+        auxiliary += retention_samples(loaded, [tuple(p) for p in retention])
+        stages = [
+            Stage("segments", segments, config.stage1_epochs),
+            Stage("segments+qa", segments + auxiliary, config.stage2_epochs),
+        ]
+
+        # 4. train, checkpointing into the memory's directory
+        say("training the memory")
+        adapter = create_adapter(loaded, config)
+        trainer = LiftTrainer(
+            loaded, adapter, config, store.checkpoint_dir(name), on_progress=on_progress
+        )
+        result = trainer.train([s for s in stages if s.epochs > 0], resume=resume)
+        timings["train_s"] = timings.get("train_s", 0.0) + result.seconds
+
+        # 5. commit: adapter first, then the manifest that says it is complete
+        adapter_bytes = store.save_adapter(name, adapter.tensors(), adapter.metadata())
+        adapter.detach() if adapter.kind == "gated_memory" else None
+        timings["ingest_s"] = timings.get("ingest_s", 0.0) + time.perf_counter() - started
+        corpus_tokens = sum(r.tokens for r in records)
+        manifest = store.write_manifest(
+            manifest.model_copy(
+                update={
+                    "status": "complete",
+                    "qa_count": len(pairs),
+                    "adapter_bytes": adapter_bytes,
+                    "timings": timings,
+                    "metrics": {
+                        "final_loss": result.final_loss,
+                        **{f"loss_{k}": v for k, v in result.stage_losses.items()},
+                        "train_tokens": float(result.tokens),
+                        "train_tokens_per_s": result.tokens_per_s,
+                        "corpus_tokens": float(corpus_tokens),
+                        "base_model_bytes": float(loaded.parameter_bytes()),
+                    },
+                }
+            )
+        )
+        shutil.rmtree(store.checkpoint_dir(name), ignore_errors=True)
+        return IngestResult(manifest, result, pairs, time.perf_counter() - started)
+
+
+def _start_or_resume(
+    store: MemoryStore,
+    name: str,
+    loaded: LoadedModel,
+    config: LiftConfig | None,
+    records: list[DocumentRecord],
+    resume: bool,
+    overwrite: bool,
+) -> Manifest:
+    if resume and store.exists(name):
+        manifest = store.read_manifest(name)
+        if manifest.status == "complete":
+            raise LiftMemoryError(f"memory '{name}' is already complete; nothing to resume")
+        if manifest.base_fingerprint != loaded.fingerprint:
+            raise LiftMemoryError(
+                f"memory '{name}' was started with model {manifest.base_model}; "
+                "resume it with the same --model"
+            )
+        if [r.sha256 for r in manifest.documents] != [r.sha256 for r in records]:
+            raise LiftMemoryError(
+                f"the documents differ from those memory '{name}' was started with; "
+                "resume with the same inputs, or start over without --resume"
+            )
+        return manifest
+    config = config or LiftConfig()
+    manifest = Manifest(
+        name=name,
+        base_model=loaded.model_id,
+        base_fingerprint=loaded.fingerprint,
+        adapter_kind=config.adapter,
+        config=config.model_dump(mode="json"),
+        documents=records,
+    )
+    return store.create(name, manifest, overwrite=overwrite)
+
+
+def read_corpus(memory_dir: Path) -> list[Document]:
+    """The documents a memory was built from (kept for truncated-context answering)."""
+    path = memory_dir / CORPUS_FILE
+    if not path.exists():
+        return []
+    return [Document(**json.loads(line)) for line in path.read_text().splitlines() if line]

