@@ -152,10 +152,17 @@ def _peft_targets(model: nn.Module, targets: str | list[str]) -> list[str]:
 
 
 def create_adapter(loaded: LoadedModel, config: LiftConfig) -> Adapter:
-    """Attach a freshly initialised adapter of the kind ``config.adapter`` asks for."""
-    if config.adapter == "gated_memory":
-        return GatedMemoryAdapter(attach_gated_memory(loaded.model, config.gated_memory))
-    return PeftAdapter(loaded, config.adapter, config.lora.model_dump())
+    """Attach a freshly initialised adapter of the kind ``config.adapter`` asks for.
+
+    The initial weights depend on ``config.seed`` only, not on what the global RNG went through
+    (which is left as it was).
+    """
+    devices = [loaded.device] if loaded.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(config.seed)
+        if config.adapter == "gated_memory":
+            return GatedMemoryAdapter(attach_gated_memory(loaded.model, config.gated_memory))
+        return PeftAdapter(loaded, config.adapter, config.lora.model_dump())
 
 
 def restore_adapter(

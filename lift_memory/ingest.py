@@ -200,12 +200,20 @@ def ingest(
         trainer = LiftTrainer(
             loaded, adapter, config, store.checkpoint_dir(name), on_progress=on_progress
         )
-        result = trainer.train([s for s in stages if s.epochs > 0], resume=resume)
+        try:
+            result = trainer.train([s for s in stages if s.epochs > 0], resume=resume)
+        except BaseException:
+            # leave the caller's model as it was, so that a resume can attach a fresh adapter
+            loaded.model.eval()
+            if adapter.kind != "pissa":  # PiSSA rewrote the base weights; nothing to take off
+                adapter.detach()
+            raise
         timings["train_s"] = timings.get("train_s", 0.0) + result.seconds
 
         # 5. commit: adapter first, then the manifest that says it is complete
         adapter_bytes = store.save_adapter(name, adapter.tensors(), adapter.metadata())
-        adapter.detach() if adapter.kind == "gated_memory" else None
+        if adapter.kind != "pissa":
+            adapter.detach()
         timings["ingest_s"] = timings.get("ingest_s", 0.0) + time.perf_counter() - started
         corpus_tokens = sum(r.tokens for r in records)
         manifest = store.write_manifest(

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import torch
+
 from lift_memory.config import LiftConfig
 from lift_memory.models import LoadedModel
 from lift_memory.store import MemoryStore
@@ -17,6 +19,9 @@ CORPUS = (
     "In 1887 a storm broke the great lens, and a new one came from Glasgow in 1889. "
     "The keeper's log records 412 ships guided past the reef in the first year. "
 )
+
+# Tiny models gain nothing from intra-op threads, and on a shared CPU they lose a lot to them.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
@@ -66,4 +71,3 @@ def small_config() -> LiftConfig:
 @pytest.fixture
 def corpus() -> str:
     return CORPUS
-

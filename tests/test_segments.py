@@ -124,7 +124,9 @@ ascii_text = st.text(
 
 
 def _prompt_and_target(sample) -> tuple[str, list[int]]:
-    prompt = [t for t, lab in zip(sample.input_ids, sample.labels, strict=True) if lab == IGNORE_INDEX]
+    prompt = [
+        t for t, lab in zip(sample.input_ids, sample.labels, strict=True) if lab == IGNORE_INDEX
+    ]
     target = [lab for lab in sample.labels if lab != IGNORE_INDEX]
     return TOKENIZER.decode(prompt), target
 
