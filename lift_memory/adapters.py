@@ -31,6 +31,7 @@ class Adapter(Protocol):
     def tensors(self) -> dict[str, torch.Tensor]: ...
     def metadata(self) -> dict[str, str]: ...
     def mean_gate(self) -> float | None: ...
+    def gate_penalty(self) -> torch.Tensor | None: ...
     def reset_gate_stats(self) -> None: ...
     def disabled(self) -> contextlib.AbstractContextManager[None]: ...
     def detach(self) -> None: ...
@@ -59,6 +60,9 @@ class GatedMemoryAdapter:
 
     def mean_gate(self) -> float | None:
         return self.memory.mean_gate()
+
+    def gate_penalty(self) -> torch.Tensor | None:
+        return self.memory.gate_penalty()
 
     def reset_gate_stats(self) -> None:
         self.memory.reset_gate_stats()
@@ -109,6 +113,9 @@ class PeftAdapter:
         return {"adapter_kind": self.kind, "settings": json.dumps(self.settings)}
 
     def mean_gate(self) -> float | None:
+        return None
+
+    def gate_penalty(self) -> torch.Tensor | None:
         return None
 
     def reset_gate_stats(self) -> None:

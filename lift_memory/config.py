@@ -53,6 +53,12 @@ class LiftConfig(BaseModel):
     # --- auxiliary QA (DESIGN §1.3)
     qa_generator: QAGeneratorKind = "auto"
     qa_count: int = Field(default=30, ge=0, le=10000)
+    qa_answer_style: Literal["sentence", "short"] = Field(
+        default="sentence",
+        description="sentence: train the evidence sentence as the reply (the fact in the "
+        "model's own answering style, recalled through the memorised text); short: the bare "
+        "answer span.",
+    )
     qa_with_context_fraction: float = Field(
         default=0.25,
         ge=0.0,
@@ -65,6 +71,19 @@ class LiftConfig(BaseModel):
         le=1000,
         description="Generic prompts whose base-model answers are kept as targets, "
         "so the memory learns to stay closed for unrelated queries.",
+    )
+
+    retention_loss: Literal["kl", "ce"] = Field(
+        default="kl",
+        description="kl: match the base model's distribution at every position of retention "
+        "samples; ce: cross-entropy on the base model's greedy answers only.",
+    )
+    retention_gate_penalty: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=100.0,
+        description="Weight of the mean gate value added to the loss of retention batches: "
+        "pushes the gate shut for queries unrelated to the corpus.",
     )
 
     # --- optimisation (DESIGN §1: stage 1 segments, stage 2 segments ∪ QA)

@@ -101,13 +101,14 @@ def qa_samples(
     truncated = head_tail_truncate(loaded.tokenizer, corpus_ids, config.context_window)
     samples = []
     for pair in pairs:
-        samples.append(
-            chat_sample(loaded.tokenizer, question_prompt(pair.question), pair.answer, "qa")
-        )
+        reply = pair.answer
+        if config.qa_answer_style == "sentence" and pair.evidence.strip():
+            reply = pair.evidence.strip()
+        samples.append(chat_sample(loaded.tokenizer, question_prompt(pair.question), reply, "qa"))
         if rng.random() < config.qa_with_context_fraction:
             samples.append(
                 chat_sample(
-                    loaded.tokenizer, question_prompt(pair.question, truncated), pair.answer, "qa"
+                    loaded.tokenizer, question_prompt(pair.question, truncated), reply, "qa"
                 )
             )
     return samples

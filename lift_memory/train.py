@@ -189,7 +189,7 @@ class LiftTrainer:
                         group["lr"] = _learning_rate(step - 1, total_steps, self.config)
                     inputs = collate(batch, pad_id, device)
                     model.train()
-                    loss = model(**inputs).loss
+                    loss = self.batch_loss(batch[0].kind, inputs)
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(self.parameters, self.config.max_grad_norm)
                     self.optimizer.step()
@@ -224,6 +224,34 @@ class LiftTrainer:
         result.steps = step
         result.seconds = time.perf_counter() - started
         return result
+
+    def batch_loss(self, kind: str, inputs: dict) -> torch.Tensor:
+        """Cross-entropy on the labelled tokens; for retention batches, distillation instead.
+
+        Retention batches match the base model's full next-token distribution at every position
+        (KL to the same model with the memory switched off), which constrains far more than the
+        greedy answer tokens alone, plus an optional penalty on the gate's opening.
+        """
+        model = self.loaded.model
+        if kind != "retention" or self.config.retention_loss == "ce":
+            loss = model(**inputs).loss
+        else:
+            mask = inputs["attention_mask"].bool()
+            with torch.no_grad(), self.adapter.disabled():
+                teacher = model(
+                    input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]
+                )
+            student = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+            teacher_logp = torch.log_softmax(teacher.logits[mask].float(), dim=-1)
+            student_logp = torch.log_softmax(student.logits[mask].float(), dim=-1)
+            loss = torch.nn.functional.kl_div(
+                student_logp, teacher_logp, log_target=True, reduction="batchmean"
+            )
+        if kind == "retention" and self.config.retention_gate_penalty > 0:
+            penalty = self.adapter.gate_penalty()
+            if penalty is not None:
+                loss = loss + self.config.retention_gate_penalty * penalty
+        return loss
 
     # --- checkpoints: adapter weights, AdamW moments and the step, in one atomic file
     def save_checkpoint(self, step: int) -> None:

@@ -46,6 +46,7 @@ class GatedMemoryLayer(nn.Module):
         self.reset_parameters()
         self.active = True
         self._query: torch.Tensor | None = None
+        self.last_gate: torch.Tensor | None = None
         self._gate_sum = 0.0
         self._gate_count = 0
 
@@ -75,6 +76,7 @@ class GatedMemoryLayer(nn.Module):
         q = query.reshape(*shape[:-1], self.num_heads, self.head_dim).to(self.w1.dtype)
         attn = attention.reshape(*shape[:-1], self.num_heads, self.head_dim)
         gate = self.gate(q)
+        self.last_gate = gate  # kept (with its graph while training) for the gate penalty
         self._gate_sum += float(gate.detach().abs().sum())
         self._gate_count += gate.numel()
         mixed = attn + gate.unsqueeze(-1).to(attn.dtype) * (self.memory(q).to(attn.dtype) - attn)

@@ -80,6 +80,13 @@ class GatedMemory(nn.Module):
         count = sum(layer._gate_count for layer in self.layers.values())
         return total / count if count else None
 
+    def gate_penalty(self) -> torch.Tensor | None:
+        """Sum over layers of the mean gate of the last forward pass (differentiable)."""
+        gates = [layer.last_gate for layer in self.layers.values() if layer.last_gate is not None]
+        if not gates:
+            return None
+        return torch.stack([gate.abs().mean() for gate in gates]).sum()
+
     def gate_by_layer(self) -> dict[int, float]:
         return {
             int(index): value

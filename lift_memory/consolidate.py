@@ -1,0 +1,305 @@
+"""Consolidation: train new text into an existing memory (continual LIFT).
+
+A memory is not frozen after its ingest. ``consolidate`` continues training the adapter that is
+attached to a loaded :class:`LiftMemory` on new documents (e.g. chat messages an agent's
+short-term history flushed out), with the same sample kinds as an ingest (segments,
+contextualized samples, auxiliary QA, retention) plus a replay of the memory's earlier corpus
+and QA, so old facts are rehearsed while new ones are learnt. The updated adapter, corpus, QA
+and manifest are written back atomically; the in-memory :class:`LiftMemory` is updated in place.
+
+``create_memory`` makes an empty memory (no documents, an adapter that is output-identical to
+the base model) for a conversation that starts from nothing; ``open_memory`` loads a memory,
+creating it first when it does not exist.
+
+Training and generation share one model: ``model_lock(loaded)`` is the re-entrant lock that
+every caller which trains or generates from another thread (e.g. a background consolidation
+worker) holds around its work.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from lift_memory.adapters import create_adapter
+from lift_memory.atomic import atomic_write_text
+from lift_memory.config import LiftConfig
+from lift_memory.errors import LiftMemoryError
+from lift_memory.ingest import (
+    CORPUS_FILE,
+    RETENTION_FILE,
+    default_qa_generator,
+    document_record,
+    qa_samples,
+)
+from lift_memory.manifest import Manifest
+from lift_memory.memory import LiftMemory
+from lift_memory.models import LoadedModel
+from lift_memory.qa import QAGenerator, QAPair, read_qa_jsonl, write_qa_jsonl
+from lift_memory.retention import GENERIC_PROMPTS, base_answers, retention_samples
+from lift_memory.segments import (
+    Document,
+    contextualized_samples,
+    segment_samples,
+    tokenize_documents,
+)
+from lift_memory.store import MemoryStore
+from lift_memory.train import LiftTrainer, ProgressCallback, Stage, TrainResult
+
+__all__ = [
+    "ConsolidationResult",
+    "consolidate",
+    "create_memory",
+    "model_lock",
+    "open_memory",
+]
+
+_LOCK_ATTRIBUTE = "_lift_memory_lock"
+_LOCK_GUARD = threading.Lock()
+
+
+def model_lock(loaded: LoadedModel) -> threading.RLock:
+    """The re-entrant lock guarding ``loaded``'s model (training and generation)."""
+    with _LOCK_GUARD:
+        lock = getattr(loaded, _LOCK_ATTRIBUTE, None)
+        if lock is None:
+            lock = threading.RLock()
+            setattr(loaded, _LOCK_ATTRIBUTE, lock)
+        return lock
+
+
+@dataclass
+class ConsolidationResult:
+    manifest: Manifest
+    train: TrainResult
+    qa_pairs: list[QAPair]
+    """The auxiliary QA pairs generated from the new documents."""
+    documents: list[Document]
+    seconds: float
+
+
+def create_memory(
+    name: str,
+    *,
+    store: MemoryStore,
+    model: LoadedModel,
+    config: LiftConfig | None = None,
+    overwrite: bool = False,
+) -> Manifest:
+    """Create an empty, complete memory ``name``: no documents yet, an untrained adapter.
+
+    The adapter starts output-identical to the base model; ``consolidate`` fills it.
+    """
+    config = config or LiftConfig()
+    with store.lock(name):
+        manifest = store.create(
+            name,
+            Manifest(
+                name=name,
+                base_model=model.model_id,
+                base_fingerprint=model.fingerprint,
+                adapter_kind=config.adapter,
+                config=config.model_dump(mode="json"),
+            ),
+            overwrite=overwrite,
+        )
+        with model_lock(model):
+            adapter = create_adapter(model, config)
+            try:
+                adapter_bytes = store.save_adapter(name, adapter.tensors(), adapter.metadata())
+            finally:
+                adapter.detach()
+        atomic_write_text(store.path(name) / CORPUS_FILE, "")
+        write_qa_jsonl(store.qa_path(name), [])
+        return store.write_manifest(
+            manifest.model_copy(update={"status": "complete", "adapter_bytes": adapter_bytes})
+        )
+
+
+def open_memory(
+    name: str,
+    *,
+    store: MemoryStore,
+    model: LoadedModel,
+    config: LiftConfig | None = None,
+) -> LiftMemory:
+    """Load memory ``name`` onto ``model``, creating it empty (with ``config``) if absent."""
+    if not store.exists(name):
+        create_memory(name, store=store, model=model, config=config)
+    return LiftMemory.load(name, store=store, model=model)
+
+
+def consolidate(
+    memory: LiftMemory,
+    documents: list[Document],
+    *,
+    store: MemoryStore,
+    config: LiftConfig | None = None,
+    qa_generator: QAGenerator | None = None,
+    replay: float = 1.0,
+    on_progress: ProgressCallback | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> ConsolidationResult:
+    """Train ``documents`` into ``memory``'s attached adapter and save the memory.
+
+    ``config`` sets the epochs, learning rate and sample kinds of this round (default: the
+    memory's own config); its adapter settings are ignored, the existing adapter keeps training.
+    ``replay`` is the number of old corpus segments replayed per new segment (0 disables replay).
+    """
+    started = time.perf_counter()
+    say = on_stage or (lambda _message: None)
+    documents = [d for d in documents if d.text.strip()]
+    if not documents:
+        raise LiftMemoryError("nothing to consolidate: every document is empty")
+    loaded = memory.loaded
+    name = memory.manifest.name
+    config = config or LiftConfig.model_validate(memory.manifest.config)
+    round_index = int(memory.manifest.metrics.get("consolidations", 0.0))
+    rng = random.Random(config.seed + 1 + round_index)
+    memory_dir = store.path(name)
+
+    with model_lock(loaded), store.lock(name):
+        manifest = store.read_manifest(name)
+        if manifest.base_fingerprint != loaded.fingerprint:
+            raise LiftMemoryError(f"memory '{name}' belongs to another base model")
+
+        # 1. auxiliary QA about the new text only
+        generator = qa_generator or default_qa_generator(loaded, config)
+        new_text = "\n\n".join(d.text for d in documents)
+        say(f"generating QA pairs ({generator.name if generator else 'none'})")
+        new_pairs = generator.generate(new_text, config.qa_count) if generator else []
+        old_pairs = read_qa_jsonl(store.qa_path(name)) if store.qa_path(name).exists() else []
+
+        # 2. retention targets: the base model's answers (memory switched off), kept on disk
+        retention = _retention_pairs(memory, store, config, say)
+
+        # 3. samples: new segments (+ contextualized), replayed old segments, QA, retention
+        tokenized = tokenize_documents(loaded.tokenizer, documents)
+        segments = segment_samples(tokenized, config.segment_length, config.segment_stride)
+        if config.contextualized:
+            segments += contextualized_samples(
+                loaded.tokenizer,
+                tokenized,
+                config.segment_length,
+                config.segment_stride,
+                config.context_window,
+                rng,
+            )
+        old_segments = segment_samples(
+            tokenize_documents(loaded.tokenizer, memory.documents),
+            config.segment_length,
+            config.segment_stride,
+        )
+        replayed = _sample(old_segments, round(replay * len(segments)), rng)
+        corpus_ids = [token for doc in tokenized for token in doc.token_ids]
+        auxiliary = qa_samples(loaded, new_pairs, corpus_ids, config, rng)
+        old_corpus_ids = [
+            token
+            for doc in tokenize_documents(loaded.tokenizer, memory.documents)
+            for token in doc.token_ids
+        ]
+        auxiliary += qa_samples(
+            loaded,
+            _sample(old_pairs, max(len(new_pairs), 1) * 2, rng),
+            old_corpus_ids or corpus_ids,
+            config,
+            rng,
+        )
+        auxiliary += retention_samples(loaded, retention)
+        stages = [
+            Stage("consolidate:segments", segments + replayed, config.stage1_epochs),
+            Stage("consolidate:segments+qa", segments + replayed + auxiliary, config.stage2_epochs),
+        ]
+
+        # 4. train the attached adapter further (no checkpoints: a crash keeps the old adapter)
+        say("consolidating into the memory")
+        before = {key: value.clone() for key, value in memory.adapter.tensors().items()}
+        trainer = LiftTrainer(loaded, memory.adapter, config, None, on_progress=on_progress)
+        try:
+            result = trainer.train([s for s in stages if s.epochs > 0])
+        except BaseException:
+            _restore(memory, before)  # the attached adapter stays what is on disk
+            raise
+        finally:
+            loaded.model.eval()
+
+        # 5. commit: adapter, corpus, QA, then the manifest
+        adapter_bytes = store.save_adapter(
+            name, memory.adapter.tensors(), memory.adapter.metadata()
+        )
+        all_documents = [*memory.documents, *documents]
+        atomic_write_text(
+            memory_dir / CORPUS_FILE,
+            "".join(json.dumps({"source": d.source, "text": d.text}) + "\n" for d in all_documents),
+        )
+        write_qa_jsonl(store.qa_path(name), [*old_pairs, *new_pairs])
+        timings = dict(manifest.timings)
+        timings["consolidate_s"] = timings.get("consolidate_s", 0.0) + (
+            time.perf_counter() - started
+        )
+        metrics = dict(manifest.metrics)
+        metrics.update(
+            {
+                "consolidations": float(round_index + 1),
+                "consolidate_final_loss": result.final_loss,
+                "consolidate_train_tokens": float(result.tokens),
+            }
+        )
+        manifest = store.write_manifest(
+            manifest.model_copy(
+                update={
+                    "documents": [
+                        *manifest.documents,
+                        *(document_record(loaded, d) for d in documents),
+                    ],
+                    "qa_count": len(old_pairs) + len(new_pairs),
+                    "adapter_bytes": adapter_bytes,
+                    "timings": timings,
+                    "metrics": metrics,
+                }
+            )
+        )
+        memory.manifest = manifest
+        memory.documents = all_documents
+    return ConsolidationResult(
+        manifest, result, new_pairs, documents, time.perf_counter() - started
+    )
+
+
+def _retention_pairs(
+    memory: LiftMemory, store: MemoryStore, config: LiftConfig, say: Callable[[str], None]
+) -> list[tuple[str, str]]:
+    """The memory's retention targets; recorded now (memory switched off) when it has none."""
+    path = store.path(memory.manifest.name) / RETENTION_FILE
+    if config.retention_samples == 0:
+        return []
+    if path.exists():
+        pairs = [tuple(json.loads(line)) for line in path.read_text().splitlines() if line]
+        return pairs[: config.retention_samples]
+    say(f"recording {config.retention_samples} base-model answers for retention")
+    with memory.adapter.disabled():
+        pairs = base_answers(
+            memory.loaded, list(GENERIC_PROMPTS[: config.retention_samples]), max_new_tokens=24
+        )
+    atomic_write_text(path, "".join(json.dumps(p) + "\n" for p in pairs))
+    return pairs
+
+
+def _restore(memory: LiftMemory, tensors: dict[str, torch.Tensor]) -> None:
+    with torch.no_grad():
+        for key, value in memory.adapter.tensors().items():
+            value.copy_(tensors[key])
+
+
+def _sample(items: list, count: int, rng: random.Random) -> list:
+    if count <= 0 or not items:
+        return []
+    if count >= len(items):
+        return list(items)
+    return rng.sample(items, count)
