@@ -52,7 +52,7 @@ class LiftConfig(BaseModel):
 
     # --- auxiliary QA (DESIGN §1.3)
     qa_generator: QAGeneratorKind = "auto"
-    qa_count: int = Field(default=30, ge=0, le=10000)
+    qa_count: int = Field(default=40, ge=0, le=10000)
     qa_answer_style: Literal["sentence", "short"] = Field(
         default="sentence",
         description="sentence: train the evidence sentence as the reply (the fact in the "
@@ -66,7 +66,7 @@ class LiftConfig(BaseModel):
         description="Share of QA samples that also see a truncated corpus view in the prompt.",
     )
     retention_samples: int = Field(
-        default=24,
+        default=16,
         ge=0,
         le=1000,
         description="Generic prompts whose base-model answers are kept as targets, "
@@ -74,7 +74,7 @@ class LiftConfig(BaseModel):
     )
 
     retention_loss: Literal["kl", "ce"] = Field(
-        default="kl",
+        default="ce",
         description="kl: match the base model's distribution at every position of retention "
         "samples; ce: cross-entropy on the base model's greedy answers only.",
     )
@@ -88,8 +88,8 @@ class LiftConfig(BaseModel):
 
     # --- optimisation (DESIGN §1: stage 1 segments, stage 2 segments ∪ QA)
     stage1_epochs: int = Field(default=8, ge=0, le=1000)
-    stage2_epochs: int = Field(default=12, ge=0, le=1000)
-    learning_rate: float = Field(default=5e-3, gt=0.0, le=1.0)
+    stage2_epochs: int = Field(default=10, ge=0, le=1000)
+    learning_rate: float = Field(default=1e-2, gt=0.0, le=1.0)
     weight_decay: float = Field(default=0.0, ge=0.0, le=1.0)
     warmup_steps: int = Field(default=5, ge=0, le=100000)
     max_grad_norm: float = Field(default=1.0, gt=0.0, le=1000.0)

@@ -23,6 +23,7 @@ from safetensors.torch import load_file
 from lift_memory.adapters import Adapter
 from lift_memory.atomic import atomic_save_safetensors
 from lift_memory.config import LiftConfig
+from lift_memory.loss import causal_lm_loss
 from lift_memory.models import LoadedModel
 from lift_memory.prompts import IGNORE_INDEX, TrainingSample
 
@@ -234,7 +235,7 @@ class LiftTrainer:
         """
         model = self.loaded.model
         if kind != "retention" or self.config.retention_loss == "ce":
-            loss = model(**inputs).loss
+            loss = causal_lm_loss(model, **inputs)
         else:
             mask = inputs["attention_mask"].bool()
             with torch.no_grad(), self.adapter.disabled():

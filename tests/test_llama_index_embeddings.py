@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from chromadb.utils.embedding_functions import config_to_embedding_function
-
 from llama_index.memory.lift import MiniLMChromaEmbeddingFunction, MiniLMEmbedding
 
 

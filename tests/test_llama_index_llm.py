@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 from llama_index.core.llms import ChatMessage
+from llama_index.memory.lift import ChromaRetrievalArm, LiftLLM, MiniLMEmbedding
 
 from lift_memory import Document, LiftConfig, LiftMemory, MemoryStore, ingest
 from lift_memory.tiny import tiny_model
-from llama_index.memory.lift import ChromaRetrievalArm, LiftLLM, MiniLMEmbedding
 
 CONFIG = LiftConfig(
     segment_length=64,

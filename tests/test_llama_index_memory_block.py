@@ -20,11 +20,11 @@ from llama_index.core.instrumentation.events.llm import LLMChatStartEvent
 from llama_index.core.llms import ChatMessage
 from llama_index.core.memory import InsertMethod, Memory
 from llama_index.core.tools import FunctionTool
+from llama_index.memory.lift import LiftLLM, LiftMemoryBlock
 
 from lift_memory import LiftConfig, LiftMemory, MemoryStore
 from lift_memory.errors import LiftMemoryError
 from lift_memory.tiny import tiny_model
-from llama_index.memory.lift import LiftLLM, LiftMemoryBlock
 
 CONFIG = LiftConfig(
     segment_length=64,
@@ -208,3 +208,26 @@ def test_react_agent_with_lift_llm_and_a_memory_holding_the_block(block) -> None
     assert block.last_recall is not None
     # the agent's turn went into the short-term history
     assert any(m.role.value == "user" for m in asyncio.run(memory.aget_all()))
+
+
+def test_a_block_over_an_ingested_memory_keeps_and_replays_its_corpus(store) -> None:
+    from lift_memory import Document, ingest
+    from lift_memory.qa import read_qa_jsonl
+
+    loaded = tiny_model()
+    corpus = Document("notes.txt", "Ilse Marrick keeps the lighthouse on Varrow Point since 1887.")
+    ingest([corpus], "notes", store=store, model=loaded, config=CONFIG)
+    qa_before = len(read_qa_jsonl(store.qa_path("notes")))
+    block = LiftMemoryBlock.from_store("notes", store=store, model=loaded)
+    try:
+        block.enqueue([ChatMessage(role="user", content=FACT)])
+        result = block.consolidate()
+        assert [d.source for d in block.memory.documents] == [
+            "notes.txt",
+            result.documents[0].source,
+        ]
+        manifest = store.read_manifest("notes")
+        assert len(manifest.documents) == 2 and manifest.status == "complete"
+        assert len(read_qa_jsonl(store.qa_path("notes"))) == qa_before + len(result.qa_pairs)
+    finally:
+        block.memory.detach()

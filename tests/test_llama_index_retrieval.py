@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from llama_index.memory.lift import ChromaRetrievalArm, MiniLMEmbedding, collection_name_for
 
 from lift_memory import Document, MemoryStore
-from llama_index.memory.lift import ChromaRetrievalArm, MiniLMEmbedding, collection_name_for
 
 FERRY = Document(
     "harbour.txt",
@@ -35,7 +35,9 @@ def embed_model() -> MiniLMEmbedding:
 
 def test_collection_names_follow_chroma_rules() -> None:
     for name in ("notes", "a", "chat.v2", "memory-", "x_"):
-        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]", collection_name_for(name))
+        assert re.fullmatch(
+            r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]", collection_name_for(name)
+        )
     assert collection_name_for("memory-") != collection_name_for("memory")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lift_memory import Document, LiftMemory, MemoryStore, ingest
+from lift_memory import Document, LiftConfig, LiftMemory, MemoryStore, ingest
 from lift_memory.answer import generate_answer
 from lift_memory.gated_memory import attach_gated_memory
 
@@ -27,6 +27,8 @@ QUESTIONS = [
     ("What is the name of the ferry from Varnholm to the mainland?", "silver heron"),
 ]
 UNRELATED = "What is the capital of France?"
+# Defaults except a segment geometry sized to a 200-token text (3 segments of 128, stride 64).
+CONFIG = LiftConfig(segment_length=128, segment_stride=64, context_window=96)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +63,13 @@ def test_memory_answers_questions_the_base_model_cannot(real_model, tmp_path, ca
     unrelated_before = generate_answer(real_model, UNRELATED, max_new_tokens=32).text
 
     store = MemoryStore(tmp_path / "home")
-    result = ingest([Document("varnholm.txt", DOCUMENT)], "varnholm", store=store, model=real_model)
+    result = ingest(
+        [Document("varnholm.txt", DOCUMENT)],
+        "varnholm",
+        store=store,
+        model=real_model,
+        config=CONFIG,
+    )
     memory = LiftMemory.load("varnholm", store=store, model=real_model)
     try:
         answers = [memory.ask(q, max_new_tokens=32) for q, _ in QUESTIONS]
