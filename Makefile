@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+# Tests and the demo share one dequantized copy of the bundled model (made on first use).
+export LIFT_MEMORY_MODEL_CACHE ?= $(CURDIR)/.venv/lift-model-cache
 
 .PHONY: install demo test test-fast lint format bench clean
 
