@@ -112,6 +112,7 @@ def _arm_json(arm: ArmResult, latency_s: float) -> dict[str, Any]:
 
 
 def _from_arm(mode: str, arm: ArmResult, latency_s: float) -> ModeResult:
+    retrieved = arm.arm != "memory"  # the retrieval and combined arms had passages
     return ModeResult(
         mode=mode,
         answer=arm.answer,
@@ -119,8 +120,8 @@ def _from_arm(mode: str, arm: ArmResult, latency_s: float) -> ModeResult:
         confidence=arm.confidence,
         mean_logprob=arm.mean_logprob,
         mean_gate=arm.mean_gate,
-        similarity=arm.similarity if arm.arm != "memory" else None,
-        sources=list(arm.sources) if arm.arm != "memory" else None,
+        similarity=arm.similarity if retrieved else None,
+        sources=list(arm.sources) if retrieved else None,
     )
 
 
@@ -173,14 +174,10 @@ class Answerer:
         if mode == "memory":
             answer = self._ask(question)
             return _from_arm(mode, ArmResult.from_answer("memory", answer), answer.latency_s)
-        if mode == "base":
-            answer = self._ask(question, use_memory=False)
-            return _from_arm(mode, ArmResult.from_answer("retrieval", answer), answer.latency_s)
-        if mode == "icl":
-            answer = self._ask(question, context="truncated", use_memory=False)
-            result = _from_arm(mode, ArmResult.from_answer("retrieval", answer), answer.latency_s)
-            result.sources = None
-            return result
+        if mode in ("base", "icl"):  # the memory switched off; icl sees the truncated corpus
+            context = "truncated" if mode == "icl" else "none"
+            answer = self._ask(question, context=context, use_memory=False)
+            return _from_arm(mode, ArmResult.from_answer("memory", answer), answer.latency_s)
         if mode == "rag":
             return self._rag(question)
         raise CliError(f"unknown mode '{mode}'")
@@ -200,7 +197,10 @@ class Answerer:
             for node, similarity, text in zip(nodes, similarities, passages, strict=True)
         ]
         answer = self._ask(
-            question, context="passages" if passages else "none", passages=passages, use_memory=False
+            question,
+            context="passages" if passages else "none",
+            passages=passages,
+            use_memory=False,
         )
         arm = ArmResult.from_answer(
             "retrieval",

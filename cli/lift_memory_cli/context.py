@@ -34,7 +34,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 HOME_HELP = "Store directory [env: LIFT_MEMORY_HOME; default: ~/.lift-memory]."
 # Also accepted after the command name (`lift-memory ls --home DIR`); wins over the global one.
-HomeOption = typer.Option(None, "--home", help=HOME_HELP, show_default=False)
+HomeOption = typer.Option("--home", metavar="DIR", help=HOME_HELP, show_default=False)
 
 
 @dataclass
@@ -114,6 +114,8 @@ def read_complete_manifest(store: MemoryStore, name: str) -> Manifest:
 
     manifest = store.read_manifest(name)
     if manifest.status != "complete":
+        with store.lock(name):  # MemoryLocked: an ingest is running right now; wait for it
+            pass
         raise MemoryIncomplete(
             f"memory '{name}' did not finish ingesting; resume it with `{resume_command(manifest)}`"
         )
@@ -130,6 +132,7 @@ def retrieval_arm(
 ) -> ChromaRetrievalArm:
     """The memory's Chroma arm, where its manifest says it lives (embedded or a server)."""
     require_embeddings()
+    _quiet_transformers()
     from llama_index.memory.lift import ChromaRetrievalArm
 
     info = info or {}
@@ -157,7 +160,20 @@ def open_memory(store: MemoryStore, name: str, *, need_retrieval: bool) -> Opene
             f"memory '{name}' has no retrieval arm (it was ingested with --no-rag); add one with "
             f"`{resume_command(manifest)}`, or use --mode memory"
         )
-    retrieval = retrieval_arm(store, name, info) if need_retrieval else None
+    retrieval = None
+    if need_retrieval:
+        retrieval = retrieval_arm(store, name, info)
+        if info and info.get("url"):
+            try:
+                retrieval.count()
+            except Exception as error:
+                raise CliError(
+                    f"memory '{name}' keeps its retrieval arm on the Chroma server "
+                    f"{info['url']}, which failed ({type(error).__name__}: {error}); start it, "
+                    "or use --mode memory"
+                ) from None
+        # load the embedding model now, so that the first answer's latency is not its load time
+        retrieval.embed_model.get_query_embedding("warm-up")
     from lift_memory.memory import LiftMemory
 
     loaded = load_base_model(manifest.base_model, store.home)

@@ -50,7 +50,7 @@ def check_paths(paths: list[str]) -> list[str]:
     return paths
 
 
-def decode_text(data: bytes, source: str) -> str:
+def decode_text(data: bytes, source: str, *, allow_empty: bool = False) -> str:
     """UTF-8 text of ``data``, or an InputError for binary / undecodable / empty input."""
     if b"\x00" in data[:_SNIFF_BYTES]:
         raise InputError(
@@ -63,7 +63,7 @@ def decode_text(data: bytes, source: str) -> str:
             f"{source} is not valid UTF-8 (byte 0x{data[error.start]:02x} at offset "
             f"{error.start}); convert it to UTF-8 first, e.g. with iconv"
         ) from None
-    if not text.strip():
+    if not text.strip() and not allow_empty:
         raise InputError(f"{source} is empty; there is nothing to ingest")
     return text
 
@@ -77,7 +77,8 @@ def _readers() -> dict[str, Any]:
         """Plain text and Markdown, as UTF-8; refuses binary or undecodable files."""
 
         def load_data(self, file: Path, extra_info: dict | None = None) -> list[LlamaDocument]:
-            text = decode_text(Path(file).read_bytes(), str(file))
+            # emptiness is judged later: an empty file inside a folder is only skipped
+            text = decode_text(Path(file).read_bytes(), str(file), allow_empty=True)
             return [LlamaDocument(text=text, metadata=dict(extra_info or {}))]
 
     class HtmlTextReader(BaseReader):
@@ -146,7 +147,9 @@ def _load_files(files: list[Path], shown: dict[Path, str]) -> dict[Path, str]:
     text_reader = readers[".txt"]
     # Anything named explicitly is read as text unless it is PDF or HTML (and then refused
     # if it turns out binary): a `notes` without extension or a `.csv` is still text.
-    extractors = {path.suffix.lower(): readers.get(path.suffix.lower(), text_reader) for path in files}
+    extractors = {
+        path.suffix.lower(): readers.get(path.suffix.lower(), text_reader) for path in files
+    }
     reader = SimpleDirectoryReader(
         input_files=[str(p) for p in files],
         file_extractor=extractors,
@@ -168,7 +171,9 @@ def _load_files(files: list[Path], shown: dict[Path, str]) -> dict[Path, str]:
             cause = error.__cause__ or error
             if isinstance(cause, InputError):
                 raise cause from None
-            raise InputError(f"cannot read {shown[path]} ({type(cause).__name__}: {cause})") from None
+            raise InputError(
+                f"cannot read {shown[path]} ({type(cause).__name__}: {cause})"
+            ) from None
         texts[path] = [d.text for d in documents]
     result = {}
     for path, parts in texts.items():
@@ -205,7 +210,7 @@ def read_inputs(paths: list[str], *, stdin: Any = None) -> list[InputText]:
     texts = _load_files(files, shown) if files else {}
     documents: list[InputText] = []
     seen: set[Path] = set()
-    for raw, file in ordered:
+    for _raw, file in ordered:
         if file is None:
             stream = stdin if stdin is not None else sys.stdin.buffer
             data = stream.read()

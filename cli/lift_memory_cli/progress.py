@@ -57,6 +57,7 @@ class Reporter:
         self._stage_message: str | None = None
         self._last_epoch: tuple[str, int] | None = None
         self._last_line = 0.0
+        self._last_progress: Any = None
 
     # --- lifecycle
     def __enter__(self) -> Reporter:
@@ -77,6 +78,7 @@ class Reporter:
 
     def __exit__(self, *exc: Any) -> None:
         self._finish_stage(ok=exc[0] is None)
+        self._finish_training()
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
@@ -85,6 +87,7 @@ class Reporter:
     def stage(self, message: str) -> None:
         """A new phase starts (the previous one is done)."""
         self._finish_stage()
+        self._finish_training()
         self._stage_message = message
         self._stage_started = time.perf_counter()
         if self.quiet:
@@ -94,7 +97,9 @@ class Reporter:
         else:
             self.console.print(f"… {message}")
 
-    def _finish_stage(self, ok: bool = True, *, show: bool = True) -> None:
+    def _finish_stage(
+        self, ok: bool = True, *, show: bool = True, message: str | None = None
+    ) -> None:
         if self._stage_message is None:
             return
         seconds = time.perf_counter() - self._stage_started
@@ -103,20 +108,38 @@ class Reporter:
             if show:
                 mark = "[green]✓[/]" if ok else "[red]✗[/]"
                 self._progress.console.print(
-                    f"{mark} {self._stage_message} ({human_seconds(seconds)})"
+                    f"{mark} {message or self._stage_message} ({human_seconds(seconds)})"
                 )
+        elif message is not None and not self.quiet:
+            self.console.print(f"✓ {message} ({human_seconds(seconds)})")
         self._stage_task = None
         self._stage_message = None
 
     def done(self, message: str) -> None:
-        """A one-off line: something finished."""
-        self._finish_stage()
+        """The current phase finished: its line becomes ``✓ message (time)``."""
+        if self._stage_message is not None:
+            self._finish_stage(message=message)
+            return
         if self.quiet:
             return
         if self._progress is not None:
             self._progress.console.print(f"[green]✓[/] {message}")
         else:
             self.console.print(f"✓ {message}")
+
+    def _finish_training(self) -> None:
+        """The training bar becomes a static summary line."""
+        if self._progress is None or self._train_task is None:
+            return
+        self._progress.remove_task(self._train_task)
+        self._train_task = None
+        if self._last_progress is not None:
+            p = self._last_progress
+            mark = "[green]✓[/]" if p.step >= p.total_steps else "[red]✗[/]"
+            self._progress.console.print(
+                f"{mark} trained {p.step}/{p.total_steps} steps · final loss {p.loss:.3f} · "
+                f"{p.tokens_per_s:.0f} tok/s ({human_seconds(p.elapsed_s)})"
+            )
 
     def note(self, message: str) -> None:
         if self.quiet:
@@ -127,11 +150,10 @@ class Reporter:
     # --- training
     def train(self, p: Any) -> None:
         """``on_progress`` callback: one optimizer step of the LIFT trainer finished."""
+        self._last_progress = p
         if self.quiet:
             return
-        stats = (
-            f"· loss {p.loss:.3f} · {p.tokens_per_s:.0f} tok/s · ETA {human_seconds(p.eta_s)}"
-        )
+        stats = f"· loss {p.loss:.3f} · {p.tokens_per_s:.0f} tok/s · ETA {human_seconds(p.eta_s)}"
         description = f"{p.stage} · epoch {p.epoch}/{p.epochs}"
         if self._progress is not None:
             if self._stage_task is not None:  # "training the memory" becomes the bar

@@ -5,18 +5,35 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from typing import Any
 
 from rich.console import Console
 
 
+def _width(stderr: bool) -> int | None:
+    # Piped output has no terminal width: rich's 80 columns crush the comparison tables.
+    probe = Console(stderr=stderr)
+    if probe.is_terminal or os.environ.get("COLUMNS"):
+        return None
+    return 120
+
+
 def stdout_console() -> Console:
-    return Console(soft_wrap=False, highlight=False)
+    return Console(highlight=False, width=_width(False))
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    """Progress, notes and details; plain lines never hard-wrap when not on a terminal."""
+    probe = Console(stderr=True)
+    return Console(
+        stderr=True, highlight=False, width=_width(True), soft_wrap=not probe.is_terminal
+    )
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
 def jsonable(value: Any) -> Any:

@@ -1,0 +1,115 @@
+"""`lift-memory ask NAME "QUESTION" --mode memory|rag|hybrid|icl|base`: one answer.
+
+The answer goes to stdout; how it was reached (mode, latency, confidence, the hybrid router's
+choice, retrieved sources) to stderr, or everything as one JSON object with --json.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lift_memory_cli.answering import MODES, POLICIES, RETRIEVAL_MODES, Answerer, ModeResult
+from lift_memory_cli.context import HomeOption, open_memory, open_store
+from lift_memory_cli.errors import CliError, command
+from lift_memory_cli.rendering import fmt_float, human_seconds, print_json, stderr_console
+
+
+def _details(result: ModeResult) -> list[str]:
+    lines = [
+        f"[dim]{result.mode} · {human_seconds(result.latency_s)} · confidence "
+        f"{fmt_float(result.confidence)}"
+        + (f" · gate {fmt_float(result.mean_gate)}" if result.mean_gate is not None else "")
+        + "[/]"
+    ]
+    if result.mode == "hybrid":
+        lines.append(f"[dim]chose {result.chosen}: {result.reason}[/]")
+        for arm, data in result.arms.items():
+            lines.append(
+                f"[dim]  {arm:<9} {data['answer']!r} (confidence {fmt_float(data['confidence'])})[/]"
+            )
+    for source in result.sources or []:
+        text = " ".join(str(source.get("text", "")).split())
+        lines.append(
+            f"[dim]  source {source.get('source')} (similarity "
+            f"{fmt_float(source.get('similarity'))}): {text[:100]}…[/]"
+        )
+    return lines
+
+
+@command
+def ask_command(
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The memory to ask.", show_default=False)
+    ],
+    question: Annotated[
+        str, typer.Argument(metavar="QUESTION", help="The question.", show_default=False)
+    ],
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            metavar="MODE",
+            help="memory: the memory alone; rag: Chroma retrieval, memory off; hybrid: both, the "
+            "router picks; icl: truncated corpus in context, memory off; base: the bare model.",
+        ),
+    ] = "memory",
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    max_new_tokens: Annotated[
+        int, typer.Option("--max-new-tokens", metavar="N", min=1, help="Answer length cap.")
+    ] = 48,
+    policy: Annotated[
+        str,
+        typer.Option(
+            "--policy", metavar="POLICY", help=f"Hybrid router policy: {', '.join(POLICIES)}."
+        ),
+    ] = "confidence",
+    top_k: Annotated[
+        int, typer.Option("--top-k", metavar="K", min=1, help="Chunks retrieved for rag / hybrid.")
+    ] = 2,
+    home: Annotated[Path | None, HomeOption] = None,
+) -> None:
+    """Ask a memory a question, in one of five modes."""
+    mode = mode.strip().lower()
+    if mode not in MODES:
+        raise CliError(f"unknown mode '{mode}'; choose from {', '.join(MODES)}")
+    if policy not in POLICIES:
+        raise CliError(f"unknown policy '{policy}'; choose from {', '.join(POLICIES)}")
+    if not question.strip():
+        raise CliError("the question is empty")
+    from lift_memory.store import validate_memory_name
+
+    validate_memory_name(name)
+    store = open_store(ctx, home)
+    console = stderr_console()
+    if console.is_terminal and not json_output:
+        with console.status(f"loading memory '{name}'"):
+            opened = open_memory(store, name, need_retrieval=mode in RETRIEVAL_MODES)
+    else:
+        opened = open_memory(store, name, need_retrieval=mode in RETRIEVAL_MODES)
+    try:
+        answerer = Answerer(
+            opened.memory,
+            opened.retrieval,
+            policy=policy,
+            max_new_tokens=max_new_tokens,
+            top_k=top_k,
+        )
+        if console.is_terminal and not json_output:
+            with console.status("thinking"):
+                result = answerer.answer(question, [mode])[mode]
+        else:
+            result = answerer.answer(question, [mode])[mode]
+    finally:
+        opened.memory.detach()
+    if json_output:
+        data: dict[str, Any] = {"memory": name, "question": question, **result.to_json()}
+        data["load_s"] = opened.load_s
+        print_json(data)
+        return
+    typer.echo(result.answer)
+    for line in _details(result):
+        console.print(line)

@@ -1,0 +1,206 @@
+"""`lift-memory compare NAME (--questions FILE.jsonl | "Q"...)`: every question in every mode,
+side by side, scored when gold answers are given; ``--report DIR`` writes report.md,
+report.json and chart.png."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from lift_memory_cli.answering import POLICIES, RETRIEVAL_MODES, Answerer, parse_modes
+from lift_memory_cli.context import (
+    HomeOption,
+    open_memory,
+    open_store,
+    rag_info,
+    read_complete_manifest,
+)
+from lift_memory_cli.errors import CliError, command
+from lift_memory_cli.rendering import (
+    human_seconds,
+    print_json,
+    stderr_console,
+    stdout_console,
+)
+from lift_memory_cli.report import Question, contains_gold, read_questions, summarize, write_report
+
+DEFAULT_MODES = "base,icl,memory,rag,hybrid"
+
+
+def _answer_cell(cell: dict[str, Any]) -> str:
+    from rich.markup import escape
+
+    mark = {True: "[green]✓[/] ", False: "[red]✗[/] ", None: ""}[cell.get("correct")]
+    chosen = f" [dim]({cell['chosen']})[/]" if cell.get("chosen") else ""
+    return mark + escape(cell["answer"]) + chosen
+
+
+def print_tables(report: dict[str, Any]) -> None:
+    out = stdout_console()
+    modes = report["modes"]
+    table = Table(title=f"compare '{report['memory']}'", show_lines=True, expand=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("question", ratio=2)
+    table.add_column("gold", ratio=1)
+    for mode in modes:
+        table.add_column(mode, ratio=2)
+    for index, row in enumerate(report["questions"], start=1):
+        gold = " / ".join(row["gold"]) if row["gold"] else "-"
+        table.add_row(
+            str(index),
+            row["question"],
+            gold,
+            *(_answer_cell(row["results"][m]) for m in modes),
+        )
+    out.print(table)
+    summary = Table(title="per mode")
+    for column in ("mode", "accuracy", "correct / scored", "mean latency", "p50 latency"):
+        summary.add_column(column, justify="left" if column == "mode" else "right")
+    for mode in modes:
+        s = report["summary"][mode]
+        accuracy = f"{s['accuracy']:.0%}" if s["accuracy"] is not None else "-"
+        summary.add_row(
+            mode,
+            accuracy,
+            f"{s['correct']} / {s['scored']}",
+            human_seconds(s["mean_latency_s"]),
+            human_seconds(s["p50_latency_s"]),
+        )
+    out.print(summary)
+
+
+@command
+def compare_command(
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The memory to evaluate.", show_default=False)
+    ],
+    questions: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="QUESTION", help="Questions (or use --questions).", show_default=False
+        ),
+    ] = None,
+    questions_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--questions",
+            "-q",
+            metavar="FILE",
+            help='JSONL file: {"question": ..., "answer": ...} per line (answer optional).',
+            show_default=False,
+        ),
+    ] = None,
+    modes_text: Annotated[
+        str,
+        typer.Option(
+            "--modes",
+            metavar="MODES",
+            help="Comma-separated modes to compare (rag and hybrid are dropped for a memory "
+            "ingested with --no-rag).",
+        ),
+    ] = DEFAULT_MODES,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="DIR",
+            help="Write report.md, report.json and chart.png into this folder.",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    max_new_tokens: Annotated[
+        int, typer.Option("--max-new-tokens", metavar="N", min=1, help="Answer length cap.")
+    ] = 48,
+    policy: Annotated[
+        str,
+        typer.Option(
+            "--policy", metavar="POLICY", help=f"Hybrid router policy: {', '.join(POLICIES)}."
+        ),
+    ] = "confidence",
+    home: Annotated[Path | None, HomeOption] = None,
+) -> None:
+    """Compare answer modes side by side.
+
+    Every question is answered in every mode and scored against its gold answer, if given.
+    """
+    items: list[Question] = []
+    if questions_file is not None:
+        items += read_questions(questions_file)
+    items += [Question(q.strip()) for q in questions or [] if q.strip()]
+    if not items:
+        raise CliError('no questions: give --questions FILE.jsonl or "QUESTION" arguments')
+    modes = parse_modes(modes_text)
+    if policy not in POLICIES:
+        raise CliError(f"unknown policy '{policy}'; choose from {', '.join(POLICIES)}")
+    from lift_memory.store import validate_memory_name
+
+    validate_memory_name(name)
+    store = open_store(ctx, home)
+    console = stderr_console()
+    quiet = json_output or not console.is_terminal
+    manifest = read_complete_manifest(store, name)
+    if rag_info(manifest) is None and RETRIEVAL_MODES & set(modes):
+        dropped = [m for m in modes if m in RETRIEVAL_MODES]
+        modes = [m for m in modes if m not in RETRIEVAL_MODES]
+        if not modes:
+            raise CliError(
+                f"memory '{name}' has no retrieval arm (ingested with --no-rag); "
+                "compare it with --modes memory,icl,base"
+            )
+        if not json_output:
+            console.print(f"[yellow]note:[/] no retrieval arm, skipping {', '.join(dropped)}")
+    need_retrieval = bool(RETRIEVAL_MODES & set(modes))
+    if quiet:
+        opened = open_memory(store, name, need_retrieval=need_retrieval)
+    else:
+        with console.status(f"loading memory '{name}'"):
+            opened = open_memory(store, name, need_retrieval=need_retrieval)
+    rows: list[dict[str, Any]] = []
+    try:
+        answerer = Answerer(
+            opened.memory, opened.retrieval, policy=policy, max_new_tokens=max_new_tokens
+        )
+        for index, item in enumerate(items, start=1):
+            if quiet:
+                results = answerer.answer(item.question, modes)
+            else:
+                with console.status(f"question {index}/{len(items)}: {item.question}"):
+                    results = answerer.answer(item.question, modes)
+            row_results = {}
+            for mode, result in results.items():
+                cell = result.to_json()
+                cell["correct"] = contains_gold(result.answer, item.answers)
+                row_results[mode] = cell
+            rows.append({"question": item.question, "gold": item.answers, "results": row_results})
+            if not json_output and not console.is_terminal:
+                console.print(f"answered {index}/{len(items)}")
+    finally:
+        opened.memory.detach()
+
+    manifest = opened.memory.manifest
+    from lift_memory.manifest import utc_now_iso
+
+    report: dict[str, Any] = {
+        "memory": name,
+        "model": manifest.base_model,
+        "corpus_tokens": sum(d.tokens for d in manifest.documents),
+        "created_at": utc_now_iso(),
+        "modes": modes,
+        "policy": policy,
+        "summary": summarize(rows, modes),
+        "questions": rows,
+    }
+    if report_dir is not None:
+        report["files"] = write_report(report, report_dir)
+    if json_output:
+        print_json(report)
+        return
+    print_tables(report)
+    if report_dir is not None:
+        files = report["files"]
+        stdout_console().print(f"report: {files['markdown']}, {files['json']}, {files['chart']}")

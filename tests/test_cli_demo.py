@@ -1,0 +1,75 @@
+"""`make demo`'s assets and orchestration, without training the real model (the demo itself is
+run by hand: about ten minutes on two CPU cores)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from lift_memory_cli import demo
+from lift_memory_cli.app import app
+from lift_memory_cli.report import read_questions
+from typer.testing import CliRunner
+
+from lift_memory.config import LiftConfig
+
+
+def test_demo_corpus_is_a_fictional_one_to_two_thousand_tokens() -> None:
+    text = demo.CORPUS.read_text(encoding="utf-8")
+    tokens = len(text) / demo.CHARS_PER_TOKEN
+    assert 800 <= tokens <= 2000
+    for fact in ("Varnholm", "Orla Fenwick", "Edda Mirel", "Silver Heron", "Kettle Tor"):
+        assert fact in text
+
+
+def test_every_demo_question_has_its_gold_answer_in_the_corpus_or_is_the_control() -> None:
+    text = demo.CORPUS.read_text(encoding="utf-8").lower()
+    questions = read_questions(demo.QUESTIONS)
+    assert 6 <= len(questions) <= 12
+    about_corpus = [q for q in questions if any(a.lower() in text for a in q.answers)]
+    assert len(about_corpus) == len(questions) - 1  # one general-knowledge control question
+    assert all(q.answers for q in questions)
+
+
+def test_demo_config_fits_ten_minutes_on_two_cpu_cores() -> None:
+    config = json.loads(demo.CONFIG.read_text())
+    LiftConfig.model_validate(config)  # every key is a real LiftConfig field
+    corpus_tokens = round(len(demo.CORPUS.read_text()) / demo.CHARS_PER_TOKEN)
+    train_tokens = demo.estimate_training_tokens(corpus_tokens, config)
+    minutes = train_tokens / demo.TRAIN_TOKENS_PER_S / 60
+    assert 3 <= minutes <= 7.5, minutes  # plus ~2 min of loading, retention answers, compare
+    defaults = demo.estimate_training_tokens(corpus_tokens, {})
+    assert defaults > 3 * train_tokens
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [("missing", ["ingest"]), ("complete", []), ("incomplete", ["ingest", "--resume"])],
+)
+def test_demo_runs_ingest_then_compare(monkeypatch, tmp_path, state, expected) -> None:
+    calls: list[list[str]] = []
+    monkeypatch.setattr(demo, "_run", lambda _console, args: calls.append(args))
+    monkeypatch.setattr(demo, "_existing_memory", lambda _home, _config: (state, True))
+    monkeypatch.setenv("LIFT_MEMORY_HOME", str(tmp_path))
+    monkeypatch.delenv("DEMO_FRESH", raising=False)
+    demo.main()
+    commands = [[a for a in args if a in ("ingest", "compare", "--resume")] for args in calls]
+    assert commands[:-1] == ([expected] if expected else [])
+    assert commands[-1] == ["compare"]
+    compare = calls[-1]
+    assert compare[compare.index("--modes") + 1] == "base,memory,rag,hybrid"
+    assert compare[compare.index("--report") + 1].endswith("demo")
+    # the command lines the demo runs are valid for the CLI
+    for args in calls:
+        command = args[args.index("--home") + 2]
+        result = CliRunner().invoke(app, [command, "--help"])
+        assert result.exit_code == 0
+        for word in args:
+            if word.startswith("--") and word != "--home":
+                assert word in result.stdout, word
+
+
+def test_existing_memory_detection(tmp_path, monkeypatch) -> None:
+    assert demo._existing_memory(tmp_path, demo.CONFIG) == ("missing", False)
+    (tmp_path / "memories" / demo.NAME).mkdir(parents=True)  # unreadable: replaced
+    assert demo._existing_memory(tmp_path, demo.CONFIG) == ("different", False)
