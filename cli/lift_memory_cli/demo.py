@@ -6,12 +6,13 @@
    in base, memory, rag and hybrid mode, printing the side-by-side table and writing
    ``reports/demo/`` (report.md, report.json, chart.png).
 
-Training budget. The bundled SmolLM2-135M trains at roughly 100 tokens/s on two CPU cores, and
-the library's defaults (8 + 12 epochs, contextualized samples, 30 QA pairs with a quarter of them
-in context, 24 retention prompts) would train on ~170k tokens for this corpus: about half an hour.
-``samples/demo-config.json`` fits ten minutes instead: 3 epochs of segments, then 5 of
-segments + 48 cloze QA pairs + 8 retention prompts, 256-token segments at stride 128, no
-contextualized samples, learning rate 1e-2 (≈ 34k training tokens ≈ 6 minutes).
+Training budget. The bundled SmolLM2-135M trains at roughly 100–140 tokens/s on two CPU cores, and
+the library's defaults (8 + 10 epochs, contextualized samples, 40 QA pairs with a quarter of them
+in context, 16 retention prompts) would train on ~170k tokens for this corpus: about 20 minutes.
+``samples/demo-config.json`` fits ten minutes instead: 8 epochs of segments, then 10 of
+segments + 40 cloze QA pairs + 16 retention prompts, 256-token segments at stride 128, no
+contextualized samples, learning rate 1e-2 (≈ 71k training tokens ≈ 8.5 minutes at the
+~140 tokens/s measured on two cores).
 
 A second `make demo` reuses a finished memory (``DEMO_FRESH=1`` ingests again) and resumes one
 whose ingest was interrupted. ``LIFT_MEMORY_DEMO_MODEL`` / ``LIFT_MEMORY_DEMO_CONFIG`` swap the
@@ -38,7 +39,7 @@ QUESTIONS = Path(str(SAMPLES.joinpath("varnholm-questions.jsonl")))
 CONFIG = Path(str(SAMPLES.joinpath("demo-config.json")))
 MODES = "base,memory,rag,hybrid"
 REPORT_DIR = Path("reports") / "demo"
-TRAIN_TOKENS_PER_S = 100.0  # SmolLM2-135M, forward + backward, 2 CPU cores
+TRAIN_TOKENS_PER_S = 140.0  # SmolLM2-135M, forward + backward, 2 CPU cores
 CHARS_PER_TOKEN = 4.1  # SmolLM2's tokenizer on English prose
 QA_TOKENS = 75  # one QA sample: chat template + question + evidence sentence
 RETENTION_TOKENS = 55  # one retention sample: chat template + prompt + short answer
