@@ -34,6 +34,7 @@ from lift_memory.errors import LiftMemoryError
 from lift_memory.ingest import (
     CORPUS_FILE,
     RETENTION_FILE,
+    corpus_samples,
     default_qa_generator,
     document_record,
     qa_samples,
@@ -45,7 +46,6 @@ from lift_memory.qa import QAGenerator, QAPair, read_qa_jsonl, write_qa_jsonl
 from lift_memory.retention import GENERIC_PROMPTS, base_answers, retention_samples
 from lift_memory.segments import (
     Document,
-    contextualized_samples,
     segment_samples,
     tokenize_documents,
 )
@@ -181,16 +181,7 @@ def consolidate(
 
         # 3. samples: new segments (+ contextualized), replayed old segments, QA, retention
         tokenized = tokenize_documents(loaded.tokenizer, documents)
-        segments = segment_samples(tokenized, config.segment_length, config.segment_stride)
-        if config.contextualized:
-            segments += contextualized_samples(
-                loaded.tokenizer,
-                tokenized,
-                config.segment_length,
-                config.segment_stride,
-                config.context_window,
-                rng,
-            )
+        segments = corpus_samples(loaded, tokenized, config, rng)
         old_segments = segment_samples(
             tokenize_documents(loaded.tokenizer, memory.documents),
             config.segment_length,

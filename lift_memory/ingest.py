@@ -35,6 +35,7 @@ from lift_memory.qa import (
 from lift_memory.retention import GENERIC_PROMPTS, base_answers, retention_samples
 from lift_memory.segments import (
     Document,
+    TokenizedDocument,
     contextualized_samples,
     segment_samples,
     tokenize_documents,
@@ -88,6 +89,26 @@ def default_qa_generator(loaded: LoadedModel, config: LiftConfig) -> QAGenerator
         f"qa_generator '{kind}' needs its own settings: pass a generator object "
         "(OpenAIQAGenerator or JsonlQAGenerator) to ingest()"
     )
+
+
+def corpus_samples(
+    loaded: LoadedModel,
+    tokenized: list[TokenizedDocument],
+    config: LiftConfig,
+    rng: random.Random,
+) -> list[TrainingSample]:
+    """Segments of the documents, plus contextualized samples when the config asks for them."""
+    samples = segment_samples(tokenized, config.segment_length, config.segment_stride)
+    if config.contextualized:
+        samples += contextualized_samples(
+            loaded.tokenizer,
+            tokenized,
+            config.segment_length,
+            config.segment_stride,
+            config.context_window,
+            rng,
+        )
+    return samples
 
 
 def qa_samples(
@@ -177,16 +198,7 @@ def ingest(
         # 3. training samples and stages (DESIGN §1: segments first, then segments ∪ QA)
         rng = random.Random(config.seed)
         tokenized = tokenize_documents(loaded.tokenizer, documents)
-        segments = segment_samples(tokenized, config.segment_length, config.segment_stride)
-        if config.contextualized:
-            segments += contextualized_samples(
-                loaded.tokenizer,
-                tokenized,
-                config.segment_length,
-                config.segment_stride,
-                config.context_window,
-                rng,
-            )
+        segments = corpus_samples(loaded, tokenized, config, rng)
         corpus_ids = [token for doc in tokenized for token in doc.token_ids]
         auxiliary = qa_samples(loaded, pairs, corpus_ids, config, rng)
         auxiliary += retention_samples(loaded, [tuple(p) for p in retention])
