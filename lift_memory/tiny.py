@@ -20,6 +20,7 @@ from transformers import (
     Qwen2ForCausalLM,
 )
 
+from lift_memory.config import LiftConfig
 from lift_memory.models import LoadedModel, model_fingerprint, prepare_frozen
 
 TinyArchitecture = Literal["llama", "qwen2", "gemma3"]
@@ -91,3 +92,21 @@ def tiny_model(
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     prepare_frozen(model)
     return LoadedModel(model, tokenizer, f"tiny-{architecture}", model_fingerprint(model))
+
+
+def tiny_config(**overrides: object) -> LiftConfig:
+    """A LIFT config sized for tiny models in tests: one epoch per stage, a few QA pairs."""
+    settings: dict[str, object] = dict(
+        segment_length=64,
+        segment_stride=32,
+        context_window=48,
+        stage1_epochs=1,
+        stage2_epochs=1,
+        qa_count=4,
+        qa_generator="cloze",
+        retention_samples=2,
+        max_batch_tokens=512,
+        warmup_steps=1,
+    )
+    settings.update(overrides)
+    return LiftConfig.model_validate(settings)

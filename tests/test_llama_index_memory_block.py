@@ -22,22 +22,11 @@ from llama_index.core.memory import InsertMethod, Memory
 from llama_index.core.tools import FunctionTool
 from llama_index.memory.lift import LiftLLM, LiftMemoryBlock
 
-from lift_memory import LiftConfig, LiftMemory, MemoryStore
+from lift_memory import LiftMemory, MemoryStore
 from lift_memory.errors import LiftMemoryError
-from lift_memory.tiny import tiny_model
+from lift_memory.tiny import tiny_config, tiny_model
 
-CONFIG = LiftConfig(
-    segment_length=64,
-    segment_stride=32,
-    context_window=48,
-    stage1_epochs=1,
-    stage2_epochs=1,
-    qa_count=4,
-    qa_generator="cloze",
-    retention_samples=2,
-    max_batch_tokens=512,
-    warmup_steps=1,
-)
+CONFIG = tiny_config()
 FACT = "My sister's dog is called Pimbleton."
 
 

@@ -20,21 +20,10 @@ from llama_index.memory.lift import (
     answer_agreement,
 )
 
-from lift_memory import Document, LiftConfig, LiftMemory, MemoryStore, ingest
-from lift_memory.tiny import tiny_model
+from lift_memory import Document, LiftMemory, MemoryStore, ingest
+from lift_memory.tiny import tiny_config, tiny_model
 
-CONFIG = LiftConfig(
-    segment_length=64,
-    segment_stride=32,
-    context_window=48,
-    stage1_epochs=1,
-    stage2_epochs=1,
-    qa_count=4,
-    qa_generator="cloze",
-    retention_samples=2,
-    max_batch_tokens=512,
-    warmup_steps=1,
-)
+CONFIG = tiny_config()
 MEMORY_TEXT = "The lighthouse on Varrow Point is kept by Ilse Marrick, who lights the lamp at dusk."
 RAG_TEXT = "The ferry Silver Heron sails from Kelby to Varnholm every Tuesday morning."
 
