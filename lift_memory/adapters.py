@@ -35,6 +35,7 @@ class Adapter(Protocol):
     def reset_gate_stats(self) -> None: ...
     def disabled(self) -> contextlib.AbstractContextManager[None]: ...
     def detach(self) -> None: ...
+    def first_adapted_layer(self) -> int: ...
 
 
 class GatedMemoryAdapter:
@@ -72,6 +73,10 @@ class GatedMemoryAdapter:
 
     def detach(self) -> None:
         self.memory.detach()
+
+    def first_adapted_layer(self) -> int:
+        """Decoder layers below this one run unchanged: the trainer may cache them."""
+        return min(int(index) for index in self.memory.layers)
 
 
 class PeftAdapter:
@@ -134,6 +139,9 @@ class PeftAdapter:
             for layer in layers:
                 layer.enable_adapters(True)
 
+    def first_adapted_layer(self) -> int:
+        return 0  # "all-linear" targets reach into the first layer
+
     def detach(self) -> None:
         if self.kind == "pissa":
             raise RuntimeError("a PiSSA adapter changed the base weights; reload the model instead")
@@ -144,6 +152,10 @@ class PeftAdapter:
                 parent_name, _, child = name.rpartition(".")
                 parent = self._model.get_submodule(parent_name) if parent_name else self._model
                 setattr(parent, child, module.get_base_layer())
+        # inject_adapter_in_model left its config on the model: a later injection would warn
+        # about "multiple adapters" in a model that no longer carries any
+        if "peft_config" in vars(self._model):
+            del self._model.peft_config
 
 
 def _peft_targets(model: nn.Module, targets: str | list[str]) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -48,8 +49,13 @@ def generate_answer(
     context: str | None = None,
     max_new_tokens: int = 48,
     use_memory: bool = True,
+    streamer: Any | None = None,
 ) -> Answer:
-    """Greedy answer to ``question`` (optionally with a context) with or without the memory."""
+    """Greedy answer to ``question`` (optionally with a context) with or without the memory.
+
+    ``streamer`` (a transformers ``BaseStreamer``, e.g. ``TextIteratorStreamer``) receives the
+    tokens as they are generated, for a server that streams the answer.
+    """
     started = time.perf_counter()
     ids = prompt_ids(loaded.tokenizer, question_prompt(question, context))
     input_ids = torch.tensor([ids], device=loaded.device)
@@ -69,6 +75,7 @@ def generate_answer(
             output_scores=True,
             return_dict_in_generate=True,
             pad_token_id=loaded.tokenizer.pad_token_id,
+            streamer=streamer,
         )
     new_tokens = output.sequences[0, input_ids.shape[1] :]
     logprobs = [

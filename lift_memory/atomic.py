@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from lift_memory.phases import mark
 
 if TYPE_CHECKING:  # torch is heavy; `lift-memory ls` should not pay for it
     import torch
@@ -24,10 +27,12 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_text",
     "fsync_dir",
+    "remove_stale_temp_files",
 ]
 
 # Temp files are hidden (leading dot) and end with this, so listings and cleanups can skip them.
 TEMP_SUFFIX = ".tmp"
+_TEMP_NAME = re.compile(r"\..+\.[0-9a-f]{12}" + re.escape(TEMP_SUFFIX))
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:
@@ -62,12 +67,14 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> int:
     is removed.
     """
     target = Path(path)
+    mark(f"write:{target.name}")  # crash-test hook; a no-op normally
     fd, tmp = _open_temp(target)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        mark(f"rename:{target.name}")  # the window in which a crash leaves only a temp file
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -75,6 +82,22 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> int:
         raise
     fsync_dir(target.parent)
     return len(data)
+
+
+def remove_stale_temp_files(directory: str | os.PathLike[str]) -> int:
+    """Delete the temp files that writes killed mid-way (SIGKILL, power cut) left in ``directory``.
+
+    Only for a directory nobody else is writing to (e.g. a memory whose lock the caller holds):
+    a temp file of a write in progress would be deleted under it. Returns how many were removed.
+    """
+    removed = 0
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(directory):
+            if _TEMP_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> int:

@@ -100,6 +100,13 @@ class LiftConfig(BaseModel):
     checkpoint_every_steps: int = Field(
         default=50, ge=1, le=1_000_000, description="Also checkpointed at every epoch end."
     )
+    frozen_cache_max_bytes: int = Field(
+        default=4 * 1024**3,
+        ge=0,
+        description="Memory allowed for the hidden states of the frozen layers below the "
+        "first adapted layer, computed once per sample instead of every epoch; 0 turns the "
+        "cache off. Above the limit training falls back to full forward passes.",
+    )
 
     @model_validator(mode="after")
     def _stride_shorter_than_segment(self) -> LiftConfig:

@@ -7,6 +7,7 @@ The memory is marked complete only after its adapter is on disk.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
@@ -19,9 +20,12 @@ from pathlib import Path
 from lift_memory.adapters import create_adapter
 from lift_memory.atomic import atomic_write_text
 from lift_memory.config import LiftConfig
+from lift_memory.distributed import DataParallel
 from lift_memory.errors import LiftMemoryError
+from lift_memory.interrupts import stop_on_signals
 from lift_memory.manifest import DocumentRecord, Manifest
 from lift_memory.models import DEFAULT_MODEL, LoadedModel, load_model
+from lift_memory.phases import mark
 from lift_memory.prompts import TrainingSample, chat_sample, head_tail_truncate, question_prompt
 from lift_memory.qa import (
     ClozeQAGenerator,
@@ -41,7 +45,7 @@ from lift_memory.segments import (
     tokenize_documents,
 )
 from lift_memory.store import MemoryStore
-from lift_memory.train import LiftTrainer, ProgressCallback, Stage, TrainResult
+from lift_memory.train import LiftTrainer, ProgressCallback, Stage, TrainProgress, TrainResult
 
 CORPUS_FILE = "corpus.jsonl"
 RETENTION_FILE = "retention.jsonl"
@@ -135,6 +139,26 @@ def qa_samples(
     return samples
 
 
+def training_stages(
+    loaded: LoadedModel,
+    documents: list[Document],
+    pairs: list[QAPair],
+    retention: list[tuple[str, str]],
+    config: LiftConfig,
+) -> list[Stage]:
+    """Stage 1 trains on the corpus alone, stage 2 on the corpus ∪ QA ∪ retention samples."""
+    rng = random.Random(config.seed)
+    tokenized = tokenize_documents(loaded.tokenizer, documents)
+    segments = corpus_samples(loaded, tokenized, config, rng)
+    corpus_ids = [token for doc in tokenized for token in doc.token_ids]
+    auxiliary = qa_samples(loaded, pairs, corpus_ids, config, rng)
+    auxiliary += retention_samples(loaded, [tuple(p) for p in retention])
+    return [
+        Stage("segments", segments, config.stage1_epochs),
+        Stage("segments+qa", segments + auxiliary, config.stage2_epochs),
+    ]
+
+
 def ingest(
     documents: list[Document],
     name: str,
@@ -147,24 +171,40 @@ def ingest(
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
     on_stage: StageCallback | None = None,
+    parallel: DataParallel | None = None,
 ) -> IngestResult:
-    """Internalize ``documents`` into a new memory ``name`` (or finish an interrupted one)."""
+    """Internalize ``documents`` into a new memory ``name`` (or finish an interrupted one).
+
+    With ``parallel`` (processes started by ``accelerate launch``) every process trains its
+    share of each batch and only the main one writes the memory: it prepares the manifest, QA
+    pairs and retention answers while the others wait, and they then read them from the store.
+    """
     started = time.perf_counter()
+    main = parallel is None or parallel.is_main
     store = store or MemoryStore()
     say = on_stage or (lambda _message: None)
     documents = [d for d in documents if d.text.strip()]
     if not documents:
         raise LiftMemoryError("nothing to ingest: every document is empty")
-    with store.lock(name):
+    with store.lock(name) if main else contextlib.nullcontext():  # main holds it for all
+        mark("prepare")
+        if main:
+            store.remove_leftovers(name)  # temp files of an ingest that was killed mid-write
         loaded = model if isinstance(model, LoadedModel) else load_model(model, home=store.home)
         records = [document_record(loaded, d) for d in documents]
-        manifest = _start_or_resume(store, name, loaded, config, records, resume, overwrite)
+        if not main:  # the main process prepares the memory (up to step 2) first
+            parallel.wait()
+        if main:
+            manifest = _start_or_resume(store, name, loaded, config, records, resume, overwrite)
+        else:
+            manifest = store.read_manifest(name)
         config = LiftConfig.model_validate(manifest.config)
         memory_dir = store.path(name)
-        atomic_write_text(
-            memory_dir / CORPUS_FILE,
-            "".join(json.dumps({"source": d.source, "text": d.text}) + "\n" for d in documents),
-        )
+        if main:
+            atomic_write_text(
+                memory_dir / CORPUS_FILE,
+                "".join(json.dumps({"source": d.source, "text": d.text}) + "\n" for d in documents),
+            )
         timings = dict(manifest.timings)
 
         # 1. auxiliary QA, generated once and kept
@@ -194,27 +234,31 @@ def ingest(
             retention = base_answers(loaded, prompts, max_new_tokens=24)
             atomic_write_text(retention_path, "".join(json.dumps(p) + "\n" for p in retention))
         timings.setdefault("retention_s", time.perf_counter() - t)
+        if parallel and main:  # the others may now read the QA and retention files
+            parallel.wait()
 
         # 3. training samples and stages (DESIGN §1: segments first, then segments ∪ QA)
-        rng = random.Random(config.seed)
-        tokenized = tokenize_documents(loaded.tokenizer, documents)
-        segments = corpus_samples(loaded, tokenized, config, rng)
-        corpus_ids = [token for doc in tokenized for token in doc.token_ids]
-        auxiliary = qa_samples(loaded, pairs, corpus_ids, config, rng)
-        auxiliary += retention_samples(loaded, [tuple(p) for p in retention])
-        stages = [
-            Stage("segments", segments, config.stage1_epochs),
-            Stage("segments+qa", segments + auxiliary, config.stage2_epochs),
-        ]
+        stages = training_stages(loaded, documents, pairs, retention, config)
 
         # 4. train, checkpointing into the memory's directory
         say("training the memory")
         adapter = create_adapter(loaded, config)
         trainer = LiftTrainer(
-            loaded, adapter, config, store.checkpoint_dir(name), on_progress=on_progress
+            loaded,
+            adapter,
+            config,
+            store.checkpoint_dir(name),
+            on_progress=_marking(on_progress),
+            parallel=parallel,
         )
         try:
-            result = trainer.train([s for s in stages if s.epochs > 0], resume=resume)
+            # SIGINT/SIGTERM: checkpoint at the next step, then KeyboardInterrupt (resumable).
+            # Not with several processes: they could see the flag at different steps and leave
+            # one waiting in an all-reduce; there the signal interrupts at once.
+            graceful = parallel is None
+            request_stop = lambda: setattr(trainer, "stop_requested", True)  # noqa: E731
+            with stop_on_signals(request_stop) if graceful else contextlib.nullcontext():
+                result = trainer.train([s for s in stages if s.epochs > 0], resume=resume)
         except BaseException:
             # leave the caller's model as it was, so that a resume can attach a fresh adapter
             loaded.model.eval()
@@ -223,7 +267,15 @@ def ingest(
             raise
         timings["train_s"] = timings.get("train_s", 0.0) + result.seconds
 
+        if not main:  # the main process commits: wait for it, then report what it wrote
+            if adapter.kind != "pissa":
+                adapter.detach()
+            parallel.wait()
+            manifest = store.read_manifest(name)
+            return IngestResult(manifest, result, pairs, time.perf_counter() - started)
+
         # 5. commit: adapter first, then the manifest that says it is complete
+        mark("commit")
         adapter_bytes = store.save_adapter(name, adapter.tensors(), adapter.metadata())
         if adapter.kind != "pissa":
             adapter.detach()
@@ -248,7 +300,20 @@ def ingest(
             )
         )
         shutil.rmtree(store.checkpoint_dir(name), ignore_errors=True)
+        if parallel:
+            parallel.wait()
         return IngestResult(manifest, result, pairs, time.perf_counter() - started)
+
+
+def _marking(on_progress: ProgressCallback | None) -> ProgressCallback:
+    """``on_progress`` that also marks each optimizer step for the crash test's phase hook."""
+
+    def report(progress: TrainProgress) -> None:
+        mark("train")
+        if on_progress is not None:
+            on_progress(progress)
+
+    return report
 
 
 def _start_or_resume(

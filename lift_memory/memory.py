@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from lift_memory.adapters import Adapter, restore_adapter
 from lift_memory.answer import Answer, generate_answer, passages_context, truncated_context
@@ -39,9 +39,12 @@ class LiftMemory:
         manifest = store.read_manifest(name)
         loaded = model or load_model(manifest.base_model, home=store.home)
         if loaded.fingerprint != manifest.base_fingerprint:
+            # Fingerprints, not just ids: the same id can name changed weights (a local path).
             raise AdapterMismatch(
-                f"memory '{name}' was trained on {manifest.base_model}, "
-                f"not on the loaded model {loaded.model_id}"
+                f"memory '{name}' was trained on base model '{manifest.base_model}' "
+                f"(fingerprint {manifest.base_fingerprint[:12]}), but the loaded model "
+                f"'{loaded.model_id}' has fingerprint {loaded.fingerprint[:12]}; load it on the "
+                f"model it was trained on, or ingest it again with --overwrite"
             )
         tensors, metadata = store.load_adapter(name, loaded.fingerprint, base_model=loaded.model_id)
         adapter = restore_adapter(loaded, tensors, metadata)
@@ -60,8 +63,12 @@ class LiftMemory:
         window: int | None = None,
         use_memory: bool = True,
         max_new_tokens: int = 48,
+        streamer: Any | None = None,
     ) -> Answer:
-        """Answer from the memory with no context, a truncated corpus view, or given passages."""
+        """Answer from the memory with no context, a truncated corpus view, or given passages.
+
+        ``streamer`` receives the generated tokens as they come (see ``generate_answer``).
+        """
         text: str | None = None
         if context == "truncated":
             default_window = int(self.manifest.config.get("context_window", 256))
@@ -75,6 +82,7 @@ class LiftMemory:
             context=text,
             max_new_tokens=max_new_tokens,
             use_memory=use_memory,
+            streamer=streamer,
         )
 
     def detach(self) -> None:

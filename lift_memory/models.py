@@ -181,14 +181,19 @@ def _load_bundled(spec: BundledModel, home: Path | None) -> LoadedModel:
             )
         gguf = spec.locate_gguf(package_dir)
         log.info("dequantizing %s once into %s", gguf.name, target)
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        tokenizer = AutoTokenizer.from_pretrained(
+            gguf.parent, gguf_file=gguf.name, trust_remote_code=False
+        )
         model = AutoModelForCausalLM.from_pretrained(
-            gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+            gguf.parent, gguf_file=gguf.name, dtype=torch.float32, trust_remote_code=False
         )
         target.parent.mkdir(parents=True, exist_ok=True)
         _write_cache(model, tokenizer, target)
-    tokenizer = AutoTokenizer.from_pretrained(target)
-    model = AutoModelForCausalLM.from_pretrained(target, dtype=torch.float32)
+    # The cache is ours and safetensors only: never let a planted pickle (.bin) load instead.
+    tokenizer = AutoTokenizer.from_pretrained(target, trust_remote_code=False)
+    model = AutoModelForCausalLM.from_pretrained(
+        target, dtype=torch.float32, trust_remote_code=False, use_safetensors=True
+    )
     fingerprint = (target / "fingerprint.txt").read_text().strip()
     return LoadedModel(model, tokenizer, spec.id, fingerprint)
 

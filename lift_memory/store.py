@@ -33,7 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from lift_memory.atomic import atomic_write_bytes, atomic_write_text, fsync_dir
+from lift_memory.atomic import (
+    atomic_write_bytes,
+    atomic_write_text,
+    fsync_dir,
+    remove_stale_temp_files,
+)
 from lift_memory.errors import (
     AdapterMismatch,
     CorruptMemory,
@@ -253,6 +258,7 @@ class MemoryStore:
         )
         self.memories_dir.mkdir(parents=True, exist_ok=True)
         with self._guard(name):
+            self._remove_stale_staging(name)
             target = self.path(name)
             if target.exists() and not overwrite:
                 raise MemoryExists(
@@ -396,6 +402,43 @@ class MemoryStore:
             fsync_dir(self.memories_dir)
             self._remove_tree(tombstone)
         self._sweep_tombstones()
+
+    def remove_leftovers(self, name: str) -> int:
+        """Delete what writes killed mid-way (SIGKILL, power cut) left behind for ``name``.
+
+        That is temp files in the memory's directory and its checkpoints, staging directories
+        of an unfinished ``create``, and the checkpoints of a memory that is already complete;
+        none of them is ever read, they only take space. Runs under the memory's lock (reused when this process holds it), so no write in
+        progress loses its temp file. Returns how many entries were removed.
+        """
+        name = validate_memory_name(name)
+        with self._guard(name):
+            removed = self._remove_stale_staging(name)
+            for directory in (self.path(name), self.checkpoint_dir(name)):
+                removed += remove_stale_temp_files(directory)
+            checkpoints = self.checkpoint_dir(name)
+            if checkpoints.is_dir() and self._is_complete(name):
+                # a kill between "complete" and the checkpoint cleanup: nothing will resume them
+                shutil.rmtree(checkpoints, ignore_errors=True)
+                removed += 1
+        return removed
+
+    def _is_complete(self, name: str) -> bool:
+        try:
+            return self.read_manifest(name).status == "complete"
+        except LiftMemoryError:
+            return False
+
+    def _remove_stale_staging(self, name: str) -> int:
+        # Staging dirs of `name` are only made under its lock, which the caller holds.
+        pattern = re.compile(re.escape(f"{_STAGING_PREFIX}{name}-") + r"[0-9a-f]{12}")
+        removed = 0
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(self.memories_dir):
+                if pattern.fullmatch(entry.name):
+                    self._remove_tree(Path(entry.path))
+                    removed += 1
+        return removed
 
     def _to_tombstone(self, target: Path) -> Path:
         tombstone = self.memories_dir / f"{_TOMBSTONE_PREFIX}{target.name}-{secrets.token_hex(6)}"

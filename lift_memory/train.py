@@ -9,6 +9,7 @@ atomically, at every epoch end and every ``checkpoint_every_steps`` steps.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
@@ -23,6 +24,8 @@ from safetensors.torch import load_file
 from lift_memory.adapters import Adapter
 from lift_memory.atomic import atomic_save_safetensors
 from lift_memory.config import LiftConfig
+from lift_memory.distributed import DataParallel
+from lift_memory.frozen_prefix import FrozenPrefixCache
 from lift_memory.loss import causal_lm_loss
 from lift_memory.models import LoadedModel
 from lift_memory.prompts import IGNORE_INDEX, TrainingSample
@@ -118,6 +121,21 @@ def collate(batch: list[TrainingSample], pad_id: int, device: torch.device) -> d
     }
 
 
+def plan_batches(stages: list[Stage], config: LiftConfig) -> list[list[list[list[TrainingSample]]]]:
+    """Batches per stage per epoch, fixed by the seed."""
+    return [
+        [
+            make_batches(
+                stage.samples,
+                config.max_batch_tokens,
+                seed=hash((config.seed, stage_index, epoch)) & 0xFFFFFFFF,
+            )
+            for epoch in range(stage.epochs)
+        ]
+        for stage_index, stage in enumerate(stages)
+    ]
+
+
 def _learning_rate(step: int, total: int, config: LiftConfig) -> float:
     """Linear warm-up, then cosine decay to a tenth of the peak."""
     if step < config.warmup_steps:
@@ -136,8 +154,10 @@ class LiftTrainer:
         config: LiftConfig,
         checkpoint_dir: Path | None = None,
         on_progress: ProgressCallback | None = None,
+        parallel: DataParallel | None = None,
     ) -> None:
         self.loaded = loaded
+        self.parallel = parallel  # set under `accelerate launch`: data-parallel steps
         self.adapter = adapter
         self.config = config
         self.checkpoint_dir = checkpoint_dir
@@ -149,20 +169,10 @@ class LiftTrainer:
             self.parameters, lr=config.learning_rate, weight_decay=config.weight_decay
         )
         self.stop_requested = False  # set from a signal handler to stop at the next step
+        self.frozen_cache: FrozenPrefixCache | None = None
 
     def plan(self, stages: list[Stage]) -> list[list[list[list[TrainingSample]]]]:
-        """Batches per stage per epoch, fixed by the seed."""
-        return [
-            [
-                make_batches(
-                    stage.samples,
-                    self.config.max_batch_tokens,
-                    seed=hash((self.config.seed, stage_index, epoch)) & 0xFFFFFFFF,
-                )
-                for epoch in range(stage.epochs)
-            ]
-            for stage_index, stage in enumerate(stages)
-        ]
+        return plan_batches(stages, self.config)
 
     def train(self, stages: list[Stage], resume: bool = False) -> TrainResult:
         torch.manual_seed(self.config.seed)
@@ -174,6 +184,7 @@ class LiftTrainer:
         model = self.loaded.model
         pad_id = self.loaded.tokenizer.pad_token_id or 0
         device = self.loaded.device
+        self.frozen_cache = self._frozen_cache(stages)
         step = 0
         started = time.perf_counter()
         for stage_index, stage in enumerate(stages):
@@ -188,14 +199,27 @@ class LiftTrainer:
                         raise KeyboardInterrupt("training stopped; checkpoint saved")
                     for group in self.optimizer.param_groups:
                         group["lr"] = _learning_rate(step - 1, total_steps, self.config)
-                    inputs = collate(batch, pad_id, device)
+                    # with several processes, each runs its share of the global batch
+                    local, active = self.parallel.shard(batch) if self.parallel else (batch, True)
+                    inputs = collate(local, pad_id, device)
                     model.train()
-                    loss = self.batch_loss(batch[0].kind, inputs)
+                    bf16 = self.parallel.autocast() if self.parallel else contextlib.nullcontext()
+                    with self._skip_frozen_layers(local, inputs, pad_id), bf16:
+                        loss = self.batch_loss(batch[0].kind, inputs)
                     loss.backward()
+                    tokens = int(inputs["attention_mask"].sum())
+                    if self.parallel:  # the global batch's gradients, mean loss and tokens
+                        loss, tokens = self.parallel.sync_step(
+                            self.parameters,
+                            loss,
+                            inputs,
+                            per_position=batch[0].kind == "retention"
+                            and self.config.retention_loss != "ce",
+                            active=active,
+                        )
                     torch.nn.utils.clip_grad_norm_(self.parameters, self.config.max_grad_norm)
                     self.optimizer.step()
                     self.optimizer.zero_grad(set_to_none=True)
-                    tokens = int(inputs["attention_mask"].sum())
                     result.tokens += tokens
                     epoch_loss += loss.item() * tokens
                     epoch_tokens += tokens
@@ -225,6 +249,28 @@ class LiftTrainer:
         result.steps = step
         result.seconds = time.perf_counter() - started
         return result
+
+    def _frozen_cache(self, stages: list[Stage]) -> FrozenPrefixCache | None:
+        """A cache of the frozen lower layers' output, when the adapter leaves any frozen."""
+        first = self.adapter.first_adapted_layer()
+        if first == 0:
+            return None
+        samples = [sample for stage in stages for sample in stage.samples]
+        needed = FrozenPrefixCache.bytes_needed(self.loaded.model, samples)
+        if needed > self.config.frozen_cache_max_bytes:
+            return None
+        return FrozenPrefixCache(self.loaded.model, first)
+
+    def _skip_frozen_layers(self, batch: list[TrainingSample], inputs: dict, pad_id: int):
+        """Replay the cached lower layers for this batch (filling the cache on first sight)."""
+        if self.frozen_cache is None:
+            return contextlib.nullcontext()
+        model = self.loaded.model
+        was_training = model.training
+        model.eval()  # the cached states must be what inference computes
+        self.frozen_cache.fill([batch], pad_id, self.loaded.device)
+        model.train(was_training)
+        return self.frozen_cache.replaying(batch, inputs["input_ids"].shape[1])
 
     def batch_loss(self, kind: str, inputs: dict) -> torch.Tensor:
         """Cross-entropy on the labelled tokens; for retention batches, distillation instead.
@@ -256,8 +302,8 @@ class LiftTrainer:
 
     # --- checkpoints: adapter weights, AdamW moments and the step, in one atomic file
     def save_checkpoint(self, step: int) -> None:
-        if self.checkpoint_dir is None:
-            return
+        if self.checkpoint_dir is None or (self.parallel and not self.parallel.is_main):
+            return  # the main process writes; the others hold the same state
         tensors = {f"adapter.{k}": v for k, v in self.adapter.tensors().items()}
         state = self.optimizer.state_dict()
         for index, moments in state["state"].items():

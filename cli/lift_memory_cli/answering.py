@@ -150,8 +150,17 @@ class Answerer:
                 memory, retrieval, policy=make_policy(policy), max_new_tokens=max_new_tokens
             )
 
-    def answer(self, question: str, modes: list[str]) -> dict[str, ModeResult]:
-        """Each mode's answer to ``question``, in the order of ``modes``."""
+    def answer(
+        self, question: str, modes: list[str], *, streamer: Any | None = None
+    ) -> dict[str, ModeResult]:
+        """Each mode's answer to ``question``, in the order of ``modes``.
+
+        ``streamer`` (a transformers streamer) receives the answer's tokens as they are
+        generated; it needs exactly one mode other than hybrid, whose router only picks its
+        answer after both arms have run.
+        """
+        if streamer is not None and (len(modes) != 1 or modes[0] == "hybrid"):
+            raise CliError("streaming answers one mode at a time, and not hybrid")
         if RETRIEVAL_MODES & set(modes) and self._router is None:
             raise CliError("rag and hybrid modes need the memory's retrieval arm")
         results: dict[str, ModeResult] = {}
@@ -159,7 +168,7 @@ class Answerer:
             results.update(self._router_modes(question, modes))
         for mode in modes:
             if mode not in results:
-                results[mode] = self._single(question, mode)
+                results[mode] = self._single(question, mode, streamer)
         return {mode: results[mode] for mode in modes}
 
     # --- one arm at a time
@@ -168,21 +177,21 @@ class Answerer:
 
         return ask_memory(self.memory, question, max_new_tokens=self.max_new_tokens, **kwargs)
 
-    def _single(self, question: str, mode: str) -> ModeResult:
+    def _single(self, question: str, mode: str, streamer: Any | None = None) -> ModeResult:
         from llama_index.memory.lift import ArmResult
 
         if mode == "memory":
-            answer = self._ask(question)
+            answer = self._ask(question, streamer=streamer)
             return _from_arm(mode, ArmResult.from_answer("memory", answer), answer.latency_s)
         if mode in ("base", "icl"):  # the memory switched off; icl sees the truncated corpus
             context = "truncated" if mode == "icl" else "none"
-            answer = self._ask(question, context=context, use_memory=False)
+            answer = self._ask(question, context=context, use_memory=False, streamer=streamer)
             return _from_arm(mode, ArmResult.from_answer("memory", answer), answer.latency_s)
         if mode == "rag":
-            return self._rag(question)
+            return self._rag(question, streamer)
         raise CliError(f"unknown mode '{mode}'")
 
-    def _rag(self, question: str) -> ModeResult:
+    def _rag(self, question: str, streamer: Any | None = None) -> ModeResult:
         from llama_index.memory.lift import ArmResult
         from llama_index.memory.lift.arms import source_record
         from llama_index.memory.lift.retrieval import passage_text
@@ -201,6 +210,7 @@ class Answerer:
             context="passages" if passages else "none",
             passages=passages,
             use_memory=False,
+            streamer=streamer,
         )
         arm = ArmResult.from_answer(
             "retrieval",

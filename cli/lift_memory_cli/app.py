@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from lift_memory_cli import ask, compare, info, ingest, ls, rm
+from lift_memory_cli import ask, bench, compare, info, ingest, ls, rm, serve
 from lift_memory_cli.context import HOME_HELP, CliState
 
 app = typer.Typer(
@@ -71,6 +71,8 @@ app.command("compare", no_args_is_help=True)(compare.compare_command)
 app.command("ls")(ls.ls_command)
 app.command("info", no_args_is_help=True)(info.info_command)
 app.command("rm", no_args_is_help=True)(rm.rm_command)
+app.command("serve")(serve.serve_command)
+app.command("bench")(bench.bench_command)
 
 
 def main() -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from lift_memory_cli import launch
 from lift_memory_cli.context import (
     DEFAULT_MODEL,
     HomeOption,
@@ -18,11 +20,18 @@ from lift_memory_cli.context import (
     open_store,
     rag_info,
     require_embeddings,
+    resolve_home,
     resume_command,
     retrieval_arm,
 )
 from lift_memory_cli.errors import EXIT_INTERRUPTED, CliError, command, print_error
-from lift_memory_cli.inputs import InputText, check_paths, read_inputs
+from lift_memory_cli.inputs import (
+    DEFAULT_MAX_INPUT_MB,
+    InputText,
+    check_paths,
+    max_input_bytes,
+    read_inputs,
+)
 from lift_memory_cli.progress import Reporter
 from lift_memory_cli.rendering import (
     human_bytes,
@@ -80,7 +89,17 @@ def build_rag_arm(
 ) -> dict[str, Any]:
     """Chunk, embed and store the documents in the memory's Chroma collection; record it in
     the manifest's ``extra["rag"]``. Returns ``arm.describe()``."""
+    from lift_memory.phases import mark
+
     with store.lock(name):
+        mark("chroma")
+        store.remove_leftovers(name)  # e.g. a manifest temp file of a build that was killed
+        manifest = store.read_manifest(name)
+        local = store.chroma_dir(name)
+        if not url and rag_info(manifest) is None and local.exists():
+            # Left by a build that was killed before the manifest recorded it: maybe torn
+            # (Chroma's index files are not written atomically). Rebuild it from scratch.
+            shutil.rmtree(local)
         arm = retrieval_arm(store, name, {"url": url} if url else None)
         if fresh and url:  # a server collection outlives the memory directory: start clean
             with contextlib.suppress(Exception):  # there was no such collection
@@ -250,12 +269,31 @@ def ingest_command(
         bool,
         typer.Option("--resume", help="Continue an interrupted ingest from its last checkpoint."),
     ] = False,
+    max_input_mb: Annotated[
+        float,
+        typer.Option(
+            "--max-input-mb",
+            metavar="MB",
+            min=0,
+            help="Refuse inputs larger than this in total, before reading them (0: no limit).",
+        ),
+    ] = DEFAULT_MAX_INPUT_MB,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing memory.")
     ] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print a JSON summary and no progress.")
     ] = False,
+    processes: Annotated[
+        int,
+        typer.Option(
+            "--processes",
+            metavar="N",
+            min=1,
+            help="Train on N processes through `accelerate launch` (one GPU each, or CPU "
+            "processes); batches are split between them.",
+        ),
+    ] = 1,
     home: Annotated[Path | None, HomeOption] = None,
 ) -> None:
     """Internalize files, folders or stdin into a new memory.
@@ -263,9 +301,15 @@ def ingest_command(
     Builds the parametric memory (LIFT) and, unless --no-rag, its Chroma retrieval arm.
     """
     started = time.perf_counter()
-    check_paths(paths)  # a missing path fails before any heavy import
+    max_bytes = max_input_bytes(max_input_mb)
+    check_paths(paths, max_bytes)  # a missing or oversized path fails before any heavy import
     if resume and overwrite:
         raise CliError("--resume and --overwrite contradict each other; choose one")
+    if processes > 1 and launch.world_size() == 1:  # the same command under accelerate launch
+        if "-" in paths:
+            raise CliError("--processes reads the inputs in every process: give files, not -")
+        raise typer.Exit(launch.relaunch(ctx, processes, resolve_home(ctx, home)))
+    main = launch.is_main_process()  # under accelerate launch only the main process reports
     overrides = {
         "qa_count": qa,
         "stage2_epochs": epochs,
@@ -273,11 +317,11 @@ def ingest_command(
         "segment_length": segment_length,
         "segment_stride": segment_stride,
     }
-    with Reporter(stderr_console(), quiet=json_output) as report:
+    with Reporter(stderr_console(), quiet=json_output or not main) as report:
         # Inputs first: reading them needs LlamaIndex but not yet the engine (torch), so an
         # empty, binary or undecodable file is reported in a couple of seconds.
         report.stage("reading inputs")
-        texts = read_inputs(paths)
+        texts = read_inputs(paths, max_bytes=max_bytes, warn=report.warn)
         characters = sum(len(t.text) for t in texts)
         report.done(f"read {plural(len(texts), 'document')} ({characters:,} characters)")
 
@@ -286,6 +330,7 @@ def ingest_command(
         validate_memory_name(name)
         store = open_store(ctx, home)
         existing = _existing_manifest(store, name, resume=resume, overwrite=overwrite)
+        parallel = _data_parallel()  # before the model loads: it picks this process's GPU
         resuming = resume and existing is not None
         config = None if resuming else build_config(config_file, overrides)
         if rag:
@@ -297,6 +342,8 @@ def ingest_command(
         if resume and existing is not None and existing.status == "complete":
             if not rag or rag_info(existing) is not None:
                 raise CliError(f"memory '{name}' is already complete; nothing to resume")
+            if not main:
+                return
             report.stage("building the Chroma retrieval arm")
             described = build_rag_arm(store, name, documents, url=chroma_url, fresh=False)
             manifest = store.read_manifest(name)
@@ -335,7 +382,10 @@ def ingest_command(
             resume=resume,
             overwrite=overwrite,
             report=report,
+            parallel=parallel,
         )
+        if not main:
+            return  # the main process builds the retrieval arm and reports
         described = None
         if rag:
             report.stage("building the Chroma retrieval arm")
@@ -358,11 +408,27 @@ def ingest_command(
                 f"({described['collection']})"
             )
         manifest = store.read_manifest(name)
+    from lift_memory.phases import mark
+
+    mark("finish")
     data = summary(
         manifest, store, segments=segments, rag=described, seconds=time.perf_counter() - started
     )
     data["resumed_from_step"] = result.train.resumed_from_step
     _finish(data, json_output)
+
+
+def _data_parallel() -> Any:
+    """This process's place in an `accelerate launch` run (None when run alone); every process
+    has checked the store when it returns, so the main one may start writing."""
+    if launch.world_size() == 1:
+        return None
+    from lift_memory.distributed import DataParallel
+
+    parallel = DataParallel.from_environment()
+    if parallel is not None:
+        parallel.wait()
+    return parallel
 
 
 def _existing_manifest(
@@ -374,6 +440,10 @@ def _existing_manifest(
 
     if not store.exists(name):
         return None
+    # An ingest of this memory running right now wins over every other message: MemoryLocked
+    # names its pid, where "already exists; use --resume" would send the user into the lock.
+    with store.lock(name):
+        pass
     if not (resume or overwrite):
         raise CliError(
             f"memory '{name}' already exists; continue it with --resume, replace it with "
@@ -417,6 +487,7 @@ def _run_ingest(
     resume: bool,
     overwrite: bool,
     report: Reporter,
+    parallel: Any = None,
 ) -> Any:
     from lift_memory.ingest import ingest
 
@@ -431,6 +502,7 @@ def _run_ingest(
             overwrite=overwrite,
             on_progress=report.train,
             on_stage=report.stage,
+            parallel=parallel,
         )
     except KeyboardInterrupt:
         report.__exit__(KeyboardInterrupt, None, None)

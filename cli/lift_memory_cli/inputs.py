@@ -3,12 +3,19 @@
 
 Text files must be UTF-8; a file that is binary, undecodable or empty is refused with a
 one-line :class:`InputError` naming it, instead of being silently skipped or mangled.
-Folders are searched recursively for the supported extensions; hidden files are skipped.
+Folders are searched recursively for the supported extensions; hidden files are skipped, and so
+are symlinks that lead out of the folder (with a warning): ingesting ``notes/`` must not read
+``~/.ssh`` through a link someone left there.
+
+The whole corpus is tokenized and trained in memory, so inputs are size-checked before anything
+is read (``stat``, and a bounded read of stdin): over ``max_bytes`` they are refused with a
+one-line error naming ``--max-input-mb``, and memory stays bounded whatever the file size.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +30,12 @@ PDF_EXTENSIONS = (".pdf",)
 SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS + HTML_EXTENSIONS + PDF_EXTENSIONS
 SUPPORTED_TEXT = ", ".join(SUPPORTED_EXTENSIONS)
 _SNIFF_BYTES = 8192
+# ~5M tokens: days of CPU training for the default model; --max-input-mb raises or lifts it.
+DEFAULT_MAX_INPUT_MB = 20
+_MB = 1_000_000
+_STDIN_CHUNK = 1 << 20
+
+Warn = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -33,8 +46,36 @@ class InputText:
     text: str
 
 
-def check_paths(paths: list[str]) -> list[str]:
-    """Fail fast (before any heavy import) on a missing path or a repeated ``-``."""
+def max_input_bytes(megabytes: float | None) -> int | None:
+    """The byte limit for ``--max-input-mb`` (None or 0: no limit)."""
+    if megabytes is None or megabytes <= 0:
+        return None
+    return int(megabytes * _MB)
+
+
+def _too_big(what: str, max_bytes: int) -> InputError:
+    return InputError(
+        f"{what}, over the {max_bytes / _MB:g} MB input limit (the whole "
+        f"corpus is tokenized and trained in memory); split it into smaller memories, or raise "
+        f"the limit with --max-input-mb N (0: no limit)"
+    )
+
+
+def _check_total(sizes: dict[str, int], max_bytes: int | None) -> None:
+    if max_bytes is None:
+        return
+    total = sum(sizes.values())
+    if total <= max_bytes:
+        return
+    biggest = max(sizes, key=sizes.__getitem__)
+    if sizes[biggest] > max_bytes:
+        raise _too_big(f"{biggest} is {sizes[biggest] / _MB:,.1f} MB", max_bytes)
+    raise _too_big(f"the {len(sizes)} inputs total {total / _MB:,.1f} MB", max_bytes)
+
+
+def check_paths(paths: list[str], max_bytes: int | None = None) -> list[str]:
+    """Fail fast (before any heavy import) on a missing path, a repeated ``-`` or files named
+    explicitly that are over ``max_bytes`` together."""
     if not paths:
         raise InputError("nothing to ingest: give files, folders or - for stdin")
     if paths.count(STDIN) > 1:
@@ -47,7 +88,36 @@ def check_paths(paths: list[str]) -> list[str]:
             raise InputError(f"no such file or folder: {raw}")
         if not (path.is_file() or path.is_dir()):
             raise InputError(f"not a regular file or folder: {raw}")
+    _check_total(
+        {raw: Path(raw).expanduser().stat().st_size for raw in paths if _sized(raw)}, max_bytes
+    )
     return paths
+
+
+def _sized(raw: str) -> bool:
+    # PDFs are mostly images and fonts: their limit applies to the extracted text instead.
+    if raw == STDIN:
+        return False
+    path = Path(raw).expanduser()
+    return path.is_file() and path.suffix.lower() not in PDF_EXTENSIONS
+
+
+def _read_stdin(stream: Any, budget: int | None, limit: int) -> bytes:
+    """Read stdin in chunks, stopping one chunk past ``budget`` (what the files left of
+    ``limit``): memory stays bounded."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = stream.read(_STDIN_CHUNK)
+        if not chunk:
+            break
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8")
+        chunks.append(chunk)
+        size += len(chunk)
+        if budget is not None and size > budget:
+            raise _too_big("stdin is too big", limit)
+    return b"".join(chunks)
 
 
 def decode_text(data: bytes, source: str, *, allow_empty: bool = False) -> str:
@@ -118,7 +188,7 @@ def _readers() -> dict[str, Any]:
     }
 
 
-def _folder_files(folder: Path, raw: str) -> list[Path]:
+def _folder_files(folder: Path, raw: str, warn: Warn) -> list[Path]:
     from llama_index.core import SimpleDirectoryReader
 
     try:
@@ -127,7 +197,20 @@ def _folder_files(folder: Path, raw: str) -> list[Path]:
         )
     except ValueError:  # "No files found in ..."
         raise InputError(f"folder {raw} has no {SUPPORTED_TEXT} files") from None
-    return [Path(p) for p in reader.input_files]
+    root = folder.resolve()
+    files: list[Path] = []
+    for file in (Path(p) for p in reader.input_files):
+        shown = _shown_in_folder(raw, folder, file)
+        target = file.resolve()
+        if not target.is_file():
+            warn(f"skipped {shown}: a broken symlink")
+        elif not target.is_relative_to(root):
+            warn(f"skipped {shown}: a symlink to {target}, outside the folder {raw}")
+        else:
+            files.append(file)
+    if not files:
+        raise InputError(f"folder {raw} has no {SUPPORTED_TEXT} files inside it")
+    return files
 
 
 def _shown_in_folder(raw: str, folder: Path, file: Path) -> str:
@@ -182,13 +265,21 @@ def _load_files(files: list[Path], shown: dict[Path, str]) -> dict[Path, str]:
     return result
 
 
-def read_inputs(paths: list[str], *, stdin: Any = None) -> list[InputText]:
+def read_inputs(
+    paths: list[str],
+    *,
+    stdin: Any = None,
+    max_bytes: int | None = None,
+    warn: Warn | None = None,
+) -> list[InputText]:
     """Documents for ``paths`` in the order given (folders: sorted), ``-`` reads stdin.
 
     A file named explicitly must have text; an empty file inside a folder is skipped, but a
-    folder with nothing but empty files is refused.
+    folder with nothing but empty files is refused. Inputs over ``max_bytes`` together are
+    refused before they are read; skipped files are reported through ``warn``.
     """
-    check_paths(paths)
+    warn = warn or (lambda _message: None)
+    check_paths(paths, max_bytes)
     ordered: list[tuple[str, Path | None]] = []  # (raw argument, file) ; file None for stdin
     from_folder: set[Path] = set()
     shown: dict[Path, str] = {}
@@ -198,7 +289,7 @@ def read_inputs(paths: list[str], *, stdin: Any = None) -> list[InputText]:
             continue
         path = Path(raw).expanduser()
         if path.is_dir():
-            files = _folder_files(path, raw)
+            files = _folder_files(path, raw, warn)
             for file in files:
                 ordered.append((raw, file))
                 from_folder.add(file)
@@ -207,15 +298,16 @@ def read_inputs(paths: list[str], *, stdin: Any = None) -> list[InputText]:
             ordered.append((raw, path))
             shown[path] = raw
     files = [file for _, file in ordered if file is not None]
+    sizes = {shown[f]: f.stat().st_size for f in dict.fromkeys(files) if _sized(str(f))}
+    _check_total(sizes, max_bytes)  # folders included, still before reading a byte
     texts = _load_files(files, shown) if files else {}
     documents: list[InputText] = []
     seen: set[Path] = set()
     for _raw, file in ordered:
         if file is None:
             stream = stdin if stdin is not None else sys.stdin.buffer
-            data = stream.read()
-            if isinstance(data, str):
-                data = data.encode("utf-8")
+            budget = None if max_bytes is None else max(0, max_bytes - sum(sizes.values()))
+            data = _read_stdin(stream, budget, max_bytes or 0)
             documents.append(InputText(STDIN_SOURCE, decode_text(data, "stdin")))
             continue
         if file in seen:
@@ -229,4 +321,6 @@ def read_inputs(paths: list[str], *, stdin: Any = None) -> list[InputText]:
         documents.append(InputText(shown[file], text))
     if not documents:
         raise InputError(f"nothing to ingest: every file in {' '.join(paths)} is empty")
+    if max_bytes is not None:  # PDFs count by their text
+        _check_total({d.source: len(d.text.encode("utf-8")) for d in documents}, max_bytes)
     return documents

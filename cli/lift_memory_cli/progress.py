@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -146,6 +147,11 @@ class Reporter:
             return
         target = self._progress.console if self._progress is not None else self.console
         target.print(message)
+
+    def warn(self, message: str) -> None:
+        """``warning: message``, shown even with --json (it goes to stderr, not the JSON)."""
+        target = self._progress.console if self._progress is not None else self.console
+        target.print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True, highlight=False)
 
     # --- training
     def train(self, p: Any) -> None:

@@ -11,7 +11,15 @@ class GatedMemorySettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     layers: list[int] | None = Field(
-        default=None, description="Decoder layer indices that carry memory; None means all."
+        default=None,
+        description="Decoder layer indices that carry memory; None means all (or the top "
+        "`top_layers`).",
+    )
+    top_layers: int | None = Field(
+        default=None,
+        ge=1,
+        description="With `layers` unset: memory in the top K layers only. The frozen layers "
+        "below are then computed once per sample and replayed (see frozen_prefix.py).",
     )
     hidden_multiplier: int = Field(
         default=2, ge=1, le=8, description="Memory MLP width as a multiple of head_dim."
@@ -22,3 +30,11 @@ class GatedMemorySettings(BaseModel):
         le=20.0,
         description="Initial bias of the per-query gate logit (the opening scale starts at 0).",
     )
+
+    def chosen_layers(self, num_layers: int) -> list[int]:
+        """The layer indices to adapt in a decoder of ``num_layers`` layers."""
+        if self.layers is not None:
+            return list(self.layers)
+        if self.top_layers is not None:
+            return list(range(max(0, num_layers - self.top_layers), num_layers))
+        return list(range(num_layers))

@@ -150,7 +150,7 @@ def attach_gated_memory(
     """Add a Gated Memory to the chosen layers of ``model`` (all by default) and hook it in."""
     settings = settings or GatedMemorySettings()
     attentions = find_attention_modules(model)
-    chosen = range(len(attentions)) if settings.layers is None else settings.layers
+    chosen = settings.chosen_layers(len(attentions))
     layers: dict[int, GatedMemoryLayer] = {}
     parameter = next(model.parameters())
     for index in chosen:

