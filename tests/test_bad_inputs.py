@@ -91,8 +91,8 @@ class Store:
         self.before = digests(self.home)
 
     def ingest_args(self, name: str, *extra: str) -> list[str]:
-        return ["ingest", str(self.notes), "--name", name, "--config", str(self.config),
-                "--no-rag", *extra]  # fmt: skip
+        config = ["--config", str(self.config), "--no-rag"]
+        return ["ingest", str(self.notes), "--name", name, *config, *extra]
 
     def ask_keep(self) -> str:
         memory = LiftMemory.load("keep", store=self.store, model=self.model)
@@ -156,8 +156,8 @@ def test_the_size_limit_counts_every_input_and_stdin(store: Store) -> None:
         (parts / f"part{index}.txt").write_text("lighthouse keeper " * 25_000)  # 450 kB each
     folder = cli(store.home, "ingest", str(parts), "--name", "new", "--max-input-mb", "1")
     assert_one_line_error(folder, "the 3 inputs total 1.4 MB", "1 MB input limit")
-    stdin = cli(store.home, "ingest", "-", "--name", "new", "--max-input-mb", "1",
-                input=b"a" * 2_500_000)  # fmt: skip
+    big = b"a" * 2_500_000
+    stdin = cli(store.home, "ingest", "-", "--name", "new", "--max-input-mb", "1", input=big)
     assert_one_line_error(stdin, "stdin is too big", "1 MB input limit")
     assert not store.store.exists("new")
     store.assert_intact()

@@ -1,4 +1,4 @@
-"""The perf benchmark runs end to end on a tiny model and reports every ratio it promises.
+"""`lift-memory bench --perf` (= benchmarks/perf.py) runs end to end on a tiny model and reports every ratio it promises.
 
 Speed itself is never asserted here (shared, noisy machines): only that each figure is measured
 and consistent with the raw numbers behind it.
@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("perf")
+    cli = Path(sys.executable).parent / "lift-memory"
     subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "perf.py"), "--quick", "--out", str(out)],
+        [str(cli), "bench", "--perf", "--quick", "--out", str(out)],
         check=True,
         capture_output=True,
         text=True,

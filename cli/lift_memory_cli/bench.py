@@ -99,6 +99,23 @@ def print_summary(report: dict[str, Any]) -> None:
     stdout_console().print(table)
 
 
+def _run_perf(out_dir: Path, profile: str, json_output: bool) -> None:
+    from lift_memory_cli.perf import run_perf
+
+    console = stderr_console()
+    report = run_perf(
+        out_dir,
+        quick=profile == "quick",
+        on_step=(lambda _message: None)
+        if json_output
+        else (lambda message: console.print(f"[bold]perf[/] {message}")),
+    )
+    if json_output:
+        print_json(report)
+    else:
+        stdout_console().print((out_dir / "perf.md").read_text(), markup=False)
+
+
 @command
 def bench_command(
     ctx: typer.Context,
@@ -163,6 +180,15 @@ def bench_command(
         bool, typer.Option("--fresh", help="Train again even if DIR/store has the memories.")
     ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    perf: Annotated[
+        bool,
+        typer.Option(
+            "--perf",
+            help="Measure speed instead of accuracy: LIFT ingest vs a plain PEFT LoRA loop, "
+            "FLOP/s, ask latency for a 1k vs 64k corpus, ICL latency, adapter bytes, peak RSS "
+            "(writes perf.md and perf.json; --quick for a tiny model).",
+        ),
+    ] = False,
     home: Annotated[Path | None, HomeOption] = None,
 ) -> None:
     """Benchmark LIFT against RAG and ICL on one generated long corpus.
@@ -173,6 +199,13 @@ def bench_command(
     general-capability retention and costs go to report.md, report.json and PNG plots.
     """
     name = "quick" if quick else profile_name.strip().lower()
+    if perf:
+        _run_perf(
+            out or Path("reports") / ("perf-quick" if name == "quick" else "perf"),
+            name,
+            json_output,
+        )
+        return
     if name not in ("quick", "full"):
         raise CliError(f"unknown profile '{profile_name}'; choose quick or full")
     overrides: dict[str, Any] = _read_overrides(config_file) if config_file else {}

@@ -16,8 +16,6 @@ from typing import Any, TypeVar
 
 import typer
 
-from lift_memory_cli.signals import sigterm_as_interrupt
-
 EXIT_ERROR = 1
 EXIT_USAGE = 2  # click's own code for bad options / arguments
 EXIT_INTERRUPTED = 130
@@ -93,8 +91,7 @@ def command(function: F) -> F:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            with sigterm_as_interrupt():  # `kill PID` stops as cleanly as Ctrl-C, exit 130
-                return function(*args, **kwargs)
+            return function(*args, **kwargs)
         except KeyboardInterrupt:
             if os.environ.get("LIFT_MEMORY_DEBUG"):
                 raise

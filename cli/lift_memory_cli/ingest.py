@@ -41,6 +41,7 @@ from lift_memory_cli.rendering import (
     stderr_console,
     stdout_console,
 )
+from lift_memory_cli.signals import sigterm_interrupts
 
 if TYPE_CHECKING:
     from lift_memory import LiftConfig, LoadedModel, Manifest, MemoryStore
@@ -166,6 +167,7 @@ def _print_summary(data: dict[str, Any]) -> None:
 
 
 @command
+@sigterm_interrupts  # `kill PID` stops an ingest as cleanly as Ctrl-C: exit 130, resumable
 def ingest_command(
     ctx: typer.Context,
     paths: Annotated[
