@@ -28,8 +28,16 @@ $(STAMP): pyproject.toml Makefile
 demo: install
 	$(BIN)/python -m lift_memory_cli.demo
 
+# The real-model tests (-m slow) are single-threaded (tests/conftest.py), so they run on one core
+# while the rest of the suite runs on the other; their log is printed when both are done. The
+# bundled model is dequantized first, once, so that the two runs do not race to do it.
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -c "from lift_memory.models import load_model; load_model('smollm2-135m')"
+	@$(BIN)/python -m pytest -q -m slow -p no:cacheprovider > .pytest-slow.log 2>&1 & slow=$$!; \
+	$(BIN)/python -m pytest -q -m "not slow"; fast=$$?; \
+	wait $$slow; slow_rc=$$?; \
+	echo "--- real-model tests (pytest -m slow) ---"; cat .pytest-slow.log; \
+	test $$fast -eq 0 && test $$slow_rc -eq 0
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -163,12 +163,14 @@ def _write_cache(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, tar
     save_model(model, str(tmp / "model.safetensors"))
     tokenizer.save_pretrained(tmp)
     atomic_write_text(tmp / "fingerprint.txt", model_fingerprint(model))
-    if target.exists():  # another process won the race; keep theirs
-        import shutil
+    import shutil
 
+    try:
+        if target.exists():
+            raise FileExistsError(target)
+        os.replace(tmp, target)
+    except OSError:  # another process won the race (before or during our check): keep theirs
         shutil.rmtree(tmp, ignore_errors=True)
-        return
-    os.replace(tmp, target)
 
 
 def _load_bundled(spec: BundledModel, home: Path | None) -> LoadedModel:
