@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pytest
 from lift_memory_cli.app import app
+
+# the same console script, tiny ingest config and text as the entry-point tests
+from test_cli_entrypoint import SCRIPT, TEXT, TINY_CONFIG  # noqa: E402
 from typer.testing import CliRunner
 
 from lift_memory.manifest import Manifest
@@ -28,22 +31,6 @@ from lift_memory.memory import LiftMemory
 from lift_memory.store import MemoryStore
 from lift_memory.tiny import tiny_model
 
-SCRIPT = Path(sys.executable).with_name("lift-memory")
-TINY_CONFIG = {
-    "segment_length": 64,
-    "segment_stride": 32,
-    "context_window": 48,
-    "stage1_epochs": 1,
-    "stage2_epochs": 1,
-    "qa_count": 3,
-    "qa_generator": "cloze",
-    "retention_samples": 2,
-    "max_batch_tokens": 512,
-    "warmup_steps": 1,
-}
-TEXT = (
-    "Ilse Marrick keeps the lighthouse on Varrow Point. The ferry Silver Heron sails on Tuesdays."
-)
 QUESTION = "Who keeps the lighthouse?"
 GB = 1 << 30
 
