@@ -59,6 +59,7 @@ class PerfProfile:
     small_corpus_tokens: int = 1_000
     large_corpus_tokens: int = 64_000
     latency_questions: int = 20
+    latency_rounds: int = 4  # alternating small/large rounds; see measure_memory_latency
     answer_tokens: int = 16
     icl_tokens: tuple[int, ...] = (4_000, 8_000)
     icl_repeats: int = 3
@@ -84,6 +85,7 @@ QUICK = PerfProfile(
     small_corpus_tokens=300,
     large_corpus_tokens=3_000,
     latency_questions=20,
+    latency_rounds=2,
     answer_tokens=4,
     icl_tokens=(200, 400),
     icl_repeats=2,
@@ -302,7 +304,12 @@ def _percentiles(values: list[float]) -> dict:
 
 
 def measure_memory_latency(loaded: LoadedModel, store: MemoryStore, profile: PerfProfile) -> dict:
-    """Memory-mode latency for memories of a small and a large corpus (one epoch each)."""
+    """Memory-mode latency for memories of a small and a large corpus (one epoch each).
+
+    A shared machine drifts by ±15 % over minutes, more than the effect measured, so the two
+    memories are timed in alternating rounds (small, large, large, small, …) and each p50 is
+    taken over every round.
+    """
     from lift_memory.ingest import ingest
     from lift_memory.memory import LiftMemory
 
@@ -310,11 +317,9 @@ def measure_memory_latency(loaded: LoadedModel, store: MemoryStore, profile: Per
         : profile.latency_questions
     ]
     prompts = [question_prompt(q) for q in questions]
-    out = {}
-    for label, tokens in (
-        ("small", profile.small_corpus_tokens),
-        ("large", profile.large_corpus_tokens),
-    ):
+    out: dict = {}
+    sizes = {"small": profile.small_corpus_tokens, "large": profile.large_corpus_tokens}
+    for label, tokens in sizes.items():
         text = fictional_text(tokens, loaded, seed=tokens)
         # One pass over non-overlapping segments: latency does not depend on how long it trained.
         config = _lift_config(
@@ -326,21 +331,23 @@ def measure_memory_latency(loaded: LoadedModel, store: MemoryStore, profile: Per
             stage1_epochs=1,
             stage2_epochs=0,
         )
-        name = f"perf-{label}"
         started = time.perf_counter()
-        ingest([Document("text", text)], name, store=store, model=loaded, config=config)
-        ingest_s = time.perf_counter() - started
-        memory = LiftMemory.load(name, store=store, model=loaded)
-        try:
-            _fixed_length_latencies(loaded, prompts[:2], profile.answer_tokens)  # warm-up
-            latencies = _fixed_length_latencies(loaded, prompts, profile.answer_tokens)
-        finally:
-            memory.adapter.detach()
-        out[label] = {
-            "corpus_tokens": memory.manifest.metrics.get("corpus_tokens"),
-            "ingest_s": ingest_s,
-            **_percentiles(latencies),
-        }
+        ingest([Document("text", text)], f"perf-{label}", store=store, model=loaded, config=config)
+        out[label] = {"ingest_s": time.perf_counter() - started}
+    latencies: dict[str, list[float]] = {label: [] for label in sizes}
+    for round_index in range(profile.latency_rounds):
+        order = list(sizes) if round_index % 2 == 0 else list(reversed(sizes))
+        for label in order:
+            memory = LiftMemory.load(f"perf-{label}", store=store, model=loaded)
+            try:
+                _fixed_length_latencies(loaded, prompts[:2], profile.answer_tokens)  # warm-up
+                latencies[label] += _fixed_length_latencies(loaded, prompts, profile.answer_tokens)
+                out[label]["corpus_tokens"] = memory.manifest.metrics.get("corpus_tokens")
+            finally:
+                memory.adapter.detach()
+    for label in sizes:
+        out[label].update(_percentiles(latencies[label]))
+    out["rounds"] = profile.latency_rounds
     out["ratio_large_over_small_p50"] = out["large"]["p50_s"] / out["small"]["p50_s"]
     return out
 
@@ -426,7 +433,7 @@ def perf_markdown(report: dict) -> str:
             f"{ratios['ask_p50_large_over_small']:.2f}",
             f"{latency['large']['p50_s'] * 1000:.0f} ms ({latency['large']['corpus_tokens']:.0f} tok) vs "
             f"{latency['small']['p50_s'] * 1000:.0f} ms ({latency['small']['corpus_tokens']:.0f} tok), "
-            f"n={latency['small']['n']}",
+            f"n={latency['small']['n']} each over {latency['rounds']} alternating rounds",
         ),
     ]
     for tokens, figures in icl.items():
