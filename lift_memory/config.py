@@ -74,7 +74,7 @@ class LiftConfig(BaseModel):
     )
 
     retention_loss: Literal["kl", "ce"] = Field(
-        default="ce",
+        default="kl",
         description="kl: match the base model's distribution at every position of retention "
         "samples; ce: cross-entropy on the base model's greedy answers only.",
     )

@@ -120,8 +120,8 @@ def test_gated_memory_adapter_face(tiny) -> None:
     base = logits(loaded)
     adapter = create_adapter(loaded, config("gated_memory"))
     assert isinstance(adapter, GatedMemoryAdapter)
-    # heads·(2·d·2d + d·⌊√d⌋ + ⌊√d⌋ + 2) per layer, d = 16, 4 heads, 2 layers
-    assert sum(p.numel() for p in adapter.parameters()) == 2 * 4 * (2 * 16 * 32 + 16 * 4 + 4 + 2)
+    # heads·(2·d·4d + d·⌊√d⌋ + ⌊√d⌋ + 2) per layer, d = 16, 4 heads, 2 layers (MLP 4·d wide)
+    assert sum(p.numel() for p in adapter.parameters()) == 2 * 4 * (2 * 16 * 64 + 16 * 4 + 4 + 2)
     assert adapter.memory.trainable_parameters() == sum(p.numel() for p in adapter.parameters())
     assert all(key.startswith("layers.") for key in adapter.tensors())
     assert adapter.metadata()["adapter_kind"] == "gated_memory"
@@ -139,7 +139,7 @@ def test_gated_memory_layers_setting_shrinks_the_adapter(tiny) -> None:
     loaded = tiny("llama")
     cfg = config("gated_memory", gated_memory=GatedMemorySettings(layers=[1]))
     adapter = create_adapter(loaded, cfg)
-    assert sum(p.numel() for p in adapter.parameters()) == 4 * (2 * 16 * 32 + 16 * 4 + 4 + 2)
+    assert sum(p.numel() for p in adapter.parameters()) == 4 * (2 * 16 * 64 + 16 * 4 + 4 + 2)
 
 
 def test_gated_memory_restore_reproduces_outputs(tiny) -> None:

@@ -200,6 +200,34 @@ def test_gate_statistics(tiny_llama) -> None:
 def test_trainable_parameter_count_matches_the_formula(tiny_llama) -> None:
     memory = attach_gated_memory(tiny_llama.model)
     heads, head_dim = 4, 16
-    hidden, gate_hidden = 2 * head_dim, 4
+    hidden, gate_hidden = 4 * head_dim, 4  # the default memory MLP is 4 × head_dim wide
     per_layer = heads * (head_dim * hidden * 2 + head_dim * gate_hidden + gate_hidden + 2)
     assert memory.trainable_parameters() == 2 * per_layer
+
+
+def test_default_memory_sits_in_the_top_twelve_layers(tiny) -> None:
+    loaded = tiny("llama", num_layers=14)
+    memory = attach_gated_memory(loaded.model)
+    assert sorted(int(index) for index in memory.layers) == list(range(2, 14))
+
+
+def test_adapter_saved_before_top_layers_existed_loads_as_every_layer_memory(tiny) -> None:
+    from lift_memory.gated_memory.model import gated_memory_from_tensors
+
+    loaded = tiny("llama", num_layers=14)
+    old = attach_gated_memory(
+        loaded.model, GatedMemorySettings(top_layers=None, hidden_multiplier=2)
+    )
+    tensors = {key: value.detach().clone() for key, value in old.state_dict().items()}
+    settings = json.loads(old.settings.model_dump_json())
+    del settings["top_layers"]  # what an adapter written by an older release carries
+    old.detach()
+    restored = gated_memory_from_tensors(
+        loaded.model,
+        tensors,
+        {"adapter_kind": "gated_memory", "settings": json.dumps(settings)},
+        None,
+    )
+    assert restored.settings.top_layers is None
+    assert sorted(int(index) for index in restored.layers) == list(range(14))
+    assert restored.trainable_parameters() == sum(t.numel() for t in tensors.values())

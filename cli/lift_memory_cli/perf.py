@@ -3,7 +3,8 @@
 What it measures, in this order (each step is independent of the ones after it):
 
 1. the machine's dense float32 matmul FLOP/s (the ceiling);
-2. LIFT ingest of a small fictional text with the default recipe (fewer epochs): training
+2. LIFT ingest of a small fictional text with the default recipe (the segment geometry of the
+   end-to-end recall test, whose bar it therefore shares): training
    tokens/s, FLOP/s achieved (counted by ``torch.utils.flop_counter`` on replayed batches),
    peak RSS;
 3. the naive baseline a user would write: PEFT LoRA r=16 on every linear layer, the same model,
@@ -51,8 +52,6 @@ class PerfProfile:
             "segment_length": 128,
             "segment_stride": 64,
             "context_window": 96,
-            "stage1_epochs": 4,
-            "stage2_epochs": 4,
         }
     )
     lora_rank: int = 16

@@ -16,13 +16,18 @@ class GatedMemorySettings(BaseModel):
         "`top_layers`).",
     )
     top_layers: int | None = Field(
-        default=None,
+        default=12,
         ge=1,
-        description="With `layers` unset: memory in the top K layers only. The frozen layers "
-        "below are then computed once per sample and replayed (see frozen_prefix.py).",
+        description="With `layers` unset: memory in the top K layers only (None: every "
+        "layer). The frozen layers below are computed once per sample and replayed (see "
+        "frozen_prefix.py), so a step costs K layers of forward and backward, not all.",
     )
     hidden_multiplier: int = Field(
-        default=2, ge=1, le=8, description="Memory MLP width as a multiple of head_dim."
+        default=4,
+        ge=1,
+        le=8,
+        description="Memory MLP width as a multiple of head_dim (wider makes up for the "
+        "fewer layers of the top-K default).",
     )
     gate_bias_init: float = Field(
         default=0.0,

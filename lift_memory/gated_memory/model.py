@@ -221,8 +221,11 @@ def gated_memory_from_tensors(
             f"(fingerprint {saved_fp}), not on the loaded one ({base_fingerprint})"
         )
     try:
-        settings = GatedMemorySettings.model_validate_json(metadata["settings"])
-    except (KeyError, ValueError) as error:
+        saved = json.loads(metadata["settings"])
+        # adapters saved before `top_layers` existed had memory in every layer
+        saved.setdefault("top_layers", None)
+        settings = GatedMemorySettings.model_validate(saved)
+    except (KeyError, ValueError, TypeError) as error:
         raise CorruptMemory(f"{source} has unreadable settings metadata") from error
     memory = attach_gated_memory(model, settings)
     expected = {key: tuple(value.shape) for key, value in memory.state_dict().items()}
