@@ -331,8 +331,13 @@ def measure_memory_latency(loaded: LoadedModel, store: MemoryStore, profile: Per
             stage2_epochs=0,
         )
         started = time.perf_counter()
-        ingest([Document("text", text)], f"perf-{label}", store=store, model=loaded, config=config)
-        out[label] = {"ingest_s": time.perf_counter() - started}
+        result = ingest(
+            [Document("text", text)], f"perf-{label}", store=store, model=loaded, config=config
+        )
+        out[label] = {
+            "ingest_s": time.perf_counter() - started,
+            "corpus_tokens": result.manifest.metrics.get("corpus_tokens"),
+        }
     latencies: dict[str, list[float]] = {label: [] for label in sizes}
     for round_index in range(profile.latency_rounds):
         order = list(sizes) if round_index % 2 == 0 else list(reversed(sizes))
@@ -341,7 +346,6 @@ def measure_memory_latency(loaded: LoadedModel, store: MemoryStore, profile: Per
             try:
                 _fixed_length_latencies(loaded, prompts[:2], profile.answer_tokens)  # warm-up
                 latencies[label] += _fixed_length_latencies(loaded, prompts, profile.answer_tokens)
-                out[label]["corpus_tokens"] = memory.manifest.metrics.get("corpus_tokens")
             finally:
                 memory.adapter.detach()
     for label in sizes:
