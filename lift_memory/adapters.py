@@ -14,8 +14,9 @@ from typing import Protocol
 import torch
 from torch import nn
 
-from lift_memory.config import LiftConfig
+from lift_memory.config import LiftConfig, LoraSettings
 from lift_memory.errors import AdapterMismatch, CorruptMemory
+from lift_memory.frozen_prefix import decoder_layers
 from lift_memory.gated_memory import (
     GatedMemory,
     attach_gated_memory,
@@ -93,12 +94,17 @@ class PeftAdapter:
         self.kind = kind
         self.settings = settings
         self._model = loaded.model
+        # adapters saved before `top_layers` existed adapt every layer
+        placement = LoraSettings.model_validate(settings)
+        num_layers = len(decoder_layers(loaded.model))
+        self._layers = placement.chosen_layers(num_layers)
         config = LoraConfig(
-            r=settings["rank"],
-            lora_alpha=settings["alpha"],
-            lora_dropout=settings["dropout"],
-            target_modules=_peft_targets(loaded.model, settings["target_modules"]),
+            r=placement.rank,
+            lora_alpha=placement.alpha,
+            lora_dropout=placement.dropout,
+            target_modules=_peft_targets(loaded.model, placement.target_modules),
             init_lora_weights="pissa" if kind == "pissa" else True,
+            layers_to_transform=None if len(self._layers) == num_layers else self._layers,
         )
         inject_adapter_in_model(config, loaded.model, adapter_name="default")
         for name, parameter in loaded.model.named_parameters():
@@ -140,7 +146,7 @@ class PeftAdapter:
                 layer.enable_adapters(True)
 
     def first_adapted_layer(self) -> int:
-        return 0  # "all-linear" targets reach into the first layer
+        return min(self._layers)
 
     def detach(self) -> None:
         if self.kind == "pissa":
@@ -200,6 +206,10 @@ def restore_adapter(
             settings = json.loads(metadata["settings"])
         except (KeyError, ValueError) as error:
             raise CorruptMemory("adapter metadata has no readable settings") from error
+        try:
+            LoraSettings.model_validate(settings)
+        except ValueError as error:
+            raise CorruptMemory(f"adapter metadata has invalid LoRA settings: {error}") from error
         adapter = PeftAdapter(loaded, kind, settings)
         expected = {k: tuple(v.shape) for k, v in adapter.tensors().items()}
         if expected != {k: tuple(v.shape) for k, v in tensors.items()}:

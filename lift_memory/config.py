@@ -25,6 +25,19 @@ class LoraSettings(BaseModel):
     alpha: int = Field(default=32, ge=1, le=4096)
     target_modules: str | list[str] = "all-linear"
     dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+    top_layers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Adapt only the top K decoder layers (None: every layer). Matching the "
+        "Gated Memory's placement makes an ablation compare modules, not placements, and lets "
+        "training replay the frozen layers below (frozen_prefix.py).",
+    )
+
+    def chosen_layers(self, num_layers: int) -> list[int]:
+        """The decoder layer indices this LoRA adapts, in a decoder of ``num_layers`` layers."""
+        if self.top_layers is None:
+            return list(range(num_layers))
+        return list(range(max(0, num_layers - self.top_layers), num_layers))
 
 
 class LiftConfig(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,42 @@ def test_initialisation_follows_the_config_seed(tiny, kind: str) -> None:
         assert torch.equal(first[key], second[key]), key
     other = create_adapter(tiny("llama"), config(kind, seed=12)).tensors()
     assert any(not torch.equal(first[k], other[k]) for k in first)
+
+
+def test_lora_top_layers_adapts_only_those_layers_and_round_trips(tiny, tmp_path: Path) -> None:
+    loaded = tiny("llama")
+    cfg = config("lora", lora=LoraSettings(rank=4, alpha=8, top_layers=1))
+    adapter = create_adapter(loaded, cfg)
+    adapted = {n.split(".")[2] for n, _ in loaded.model.named_parameters() if "lora_" in n}
+    assert adapted == {"1"}  # the top one of the tiny model's two layers
+    assert adapter.first_adapted_layer() == 1
+    tokenized = tokenize_documents(loaded.tokenizer, [Document("d", TEXT)])
+    samples = segment_samples(tokenized, cfg.segment_length, cfg.segment_stride)
+    trainer = LiftTrainer(loaded, adapter, cfg)
+    trainer.train([Stage("segments", samples, cfg.stage1_epochs)])
+    assert trainer.frozen_cache is not None and len(trainer.frozen_cache) > 0  # layer 0 replayed
+    expected = logits(loaded)
+    path = tmp_path / "adapter.safetensors"
+    save_file(dict(adapter.tensors()), str(path), metadata=adapter.metadata())
+    fresh = tiny("llama")
+    restored = restore_adapter(fresh, load_file(str(path)), adapter.metadata())
+    assert restored.first_adapted_layer() == 1
+    assert torch.allclose(logits(fresh), expected, atol=1e-5)
+
+
+def test_lora_saved_before_top_layers_existed_adapts_every_layer(tiny) -> None:
+    loaded = tiny("llama")
+    adapter = create_adapter(loaded, config("lora"))
+    metadata = adapter.metadata()
+    settings = json.loads(metadata["settings"])
+    assert settings.pop("top_layers") is None
+    old = {**metadata, "settings": json.dumps(settings)}
+    restored = restore_adapter(tiny("llama"), adapter.tensors(), old)
+    assert restored.first_adapted_layer() == 0
+
+
+def test_lora_settings_that_do_not_validate_are_corrupt(tiny) -> None:
+    adapter = create_adapter(tiny("llama"), config("lora"))
+    bad = {**adapter.metadata(), "settings": json.dumps({"rank": -1})}
+    with pytest.raises(CorruptMemory, match="LoRA settings"):
+        restore_adapter(tiny("llama"), adapter.tensors(), bad)

@@ -208,3 +208,24 @@ def test_option_scores_match_a_full_forward(tiny, architecture: str) -> None:
         logprobs = torch.log_softmax(logits[len(prefix) - 1 : -1].float(), dim=-1)
         expected = logprobs.gather(1, torch.tensor(ids).unsqueeze(1)).mean().item()
         assert score == pytest.approx(expected, abs=1e-4)
+
+
+def test_ablation_adapters_sit_where_the_gated_memory_does(tiny) -> None:
+    from lift_memory_cli.benchmark.budget import lora_parameters_per_rank, matched_budget
+    from lift_memory_cli.benchmark.variants import matched_placement, variant_config
+
+    from lift_memory.config import LiftConfig
+    from lift_memory.gated_memory import GatedMemorySettings
+
+    top = LiftConfig(gated_memory=GatedMemorySettings(top_layers=1))
+    pissa = variant_config(top, "pissa", lora_rank=3)
+    assert (pissa.lora.top_layers, pissa.lora.rank, pissa.lora.alpha) == (1, 3, 6)
+    explicit = LiftConfig(gated_memory=GatedMemorySettings(layers=[1]))
+    assert matched_placement(explicit).top_layers is None  # not expressible as "top K"
+
+    loaded = tiny("llama")  # two decoder layers
+    every = lora_parameters_per_rank(loaded.model, matched_placement(explicit))
+    assert lora_parameters_per_rank(loaded.model, matched_placement(top)) * 2 == every
+    budget = matched_budget(loaded, top)
+    assert budget.lora_params == budget.lora_rank * every // 2
+    assert 0.5 <= budget.lora_params / budget.gated_memory_params <= 2.0

@@ -1,7 +1,8 @@
 """A matched trainable-parameter budget for the LoRA / PiSSA adapter ablation.
 
 The Gated Memory's size is counted by attaching one (then taking it off again); a LoRA of rank r
-on the linear layers ``targets`` names has ``r · Σ (in + out)`` parameters, so the rank that
+on the linear layers ``targets`` names, in the decoder layers it adapts, has ``r · Σ (in + out)``
+parameters, so the rank that
 comes closest to the Gated Memory's count is ``round(gated / Σ (in + out))`` (at least 1).
 """
 
@@ -12,9 +13,11 @@ from dataclasses import dataclass
 from torch import nn
 
 from lift_memory.adapters import _peft_targets
-from lift_memory.config import LiftConfig
+from lift_memory.config import LiftConfig, LoraSettings
+from lift_memory.frozen_prefix import decoder_layers
 from lift_memory.gated_memory import attach_gated_memory
 from lift_memory.models import LoadedModel
+from lift_memory_cli.benchmark.variants import matched_placement
 
 
 @dataclass(frozen=True)
@@ -42,21 +45,21 @@ def gated_memory_parameters(loaded: LoadedModel, config: LiftConfig) -> int:
         memory.detach()
 
 
-def lora_parameters_per_rank(model: nn.Module, targets: str | list[str]) -> int:
-    """Σ (in_features + out_features) over the linear layers a LoRA on ``targets`` adapts."""
-    names = set(_peft_targets(model, targets))
+def lora_parameters_per_rank(model: nn.Module, settings: LoraSettings) -> int:
+    """Σ (in_features + out_features) over the linear layers a LoRA with ``settings`` adapts."""
+    names = set(_peft_targets(model, settings.target_modules))
+    layers = decoder_layers(model)
     return sum(
         module.in_features + module.out_features
-        for name, module in model.named_modules()
-        if isinstance(module, nn.Linear)
-        and name.rsplit(".", 1)[-1] in names
-        and not name.endswith("lm_head")
+        for index in settings.chosen_layers(len(layers))
+        for name, module in layers[index].named_modules()
+        if isinstance(module, nn.Linear) and name.rsplit(".", 1)[-1] in names
     )
 
 
 def matched_budget(loaded: LoadedModel, config: LiftConfig) -> ParameterBudget:
     """The LoRA rank whose parameter count is closest to the Gated Memory's."""
     gated = gated_memory_parameters(loaded, config)
-    per_rank = lora_parameters_per_rank(loaded.model, config.lora.target_modules)
+    per_rank = lora_parameters_per_rank(loaded.model, matched_placement(config))
     rank = max(1, round(gated / per_rank)) if per_rank else 1
     return ParameterBudget(gated, rank, rank * per_rank, per_rank)

@@ -234,19 +234,28 @@ class Hybrid(MemoryMethod):
     name = "hybrid"
 
     def setup(self) -> MethodCosts:
-        from llama_index.memory.lift import ConfidencePolicy, HybridRouterQueryEngine
+        from llama_index.memory.lift import (
+            ConfidencePolicy,
+            HybridRouterQueryEngine,
+            RetrievalFirstPolicy,
+        )
 
         costs = super().setup()
         arm, index = self.env.retrieval()
+        policy = (
+            RetrievalFirstPolicy()
+            if self.env.profile.hybrid_policy == "retrieval-first"
+            else ConfidencePolicy()
+        )
         self.router = HybridRouterQueryEngine(
             self.memory,
             arm,
-            policy=ConfidencePolicy(),
+            policy=policy,
             max_new_tokens=self.env.profile.max_new_tokens,
         )
         costs.ingest_s += index.build_s
         costs.index_bytes = index.index_bytes
-        costs.details.update(chunks=index.chunks, policy="ConfidencePolicy")
+        costs.details.update(chunks=index.chunks, policy=policy.name)
         return costs
 
     def reply(self, question: str) -> Reply:

@@ -6,9 +6,10 @@ Several methods share one training (LIFT, LIFT + truncated ICL and the hybrid ro
 - ``lift``: the profile's LiftConfig as it is;
 - ``lift-no-qa``: no auxiliary QA (``qa_generator="none"``);
 - ``lift-no-ctx``: no contextualized training (``contextualized=False``);
-- ``lora`` / ``pissa``: the same LIFT recipe with a PEFT adapter instead of the Gated Memory, at a
-  rank that matches the Gated Memory's trainable parameters (``budget.py``), with its own
-  learning rate (1e-2 suits a freshly initialised memory, not LoRA factors).
+- ``lora`` / ``pissa``: the same LIFT recipe with a PEFT adapter instead of the Gated Memory, in
+  the same decoder layers, at a rank that matches the Gated Memory's trainable parameters
+  (``budget.py``), with its own learning rate (1e-2 suits a freshly initialised memory, not LoRA
+  factors).
 """
 
 from __future__ import annotations
@@ -33,15 +34,24 @@ def variant_config(
         return base.model_copy(update={"qa_generator": "none", "qa_count": 0})
     if variant == "lift-no-ctx":
         return base.model_copy(update={"contextualized": False})
-    lora = LoraSettings(
-        rank=lora_rank,
-        alpha=2 * lora_rank,  # the usual alpha = 2r keeps the update scale rank-independent
-        target_modules=base.lora.target_modules,
-        dropout=base.lora.dropout,
+    lora = matched_placement(base).model_copy(
+        update={"rank": lora_rank, "alpha": 2 * lora_rank}  # alpha = 2r: rank-independent scale
     )
     return base.model_copy(
         update={"adapter": variant, "lora": lora, "learning_rate": peft_learning_rate}
     )
+
+
+def matched_placement(base: LiftConfig) -> LoraSettings:
+    """The profile's LoRA settings, placed in the decoder layers the Gated Memory adapts.
+
+    The ablation then differs from LIFT in the module only (parameters matched in budget.py),
+    and trains as fast (the frozen layers below are replayed, not recomputed). An explicit
+    Gated Memory layer list cannot be expressed as "top K": the LoRA then adapts every layer.
+    """
+    memory = base.gated_memory
+    top_layers = memory.top_layers if memory.layers is None else None
+    return base.lora.model_copy(update={"top_layers": top_layers})
 
 
 def memory_name(variant: Variant, config: LiftConfig, corpus_sha: str, fingerprint: str) -> str:
