@@ -128,7 +128,7 @@ def bench_command(
         typer.Option(
             "--profile",
             metavar="NAME",
-            help="quick (tiny model, seconds) or full (the bundled SmolLM2-135M, about an hour "
+            help="quick (tiny model, seconds) or full (the bundled SmolLM2-135M, ~1.5 h "
             "on 2 CPU cores).",
         ),
     ] = "full",

@@ -1,7 +1,7 @@
 """Every size knob of a benchmark run in one typed object, and the two built-in profiles.
 
 ``quick`` runs the whole harness on a tiny random model in seconds (CI). ``full`` is the real
-comparison on the bundled SmolLM2-135M, sized for about an hour on two CPU cores: tune it with
+comparison on the bundled SmolLM2-135M, ~1.5 h on two CPU cores (91 min measured): tune it with
 ``lift-memory bench --config FILE.json`` (any field below; ``lift`` takes LiftConfig fields)
 and check the printed cost estimate before committing an hour.
 """
@@ -97,7 +97,7 @@ class BenchProfile(BaseModel):
     peft_learning_rate: float = Field(default=2e-3, gt=0.0, le=1.0)
     # only for the printed cost estimate
     estimate_train_tokens_per_s: float = Field(default=140.0, gt=0.0)
-    estimate_seconds_per_answer: float = Field(default=1.0, gt=0.0)
+    estimate_seconds_per_answer: float = Field(default=2.5, gt=0.0)
 
     @model_validator(mode="after")
     def _sensible(self) -> BenchProfile:
