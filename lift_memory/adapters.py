@@ -88,21 +88,19 @@ class PeftAdapter:
     factors. Detaching a PiSSA adapter cannot give the original weights back: reload the model.
     """
 
-    def __init__(self, loaded: LoadedModel, kind: str, settings: dict) -> None:
+    def __init__(self, loaded: LoadedModel, kind: str, settings: LoraSettings) -> None:
         from peft import LoraConfig, inject_adapter_in_model
 
         self.kind = kind
         self.settings = settings
         self._model = loaded.model
-        # adapters saved before `top_layers` existed adapt every layer
-        placement = LoraSettings.model_validate(settings)
         num_layers = len(decoder_layers(loaded.model))
-        self._layers = placement.chosen_layers(num_layers)
+        self._layers = settings.chosen_layers(num_layers)
         config = LoraConfig(
-            r=placement.rank,
-            lora_alpha=placement.alpha,
-            lora_dropout=placement.dropout,
-            target_modules=_peft_targets(loaded.model, placement.target_modules),
+            r=settings.rank,
+            lora_alpha=settings.alpha,
+            lora_dropout=settings.dropout,
+            target_modules=_peft_targets(loaded.model, settings.target_modules),
             init_lora_weights="pissa" if kind == "pissa" else True,
             layers_to_transform=None if len(self._layers) == num_layers else self._layers,
         )
@@ -121,7 +119,7 @@ class PeftAdapter:
         }
 
     def metadata(self) -> dict[str, str]:
-        return {"adapter_kind": self.kind, "settings": json.dumps(self.settings)}
+        return {"adapter_kind": self.kind, "settings": self.settings.model_dump_json()}
 
     def mean_gate(self) -> float | None:
         return None
@@ -187,7 +185,7 @@ def create_adapter(loaded: LoadedModel, config: LiftConfig) -> Adapter:
         torch.manual_seed(config.seed)
         if config.adapter == "gated_memory":
             return GatedMemoryAdapter(attach_gated_memory(loaded.model, config.gated_memory))
-        return PeftAdapter(loaded, config.adapter, config.lora.model_dump())
+        return PeftAdapter(loaded, config.adapter, config.lora)
 
 
 def restore_adapter(
@@ -203,11 +201,11 @@ def restore_adapter(
         from peft import set_peft_model_state_dict
 
         try:
-            settings = json.loads(metadata["settings"])
+            raw = json.loads(metadata["settings"])
         except (KeyError, ValueError) as error:
             raise CorruptMemory("adapter metadata has no readable settings") from error
-        try:
-            LoraSettings.model_validate(settings)
+        try:  # adapters saved before `top_layers` existed get its default: every layer
+            settings = LoraSettings.model_validate(raw)
         except ValueError as error:
             raise CorruptMemory(f"adapter metadata has invalid LoRA settings: {error}") from error
         adapter = PeftAdapter(loaded, kind, settings)

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lift_memory.gated_memory.config import GatedMemorySettings
+from lift_memory.gated_memory.config import GatedMemorySettings, top_layer_indices
 
 AdapterKind = Literal["gated_memory", "lora", "pissa"]
 QAGeneratorKind = Literal["auto", "model", "cloze", "openai", "jsonl", "none"]
@@ -35,9 +35,7 @@ class LoraSettings(BaseModel):
 
     def chosen_layers(self, num_layers: int) -> list[int]:
         """The decoder layer indices this LoRA adapts, in a decoder of ``num_layers`` layers."""
-        if self.top_layers is None:
-            return list(range(num_layers))
-        return list(range(max(0, num_layers - self.top_layers), num_layers))
+        return top_layer_indices(num_layers, self.top_layers)
 
 
 class LiftConfig(BaseModel):

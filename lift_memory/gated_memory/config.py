@@ -40,6 +40,11 @@ class GatedMemorySettings(BaseModel):
         """The layer indices to adapt in a decoder of ``num_layers`` layers."""
         if self.layers is not None:
             return list(self.layers)
-        if self.top_layers is not None:
-            return list(range(max(0, num_layers - self.top_layers), num_layers))
+        return top_layer_indices(num_layers, self.top_layers)
+
+
+def top_layer_indices(num_layers: int, top_layers: int | None) -> list[int]:
+    """The indices of the top ``top_layers`` of ``num_layers`` decoder layers (None: all)."""
+    if top_layers is None:
         return list(range(num_layers))
+    return list(range(max(0, num_layers - top_layers), num_layers))

@@ -2,8 +2,8 @@
 
 The Gated Memory's size is counted by attaching one (then taking it off again); a LoRA of rank r
 on the linear layers ``targets`` names, in the decoder layers it adapts, has ``r · Σ (in + out)``
-parameters, so the rank that
-comes closest to the Gated Memory's count is ``round(gated / Σ (in + out))`` (at least 1).
+parameters, so the rank that comes closest to the Gated Memory's count is
+``round(gated / Σ (in + out))`` (at least 1).
 """
 
 from __future__ import annotations
