@@ -83,6 +83,13 @@ class LiftConfig(BaseModel):
         description="Generic prompts whose base-model answers are kept as targets, "
         "so the memory learns to stay closed for unrelated queries.",
     )
+    retention_passages: int = Field(
+        default=0,
+        ge=0,
+        le=8,
+        description="Bundled generic prose passages (up to 8) trained as retention text, so "
+        "the memory also leaves ordinary text alone, not only short Q&A turns.",
+    )
 
     retention_loss: Literal["kl", "ce"] = Field(
         default="kl",

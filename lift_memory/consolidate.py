@@ -43,7 +43,7 @@ from lift_memory.manifest import Manifest
 from lift_memory.memory import LiftMemory
 from lift_memory.models import LoadedModel
 from lift_memory.qa import QAGenerator, QAPair, read_qa_jsonl, write_qa_jsonl
-from lift_memory.retention import GENERIC_PROMPTS, base_answers, retention_samples
+from lift_memory.retention import record_retention_answers, retention_samples
 from lift_memory.segments import (
     Document,
     segment_samples,
@@ -202,7 +202,7 @@ def consolidate(
             config,
             rng,
         )
-        auxiliary += retention_samples(loaded, retention)
+        auxiliary += retention_samples(loaded, retention, config.retention_passages)
         stages = [
             Stage("consolidate:segments", segments + replayed, config.stage1_epochs),
             Stage("consolidate:segments+qa", segments + replayed + auxiliary, config.stage2_epochs),
@@ -275,9 +275,7 @@ def _retention_pairs(
         return pairs[: config.retention_samples]
     say(f"recording {config.retention_samples} base-model answers for retention")
     with memory.adapter.disabled():
-        pairs = base_answers(
-            memory.loaded, list(GENERIC_PROMPTS[: config.retention_samples]), max_new_tokens=24
-        )
+        pairs = record_retention_answers(memory.loaded, config.retention_samples)
     atomic_write_text(path, "".join(json.dumps(p) + "\n" for p in pairs))
     return pairs
 

@@ -36,7 +36,7 @@ from lift_memory.qa import (
     read_qa_jsonl,
     write_qa_jsonl,
 )
-from lift_memory.retention import GENERIC_PROMPTS, base_answers, retention_samples
+from lift_memory.retention import RetentionPairs, record_retention_answers, retention_samples
 from lift_memory.segments import (
     Document,
     TokenizedDocument,
@@ -152,7 +152,7 @@ def training_stages(
     segments = corpus_samples(loaded, tokenized, config, rng)
     corpus_ids = [token for doc in tokenized for token in doc.token_ids]
     auxiliary = qa_samples(loaded, pairs, corpus_ids, config, rng)
-    auxiliary += retention_samples(loaded, [tuple(p) for p in retention])
+    auxiliary += retention_samples(loaded, [tuple(p) for p in retention], config.retention_passages)
     return [
         Stage("segments", segments, config.stage1_epochs),
         Stage("segments+qa", segments + auxiliary, config.stage2_epochs),
@@ -167,6 +167,7 @@ def ingest(
     model: str | LoadedModel = DEFAULT_MODEL,
     config: LiftConfig | None = None,
     qa_generator: QAGenerator | None = None,
+    retention_answers: RetentionPairs | None = None,
     resume: bool = False,
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
@@ -178,6 +179,10 @@ def ingest(
     With ``parallel`` (processes started by ``accelerate launch``) every process trains its
     share of each batch and only the main one writes the memory: it prepares the manifest, QA
     pairs and retention answers while the others wait, and they then read them from the store.
+
+    ``retention_answers`` (as :func:`record_retention_answers` returns them for
+    ``config.retention_samples``) skips recording the base model's retention answers: they
+    depend only on the base model, so several memories of one model can share one recording.
     """
     started = time.perf_counter()
     main = parallel is None or parallel.is_main
@@ -229,9 +234,11 @@ def ingest(
                 tuple(json.loads(line)) for line in retention_path.read_text().splitlines()
             ]
         else:
-            say(f"recording {config.retention_samples} base-model answers for retention")
-            prompts = list(GENERIC_PROMPTS[: config.retention_samples])
-            retention = base_answers(loaded, prompts, max_new_tokens=24)
+            if retention_answers is not None:  # recorded once for several memories
+                retention = [tuple(pair) for pair in retention_answers]
+            else:
+                say(f"recording {config.retention_samples} base-model answers for retention")
+                retention = record_retention_answers(loaded, config.retention_samples)
             atomic_write_text(retention_path, "".join(json.dumps(p) + "\n" for p in retention))
         timings.setdefault("retention_s", time.perf_counter() - t)
         if parallel and main:  # the others may now read the QA and retention files

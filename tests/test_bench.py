@@ -69,12 +69,29 @@ def test_quick_profile_scores_every_method_on_every_task(quick_report) -> None:
             for metric in ("exact_match", "f1", "contains", "mc_accuracy"):
                 assert 0.0 <= scores[metric] <= 1.0, (method, task, metric)
         retention = result["retention"]
+        if method in ("icl-trunc", "icl-full", "rag", "lift-icl"):
+            assert retention is None, method  # nothing of its own attached: not probed
+            continue
         assert 0.0 <= retention["generic_accuracy"] <= 1.0
         assert retention["perplexity"] > 0 and retention["perplexity_without_memory"] > 0
+    # the base row is the reference answers themselves; memory methods are probed
+    base = report["results"]["base"]["retention"]
+    assert base["base_agreement_f1"] == 1.0 and base["perplexity_ratio"] == 1.0
     for question in report["questions"]:
         assert set(question["replies"]) == set(METHODS)
         for cell in question["replies"].values():
             assert len(cell["option_logprobs"]) == len(question["options"])
+
+
+def test_trainings_share_one_recording_of_the_retention_answers(quick_report) -> None:
+    out, report, output = quick_report
+    shared = json.loads((out / "retention-answers.json").read_text())
+    assert shared["key"]["count"] == QUICK.lift.retention_samples and shared["seconds"] > 0
+    assert output.count("recording the base model's retention answers") == 1
+    memories = sorted((out / "store").glob("memories/*/retention.jsonl"))
+    assert len(memories) == len(QUICK.trainings())
+    for path in memories:  # every training got the same targets
+        assert [json.loads(line) for line in path.read_text().splitlines()] == shared["pairs"]
 
 
 def test_quick_profile_costs_are_positive(quick_report) -> None:

@@ -12,8 +12,14 @@ import torch
 from lift_memory.answer import Answer
 from lift_memory.config import LiftConfig, LoraSettings
 from lift_memory.errors import LiftMemoryError, MemoryIncomplete
-from lift_memory.ingest import CORPUS_FILE, ingest, read_corpus
+from lift_memory.ingest import CORPUS_FILE, RETENTION_FILE, ingest, read_corpus
 from lift_memory.memory import LiftMemory
+from lift_memory.retention import (
+    GENERIC_PASSAGES,
+    GENERIC_PROMPTS,
+    record_retention_answers,
+    retention_samples,
+)
 from lift_memory.segments import Document
 from lift_memory.store import MemoryStore
 from lift_memory.train import TrainProgress
@@ -73,6 +79,28 @@ def test_ingest_writes_a_complete_memory(
     assert read_corpus(tmp_store.path("notes")) == docs
     assert (tmp_store.path("notes") / CORPUS_FILE).is_file()
     assert result.train.steps > 0 and result.seconds > 0
+
+
+def test_shared_retention_answers_are_used_not_recorded(
+    tiny, tmp_store: MemoryStore, small_config, corpus
+) -> None:
+    loaded = tiny("llama")
+    recorded = record_retention_answers(loaded, small_config.retention_samples)
+    assert [prompt for prompt, _ in recorded] == list(GENERIC_PROMPTS[:2])
+    shared = [(GENERIC_PROMPTS[0], "Jupiter."), (GENERIC_PROMPTS[1], "Shakespeare.")]
+    stages: list[str] = []
+    ingest(
+        documents(corpus),
+        "notes",
+        store=tmp_store,
+        model=loaded,
+        config=small_config,
+        retention_answers=shared,
+        on_stage=stages.append,
+    )
+    assert not any("retention" in stage for stage in stages)  # nothing generated
+    saved = (tmp_store.path("notes") / RETENTION_FILE).read_text().splitlines()
+    assert [tuple(json.loads(line)) for line in saved] == shared
 
 
 def test_ingest_leaves_the_base_model_untouched(
@@ -249,3 +277,20 @@ def test_lora_memory_ingests_and_loads(tiny, tmp_store: MemoryStore, small_confi
     assert memory.adapter.kind == "lora"
     answer = memory.ask("Who keeps the lighthouse?", max_new_tokens=3)
     assert answer.mean_gate is None and answer.latency_s > 0
+
+
+def test_retention_passages_are_plain_text_targets(
+    tiny, tmp_store: MemoryStore, small_config, corpus
+) -> None:
+    loaded = tiny("llama")
+    assert LiftConfig.model_fields["retention_passages"].metadata[-1].le == len(GENERIC_PASSAGES)
+    pairs = [(GENERIC_PROMPTS[0], "Jupiter.")]
+    samples = retention_samples(loaded, pairs, passages=2)
+    assert [s.kind for s in samples] == ["retention"] * 3
+    for sample, passage in zip(samples[1:], GENERIC_PASSAGES, strict=False):
+        assert loaded.tokenizer.decode(sample.input_ids) == passage  # no chat template
+        assert sample.labels == sample.input_ids  # every token is a target
+    config = small_config.model_copy(update={"retention_passages": 2})
+    result = ingest(documents(corpus), "notes", store=tmp_store, model=loaded, config=config)
+    assert result.manifest.status == "complete"
+    assert math.isfinite(result.manifest.metrics["final_loss"])

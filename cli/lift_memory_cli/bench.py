@@ -94,7 +94,7 @@ def print_summary(report: dict[str, Any]) -> None:
             f"{o['f1']:.2f}",
             human_seconds(c["ingest_s"]) if c["ingest_s"] else "-",
             human_seconds(c["ask_p50_s"]),
-            f"{r['generic_accuracy']:.0%}" if r["generic_accuracy"] is not None else "-",
+            f"{r['generic_accuracy']:.0%}" if r and r["generic_accuracy"] is not None else "-",
         )
     stdout_console().print(table)
 

@@ -9,6 +9,7 @@ trains again). The Chroma index for RAG and the hybrid router is rebuilt every r
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,16 +17,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lift_memory.answer import truncated_context
+from lift_memory.atomic import atomic_write_text
 from lift_memory.config import LiftConfig
 from lift_memory.ingest import ingest
 from lift_memory.memory import LiftMemory
 from lift_memory.models import LoadedModel
+from lift_memory.retention import RetentionPairs, record_retention_answers
 from lift_memory.store import MemoryStore
 from lift_memory_cli.benchmark.budget import ParameterBudget, matched_budget
 from lift_memory_cli.benchmark.events import BenchEvents
 from lift_memory_cli.benchmark.profiles import BenchProfile
 from lift_memory_cli.benchmark.tasks import BenchCorpus
 from lift_memory_cli.benchmark.variants import Variant, memory_name, variant_config
+
+# the base model's retention answers, shared by the run's trainings
+RETENTION_ANSWERS_FILE = "retention-answers.json"
 
 if TYPE_CHECKING:
     from llama_index.memory.lift import ChromaRetrievalArm
@@ -101,6 +107,7 @@ class BenchEnv:
         self._retrieval: ChromaRetrievalArm | None = None
         self._index: IndexRecord | None = None
         self._truncated: str | None = None
+        self._retention: tuple[RetentionPairs, float] | None = None
         loaded = pool.get()
         self.corpus_tokens = self.count_tokens(corpus.text)
         self.max_positions = int(getattr(loaded.model.config, "max_position_embeddings", 0) or 0)
@@ -148,6 +155,29 @@ class BenchEnv:
         config = self.training_config(variant)
         return memory_name(variant, config, self.corpus_sha, self.model().fingerprint)
 
+    def retention_answers(self) -> tuple[RetentionPairs, float]:
+        """The base model's retention answers and the seconds recording them took: recorded
+        once per run folder and shared by every training (~1 min of generation each)."""
+        if self._retention is None:
+            path = self.out_dir / RETENTION_ANSWERS_FILE
+            key = {
+                "model": self.model().fingerprint,
+                "count": self.profile.lift.retention_samples,
+            }
+            saved = json.loads(path.read_text()) if path.exists() else {}
+            if saved.get("key") == key:
+                pairs = [(str(p), str(a)) for p, a in saved["pairs"]]
+                self._retention = (pairs, float(saved["seconds"]))
+            else:
+                self.events.stage("recording the base model's retention answers (all trainings)")
+                started = time.perf_counter()
+                pairs = record_retention_answers(self.model(), key["count"])
+                seconds = time.perf_counter() - started
+                record = {"key": key, "pairs": pairs, "seconds": seconds}
+                atomic_write_text(path, json.dumps(record, indent=1))
+                self._retention = (pairs, seconds)
+        return self._retention
+
     def train(self, variant: Variant) -> TrainingRecord:
         """Ingest the corpus as ``variant`` (once per run; reused from the store if finished)."""
         if variant in self._trainings:
@@ -161,6 +191,7 @@ class BenchEnv:
         else:
             self.events.stage(f"training {variant}")
             resume = existing is not None and existing.status != "complete" and not self.fresh
+            retention, _seconds = self.retention_answers()
             loaded = self.model()
             try:
                 ingest(
@@ -169,6 +200,7 @@ class BenchEnv:
                     store=self.store,
                     model=loaded,
                     config=self.training_config(variant),
+                    retention_answers=retention,
                     resume=resume,
                     overwrite=not resume,
                     on_progress=self.events.train,
@@ -182,7 +214,8 @@ class BenchEnv:
         record = TrainingRecord(
             variant=variant,
             name=name,
-            ingest_s=float(timings.get("ingest_s", 0.0)),
+            # every training is charged the shared retention recording, as a lone ingest would be
+            ingest_s=float(timings.get("ingest_s", 0.0)) + self._shared_retention_s(timings),
             train_s=float(timings.get("train_s", 0.0)),
             train_tokens=int(metrics.get("train_tokens", 0)),
             corpus_tokens=int(metrics.get("corpus_tokens", self.corpus_tokens)),
@@ -193,6 +226,11 @@ class BenchEnv:
         )
         self._trainings[variant] = record
         return record
+
+    def _shared_retention_s(self, timings: dict[str, Any]) -> float:
+        if float(timings.get("retention_s", 0.0)) >= 1.0:
+            return 0.0  # this memory recorded its own answers (trained by an older version)
+        return self.retention_answers()[1]
 
     def open_memory(self, variant: Variant) -> LiftMemory:
         """The trained ``variant`` attached to the base model (train it first)."""

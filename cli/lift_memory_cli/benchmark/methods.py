@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from lift_memory.adapters import Adapter
 from lift_memory.answer import generate_answer, passages_context
@@ -75,6 +75,10 @@ class MethodCosts:
 
 class Method(ABC):
     name: ClassVar[str]
+    # General-capability retention compares answers with and without a memory attached, so
+    # only methods with a memory are probed ("ask"); the base model's closed-book answers are
+    # the reference itself; context-only methods have nothing attached to measure.
+    retention_probe: ClassVar[Literal["ask", "reference", "none"]] = "none"
 
     def __init__(self, env: BenchEnv) -> None:
         self.env = env
@@ -115,6 +119,7 @@ class Method(ABC):
 
 class BaseMethod(Method):
     name = "base"
+    retention_probe = "reference"
 
     def reply(self, question: str) -> Reply:
         return self._generate(question, None, use_memory=False)
@@ -170,6 +175,7 @@ class MemoryMethod(Method):
 
     variant: ClassVar[Variant] = "lift"
     with_truncated_context: ClassVar[bool] = False
+    retention_probe = "ask"
 
     def setup(self) -> MethodCosts:
         self.record = self.env.train(self.variant)
@@ -206,6 +212,7 @@ class Lift(MemoryMethod):
 class LiftIcl(MemoryMethod):
     name = "lift-icl"
     with_truncated_context = True
+    retention_probe = "none"  # the same memory as `lift`, probed there
 
 
 class Lora(MemoryMethod):

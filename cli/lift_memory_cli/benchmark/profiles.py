@@ -217,11 +217,16 @@ def estimate_cost(profile: BenchProfile, corpus_tokens: int | None = None) -> Co
     }
     questions = profile.questions_per_task * len(profile.tasks)
     per_method = {m: 2 if m == "hybrid" else 1 for m in profile.methods}
-    answers = sum(per_method.values()) * (questions + profile.generic_questions)
+    answers = sum(per_method.values()) * questions
+    # generic probes: methods with a memory of their own (see Method.retention_probe)
+    probed = [m for m in profile.methods if m in METHOD_TRAINING and m != "lift-icl"]
+    answers += sum(per_method[m] for m in probed) * profile.generic_questions
     answers += profile.generic_questions  # the base model's reference answers
+    if training:  # the base model's retention answers, recorded once for all trainings
+        answers += profile.lift.retention_samples
     option_passes = len(profile.methods) * questions
     seconds = sum(training.values()) / profile.estimate_train_tokens_per_s
     seconds += (answers + option_passes / 2) * profile.estimate_seconds_per_answer
     if "icl-full" in profile.methods:  # a prompt of the whole corpus instead of the window
-        seconds += (questions + profile.generic_questions) * (tokens / profile.window - 1) * 0.5
+        seconds += questions * (tokens / profile.window - 1) * 0.5
     return CostEstimate(training, answers, option_passes, seconds / 60)

@@ -132,16 +132,19 @@ def markdown(report: dict[str, Any]) -> str:
         "## General-capability retention",
         "",
         f"{len(reference['questions'])} generic questions unrelated to the corpus, answered "
-        "through each method's own pipeline: accuracy against gold answers, and token F1 "
-        "against the base model's own closed-book answers. Perplexity of an unrelated paragraph "
-        "with the method's adapter attached, against the base model "
-        f"({_num(reference['base_perplexity'])}).",
+        "through each method's own pipeline with its memory attached: accuracy against gold "
+        "answers, and token F1 against the base model's own closed-book answers (the base row). "
+        "Perplexity of an unrelated paragraph with the method's adapter attached, against the "
+        f"base model ({_num(reference['base_perplexity'])}). Methods without a memory of their "
+        "own (ICL, RAG, and LIFT + ICL, whose memory is the `lift` row's) are not probed.",
         "",
         "| method | generic accuracy | agreement with base (F1) | perplexity | ratio to base |",
         "|---|---|---|---|---|",
     ]
     for method in _ok(report):
         r = report["results"][method]["retention"]
+        if r is None:
+            continue
         lines.append(
             f"| {method} | {_pct(r['generic_accuracy'])} | {_num(r['base_agreement_f1'])} | "
             f"{_num(r['perplexity'])} | {_num(r['perplexity_ratio'])} |"

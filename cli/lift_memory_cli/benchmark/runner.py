@@ -193,7 +193,8 @@ class BenchRunner:
         costs = method.setup()
         try:
             generic = GENERIC_QUESTIONS[: profile.generic_questions]
-            total = len(corpus.questions) + len(generic)
+            probed = generic if method.retention_probe == "ask" else ()
+            total = len(corpus.questions) + len(probed)
             events.answering(name, 0, total)
             per_question: list[dict[str, Any]] = []
             for done, question in enumerate(corpus.questions, start=1):
@@ -222,21 +223,24 @@ class BenchRunner:
                 per_question.append({"task": question.task, **cell})
                 events.answering(name, done, total)
 
-            retention_rows = []
-            for index, (probe, base_answer) in enumerate(zip(generic, reference, strict=True)):
-                reply = method.reply(probe.question)
-                retention_rows.append(
-                    {
-                        "gold": answer_scores(reply.text, probe.answers)["contains"],
-                        "agreement": answer_scores(reply.text, [base_answer])["f1"]
-                        if base_answer.strip()
-                        else None,
-                    }
-                )
+            probe_answers = list(reference) if method.retention_probe == "reference" else []
+            for index, probe in enumerate(probed):
+                probe_answers.append(method.reply(probe.question).text)
                 events.answering(name, len(corpus.questions) + index + 1, total)
+            retention_rows = [
+                {
+                    "gold": answer_scores(answer, probe.answers)["contains"],
+                    "agreement": answer_scores(answer, [base_answer])["f1"]
+                    if base_answer.strip()
+                    else None,
+                }
+                for answer, probe, base_answer in zip(
+                    probe_answers, generic, reference, strict=False
+                )
+            ]
             ppl = (
                 perplexity(method.loaded, UNRELATED_TEXT, adapter=method.adapter, use_memory=True)
-                if method.adapter is not None and method.loaded is not None
+                if method.retention_probe == "ask" and method.adapter is not None
                 else base_ppl
             )
         finally:
@@ -277,7 +281,9 @@ class BenchRunner:
                 "perplexity": ppl,
                 "perplexity_without_memory": base_ppl,
                 "perplexity_ratio": ppl / base_ppl if base_ppl else None,
-            },
+            }
+            if method.retention_probe != "none"
+            else None,
         }
         chosen = [row.get("chosen") for row in per_question if row.get("chosen")]
         if chosen:
