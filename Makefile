@@ -42,7 +42,7 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
 
-# The evaluation harness (docs/benchmarks.md): ~1.5 h on 2 CPU cores; quick: seconds.
+# The evaluation harness (docs/benchmarks.md): about 70 min on 2 CPU cores; quick: seconds.
 bench: install
 	$(BIN)/lift-memory bench --profile full --out reports/bench-full
 

@@ -74,6 +74,7 @@ def test_quick_profile_scores_every_method_on_every_task(quick_report) -> None:
             continue
         assert 0.0 <= retention["generic_accuracy"] <= 1.0
         assert retention["perplexity"] > 0 and retention["perplexity_without_memory"] > 0
+        assert len(retention["answers"]) == QUICK.generic_questions  # kept for reading
     # the base row is the reference answers themselves; memory methods are probed
     base = report["results"]["base"]["retention"]
     assert base["base_agreement_f1"] == 1.0 and base["perplexity_ratio"] == 1.0

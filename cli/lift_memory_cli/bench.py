@@ -128,7 +128,7 @@ def bench_command(
         typer.Option(
             "--profile",
             metavar="NAME",
-            help="quick (tiny model, seconds) or full (the bundled SmolLM2-135M, ~1.5 h "
+            help="quick (tiny model, seconds) or full (the bundled SmolLM2-135M, ~70 min "
             "on 2 CPU cores).",
         ),
     ] = "full",

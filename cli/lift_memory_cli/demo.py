@@ -44,6 +44,7 @@ TRAIN_TOKENS_PER_S = 140.0  # SmolLM2-135M, forward + backward, 2 CPU cores
 CHARS_PER_TOKEN = 4.1  # SmolLM2's tokenizer on English prose
 QA_TOKENS = 75  # one QA sample: chat template + question + evidence sentence
 RETENTION_TOKENS = 55  # one retention sample: chat template + prompt + short answer
+PASSAGE_TOKENS = 75  # a bundled retention passage (retention.GENERIC_PASSAGES)
 
 
 def estimate_training_tokens(corpus_tokens: int, config: dict) -> int:
@@ -62,7 +63,7 @@ def estimate_training_tokens(corpus_tokens: int, config: dict) -> int:
         segments += sum(c.context_window + 40 + end - start for start, end in spans)
     qa = c.qa_count * QA_TOKENS
     qa += round(c.qa_count * c.qa_with_context_fraction) * (QA_TOKENS + c.context_window)
-    retention = c.retention_samples * RETENTION_TOKENS
+    retention = c.retention_samples * RETENTION_TOKENS + c.retention_passages * PASSAGE_TOKENS
     return c.stage1_epochs * segments + c.stage2_epochs * (segments + qa + retention)
 
 

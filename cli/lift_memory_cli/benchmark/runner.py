@@ -281,6 +281,7 @@ class BenchRunner:
                 "perplexity": ppl,
                 "perplexity_without_memory": base_ppl,
                 "perplexity_ratio": ppl / base_ppl if base_ppl else None,
+                "answers": probe_answers,
             }
             if method.retention_probe != "none"
             else None,
