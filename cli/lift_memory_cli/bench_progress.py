@@ -27,7 +27,7 @@ class BenchReporter(Reporter):
             return
         if self._progress is None:  # not a terminal: one line per method
             if done == 0:
-                self.console.print(f"… {method}: answering {total} questions and probes")
+                self.console.print(f"… {method}: answering {total} questions / retention probes")
             return
         if self._answer_method != method:
             self._finish_stage()
