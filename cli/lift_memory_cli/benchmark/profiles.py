@@ -208,6 +208,7 @@ class CostEstimate:
 def estimate_cost(profile: BenchProfile, corpus_tokens: int | None = None) -> CostEstimate:
     """Training tokens per training (the engine's sample building, estimated), generations and
     minutes at the profile's ``estimate_*`` speeds."""
+    from lift_memory_cli.benchmark.methods import METHOD_CLASSES  # methods import this module
     from lift_memory_cli.demo import estimate_training_tokens
 
     tokens = corpus_tokens or profile.corpus_tokens
@@ -221,8 +222,7 @@ def estimate_cost(profile: BenchProfile, corpus_tokens: int | None = None) -> Co
     questions = profile.questions_per_task * len(profile.tasks)
     per_method = {m: 2 if m == "hybrid" else 1 for m in profile.methods}
     answers = sum(per_method.values()) * questions
-    # generic probes: methods with a memory of their own (see Method.retention_probe)
-    probed = [m for m in profile.methods if m in METHOD_TRAINING and m != "lift-icl"]
+    probed = [m for m in profile.methods if METHOD_CLASSES[m].retention_probe == "ask"]
     answers += sum(per_method[m] for m in probed) * profile.generic_questions
     answers += profile.generic_questions  # the base model's reference answers
     if training:  # the base model's retention answers, recorded once for all trainings
