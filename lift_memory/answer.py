@@ -1,5 +1,8 @@
 """Answering a question with the adapted model: prompt, context modes, generation, confidence.
 
+``generate_reply`` is the one generation routine (prompt ids in; text, confidence and gate
+statistics out); ``generate_answer`` builds the question prompt for it.
+
 Context modes: none (closed book — the memory alone), a head/tail truncation of the corpus to a
 window of N tokens, or given passages (e.g. retrieved chunks).
 """
@@ -40,7 +43,6 @@ def passages_context(passages: list[str]) -> str:
     return "\n\n".join(f"[{i + 1}] {p.strip()}" for i, p in enumerate(passages))
 
 
-@torch.no_grad()
 def generate_answer(
     loaded: LoadedModel,
     question: str,
@@ -56,8 +58,36 @@ def generate_answer(
     ``streamer`` (a transformers ``BaseStreamer``, e.g. ``TextIteratorStreamer``) receives the
     tokens as they are generated, for a server that streams the answer.
     """
-    started = time.perf_counter()
     ids = prompt_ids(loaded.tokenizer, question_prompt(question, context))
+    return generate_reply(
+        loaded,
+        ids,
+        adapter=adapter,
+        use_memory=use_memory,
+        max_new_tokens=max_new_tokens,
+        streamer=streamer,
+    )
+
+
+@torch.no_grad()
+def generate_reply(
+    loaded: LoadedModel,
+    ids: list[int],
+    *,
+    adapter: Adapter | None = None,
+    use_memory: bool = True,
+    max_new_tokens: int = 48,
+    temperature: float = 0.0,
+    streamer: Any | None = None,
+) -> Answer:
+    """The model's reply to prompt token ``ids``, with its confidence and gate statistics.
+
+    Greedy unless ``temperature`` > 0. With ``use_memory=False`` the adapter is switched off
+    for the call. The one generation routine: ``generate_answer`` and the LlamaIndex
+    ``LiftLLM`` both come here. Callers that share the model with a training thread hold
+    ``model_lock(loaded)`` around it.
+    """
+    started = time.perf_counter()
     input_ids = torch.tensor([ids], device=loaded.device)
     model = loaded.model
     model.eval()
@@ -66,16 +96,18 @@ def generate_answer(
     disable = (
         adapter.disabled() if (adapter is not None and not use_memory) else contextlib.nullcontext()
     )
+    sampling = {"temperature": temperature} if temperature > 0 else {}
     with disable:
         output = model.generate(
             input_ids=input_ids,
             attention_mask=torch.ones_like(input_ids),
             max_new_tokens=max_new_tokens,
-            do_sample=False,
+            do_sample=temperature > 0,
             output_scores=True,
             return_dict_in_generate=True,
             pad_token_id=loaded.tokenizer.pad_token_id,
             streamer=streamer,
+            **sampling,
         )
     new_tokens = output.sequences[0, input_ids.shape[1] :]
     logprobs = [

@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lift_memory.gated_memory.config import GatedMemorySettings, top_layer_indices
 
+DEFAULT_QA_COUNT = 40  # pairs asked of the model / endpoint / cloze generators
 AdapterKind = Literal["gated_memory", "lora", "pissa"]
-QAGeneratorKind = Literal["auto", "model", "cloze", "openai", "jsonl", "none"]
+QAGeneratorKind = Literal["auto", "model", "facts", "cloze", "openai", "jsonl", "none"]
 
 
 class LoraSettings(BaseModel):
@@ -43,7 +44,7 @@ class LiftConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # --- segmentation (DESIGN §1.1)
+    # --- segmentation (docs/design.md §1.1)
     segment_length: int = Field(default=256, ge=16, le=32768)
     segment_stride: int = Field(default=128, ge=1, le=32768)
     contextualized: bool = Field(
@@ -61,9 +62,27 @@ class LiftConfig(BaseModel):
     gated_memory: GatedMemorySettings = GatedMemorySettings()
     lora: LoraSettings = LoraSettings()
 
-    # --- auxiliary QA (DESIGN §1.3)
+    # --- auxiliary QA (docs/design.md §1.3)
     qa_generator: QAGeneratorKind = "auto"
-    qa_count: int = Field(default=40, ge=0, le=10000)
+    qa_count: int | None = Field(
+        default=None,
+        ge=0,
+        le=100000,
+        description="Most QA pairs to generate (0: none). None: the generator's own count — "
+        "every fact × qa_per_fact for 'facts', 40 for the others.",
+    )
+    qa_per_fact: int = Field(
+        default=4,
+        ge=1,
+        le=32,
+        description="'facts' generator: phrasings per fact (fronted, active, reverse, "
+        "short-name, in-situ), so the pair count scales with the corpus's facts.",
+    )
+    fact_statements: bool = Field(
+        default=False,
+        description="Also train each paragraph restated as its facts' short sentences and with "
+        "its sentences reordered, as plain text in stage 2 ('facts' generator's parse).",
+    )
     qa_answer_style: Literal["sentence", "short"] = Field(
         default="sentence",
         description="sentence: train the evidence sentence as the reply (the fact in the "
@@ -104,7 +123,18 @@ class LiftConfig(BaseModel):
         "pushes the gate shut for queries unrelated to the corpus.",
     )
 
-    # --- optimisation (DESIGN §1: stage 1 segments, stage 2 segments ∪ QA)
+    # --- train until facts are extractable (docs/lift.md §4)
+    learn_until: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=1.0,
+        description="Stage 2 ends once this share of the facts is extractable closed-book "
+        "(every reply token above extractable_threshold, teacher-forced); learned facts rest "
+        "in later epochs. stage2_epochs is then a maximum. None: train every epoch.",
+    )
+    extractable_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+
+    # --- optimisation (docs/design.md §1: stage 1 segments, stage 2 segments ∪ QA)
     stage1_epochs: int = Field(default=8, ge=0, le=1000)
     stage2_epochs: int = Field(default=10, ge=0, le=1000)
     learning_rate: float = Field(default=1e-2, gt=0.0, le=1.0)
@@ -125,6 +155,10 @@ class LiftConfig(BaseModel):
         "first adapted layer, computed once per sample instead of every epoch; 0 turns the "
         "cache off. Above the limit training falls back to full forward passes.",
     )
+
+    def planned_qa_count(self) -> int:
+        """The QA pairs a generator other than 'facts' is asked for."""
+        return DEFAULT_QA_COUNT if self.qa_count is None else self.qa_count
 
     @model_validator(mode="after")
     def _stride_shorter_than_segment(self) -> LiftConfig:

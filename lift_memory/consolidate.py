@@ -11,16 +11,13 @@ and manifest are written back atomically; the in-memory :class:`LiftMemory` is u
 the base model) for a conversation that starts from nothing; ``open_memory`` loads a memory,
 creating it first when it does not exist.
 
-Training and generation share one model: ``model_lock(loaded)`` is the re-entrant lock that
-every caller which trains or generates from another thread (e.g. a background consolidation
-worker) holds around its work.
+Training holds ``model_lock(loaded)`` (``lift_memory.models``), the lock that generation from
+another thread also takes, for as long as it uses the model.
 """
 
 from __future__ import annotations
 
-import json
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,27 +25,24 @@ from dataclasses import dataclass
 import torch
 
 from lift_memory.adapters import create_adapter
-from lift_memory.atomic import atomic_write_text
 from lift_memory.config import LiftConfig
+from lift_memory.documents import Document
 from lift_memory.errors import LiftMemoryError
 from lift_memory.ingest import (
-    CORPUS_FILE,
-    RETENTION_FILE,
     corpus_samples,
     default_qa_generator,
     document_record,
+    new_manifest,
     qa_samples,
+    requested_qa_count,
 )
 from lift_memory.manifest import Manifest
 from lift_memory.memory import LiftMemory
-from lift_memory.models import LoadedModel
+from lift_memory.memory_files import read_retention, write_corpus, write_retention
+from lift_memory.models import LoadedModel, model_lock
 from lift_memory.qa import QAGenerator, QAPair, read_qa_jsonl, write_qa_jsonl
 from lift_memory.retention import record_retention_answers, retention_samples
-from lift_memory.segments import (
-    Document,
-    segment_samples,
-    tokenize_documents,
-)
+from lift_memory.segments import segment_samples, tokenize_documents
 from lift_memory.store import MemoryStore
 from lift_memory.train import LiftTrainer, ProgressCallback, Stage, TrainResult
 
@@ -56,22 +50,8 @@ __all__ = [
     "ConsolidationResult",
     "consolidate",
     "create_memory",
-    "model_lock",
     "open_memory",
 ]
-
-_LOCK_ATTRIBUTE = "_lift_memory_lock"
-_LOCK_GUARD = threading.Lock()
-
-
-def model_lock(loaded: LoadedModel) -> threading.RLock:
-    """The re-entrant lock guarding ``loaded``'s model (training and generation)."""
-    with _LOCK_GUARD:
-        lock = getattr(loaded, _LOCK_ATTRIBUTE, None)
-        if lock is None:
-            lock = threading.RLock()
-            setattr(loaded, _LOCK_ATTRIBUTE, lock)
-        return lock
 
 
 @dataclass
@@ -98,24 +78,14 @@ def create_memory(
     """
     config = config or LiftConfig()
     with store.lock(name):
-        manifest = store.create(
-            name,
-            Manifest(
-                name=name,
-                base_model=model.model_id,
-                base_fingerprint=model.fingerprint,
-                adapter_kind=config.adapter,
-                config=config.model_dump(mode="json"),
-            ),
-            overwrite=overwrite,
-        )
+        manifest = store.create(name, new_manifest(name, model, config, []), overwrite=overwrite)
         with model_lock(model):
             adapter = create_adapter(model, config)
             try:
                 adapter_bytes = store.save_adapter(name, adapter.tensors(), adapter.metadata())
             finally:
                 adapter.detach()
-        atomic_write_text(store.path(name) / CORPUS_FILE, "")
+        write_corpus(store.path(name), [])
         write_qa_jsonl(store.qa_path(name), [])
         return store.write_manifest(
             manifest.model_copy(update={"status": "complete", "adapter_bytes": adapter_bytes})
@@ -173,7 +143,9 @@ def consolidate(
         generator = qa_generator or default_qa_generator(loaded, config)
         new_text = "\n\n".join(d.text for d in documents)
         say(f"generating QA pairs ({generator.name if generator else 'none'})")
-        new_pairs = generator.generate(new_text, config.qa_count) if generator else []
+        new_pairs = (
+            generator.generate(new_text, requested_qa_count(generator, config)) if generator else []
+        )
         old_pairs = read_qa_jsonl(store.qa_path(name)) if store.qa_path(name).exists() else []
 
         # 2. retention targets: the base model's answers (memory switched off), kept on disk
@@ -225,10 +197,7 @@ def consolidate(
             name, memory.adapter.tensors(), memory.adapter.metadata()
         )
         all_documents = [*memory.documents, *documents]
-        atomic_write_text(
-            memory_dir / CORPUS_FILE,
-            "".join(json.dumps({"source": d.source, "text": d.text}) + "\n" for d in all_documents),
-        )
+        write_corpus(memory_dir, all_documents)
         write_qa_jsonl(store.qa_path(name), [*old_pairs, *new_pairs])
         timings = dict(manifest.timings)
         timings["consolidate_s"] = timings.get("consolidate_s", 0.0) + (
@@ -267,16 +236,16 @@ def _retention_pairs(
     memory: LiftMemory, store: MemoryStore, config: LiftConfig, say: Callable[[str], None]
 ) -> list[tuple[str, str]]:
     """The memory's retention targets; recorded now (memory switched off) when it has none."""
-    path = store.path(memory.manifest.name) / RETENTION_FILE
+    memory_dir = store.path(memory.manifest.name)
     if config.retention_samples == 0:
         return []
-    if path.exists():
-        pairs = [tuple(json.loads(line)) for line in path.read_text().splitlines() if line]
-        return pairs[: config.retention_samples]
+    recorded = read_retention(memory_dir)
+    if recorded is not None:
+        return recorded[: config.retention_samples]
     say(f"recording {config.retention_samples} base-model answers for retention")
     with memory.adapter.disabled():
         pairs = record_retention_answers(memory.loaded, config.retention_samples)
-    atomic_write_text(path, "".join(json.dumps(p) + "\n" for p in pairs))
+    write_retention(memory_dir, pairs)
     return pairs
 
 

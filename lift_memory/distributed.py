@@ -1,4 +1,4 @@
-"""Data-parallel LIFT training over processes started by ``accelerate launch`` (DESIGN §8).
+"""Data-parallel LIFT training over processes started by ``accelerate launch`` (docs/design.md §8).
 
 Every process builds the same plan of batches (it is fixed by the seed). Each optimizer step
 takes one global batch, as a single process would; process ``r`` of ``n`` runs samples

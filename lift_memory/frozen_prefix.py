@@ -20,6 +20,8 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import nn
 
+from lift_memory.batches import collate
+from lift_memory.models import decoder_layers
 from lift_memory.prompts import TrainingSample
 
 
@@ -47,14 +49,6 @@ class _Replay(nn.Module):
 
     def forward(self, hidden_states: torch.Tensor, *args, **kwargs) -> torch.Tensor:
         return self.hidden.to(hidden_states.dtype)
-
-
-def decoder_layers(model: nn.Module) -> nn.ModuleList:
-    """The decoder's layer list (``model.model.layers`` for Llama-style causal LMs)."""
-    layers = getattr(model.get_decoder(), "layers", None)
-    if not isinstance(layers, nn.ModuleList):
-        raise ValueError(f"{type(model).__name__} has no decoder layer list to cache")
-    return layers
 
 
 def _key(sample: TrainingSample) -> tuple[int, ...]:
@@ -90,8 +84,6 @@ class FrozenPrefixCache:
         self, batches: Sequence[Sequence[TrainingSample]], pad_id: int, device: torch.device
     ) -> None:
         """Run the lower layers once for every sample not cached yet."""
-        from lift_memory.train import collate  # the trainer's padding, so replays line up
-
         target = decoder_layers(self.model)[self.first_layer]
 
         def capture(_module: nn.Module, args: tuple, kwargs: dict) -> None:
@@ -104,7 +96,7 @@ class FrozenPrefixCache:
                 todo = [sample for sample in batch if sample not in self]
                 if not todo:
                     continue
-                inputs = collate(todo, pad_id, device)
+                inputs = collate(todo, pad_id, device)  # the trainer's padding: replays line up
                 try:
                     self.model.get_decoder()(
                         input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]

@@ -9,26 +9,27 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import random
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from lift_memory.adapters import create_adapter
-from lift_memory.atomic import atomic_write_text
 from lift_memory.config import LiftConfig
 from lift_memory.distributed import DataParallel
+from lift_memory.documents import Document
 from lift_memory.errors import LiftMemoryError
+from lift_memory.extractable import LearningTarget
 from lift_memory.interrupts import stop_on_signals
 from lift_memory.manifest import DocumentRecord, Manifest
+from lift_memory.memory_files import read_retention, write_corpus, write_retention
 from lift_memory.models import DEFAULT_MODEL, LoadedModel, load_model
 from lift_memory.phases import mark
 from lift_memory.prompts import TrainingSample, chat_sample, head_tail_truncate, question_prompt
 from lift_memory.qa import (
     ClozeQAGenerator,
+    FactQAGenerator,
     ModelQAGenerator,
     QAGenerator,
     QAPair,
@@ -38,7 +39,6 @@ from lift_memory.qa import (
 )
 from lift_memory.retention import RetentionPairs, record_retention_answers, retention_samples
 from lift_memory.segments import (
-    Document,
     TokenizedDocument,
     contextualized_samples,
     segment_samples,
@@ -47,8 +47,6 @@ from lift_memory.segments import (
 from lift_memory.store import MemoryStore
 from lift_memory.train import LiftTrainer, ProgressCallback, Stage, TrainProgress, TrainResult
 
-CORPUS_FILE = "corpus.jsonl"
-RETENTION_FILE = "retention.jsonl"
 # Below this size a model writes too few valid QA pairs to be worth its generation time.
 _MODEL_QA_MIN_PARAMETERS = 1_000_000_000
 
@@ -78,6 +76,8 @@ def default_qa_generator(loaded: LoadedModel, config: LiftConfig) -> QAGenerator
     kind = config.qa_generator
     if kind == "none" or config.qa_count == 0:
         return None
+    if kind == "facts":
+        return FactQAGenerator(per_fact=config.qa_per_fact)
     cloze = ClozeQAGenerator(seed=config.seed)
     if kind == "cloze":
         return cloze
@@ -93,6 +93,13 @@ def default_qa_generator(loaded: LoadedModel, config: LiftConfig) -> QAGenerator
         f"qa_generator '{kind}' needs its own settings: pass a generator object "
         "(OpenAIQAGenerator or JsonlQAGenerator) to ingest()"
     )
+
+
+def requested_qa_count(generator: QAGenerator | None, config: LiftConfig) -> int:
+    """Pairs to ask ``generator`` for; 0 lets the 'facts' generator cover every fact."""
+    if generator is not None and generator.name == "facts":
+        return config.qa_count or 0
+    return config.planned_qa_count()
 
 
 def corpus_samples(
@@ -123,20 +130,49 @@ def qa_samples(
     rng: random.Random,
 ) -> list[TrainingSample]:
     """QA in the answering prompt format; some also see the truncated corpus, as at inference."""
+    return [sample for sample, _, _ in _qa_samples_by_fact(loaded, pairs, corpus_ids, config, rng)]
+
+
+def reply_of(pair: QAPair, config: LiftConfig) -> str:
+    """What training teaches the model to answer: the bare answer ('short'), or a sentence —
+    the pair's own short answer sentence where it has one, else its evidence sentence."""
+    if config.qa_answer_style == "short":
+        return pair.answer
+    return pair.reply.strip() or pair.evidence.strip() or pair.answer
+
+
+def _qa_samples_by_fact(
+    loaded: LoadedModel,
+    pairs: list[QAPair],
+    corpus_ids: list[int],
+    config: LiftConfig,
+    rng: random.Random,
+) -> list[tuple[TrainingSample, str, bool]]:
+    """Each QA sample with the fact it asks about and whether it is closed-book."""
     truncated = head_tail_truncate(loaded.tokenizer, corpus_ids, config.context_window)
     samples = []
     for pair in pairs:
-        reply = pair.answer
-        if config.qa_answer_style == "sentence" and pair.evidence.strip():
-            reply = pair.evidence.strip()
-        samples.append(chat_sample(loaded.tokenizer, question_prompt(pair.question), reply, "qa"))
+        reply = reply_of(pair, config)
+        fact = f"{pair.evidence}\x1f{pair.answer}"  # one fact, however it is asked
+        prompt = question_prompt(pair.question)
+        samples.append((chat_sample(loaded.tokenizer, prompt, reply, "qa"), fact, True))
         if rng.random() < config.qa_with_context_fraction:
-            samples.append(
-                chat_sample(
-                    loaded.tokenizer, question_prompt(pair.question, truncated), reply, "qa"
-                )
-            )
+            prompt = question_prompt(pair.question, truncated)
+            samples.append((chat_sample(loaded.tokenizer, prompt, reply, "qa"), fact, False))
     return samples
+
+
+def statement_samples(
+    loaded: LoadedModel, documents: list[Document], config: LiftConfig
+) -> list[TrainingSample]:
+    """The corpus's facts restated and its paragraphs reordered, as plain-text segments."""
+    from lift_memory.qa.fact_generator import fact_statements
+
+    corpus_text = "\n\n".join(d.text for d in documents)
+    texts = fact_statements(corpus_text, seed=config.seed)
+    restated = [Document(f"statements-{i}", text) for i, text in enumerate(texts)]
+    tokenized = tokenize_documents(loaded.tokenizer, restated)
+    return segment_samples(tokenized, config.segment_length, config.segment_stride)
 
 
 def training_stages(
@@ -151,11 +187,23 @@ def training_stages(
     tokenized = tokenize_documents(loaded.tokenizer, documents)
     segments = corpus_samples(loaded, tokenized, config, rng)
     corpus_ids = [token for doc in tokenized for token in doc.token_ids]
-    auxiliary = qa_samples(loaded, pairs, corpus_ids, config, rng)
-    auxiliary += retention_samples(loaded, [tuple(p) for p in retention], config.retention_passages)
+    by_fact = _qa_samples_by_fact(loaded, pairs, corpus_ids, config, rng)
+    plain = statement_samples(loaded, documents, config) if config.fact_statements else []
+    stage2 = segments + plain
+    first_qa = len(stage2)
+    stage2 += [sample for sample, _, _ in by_fact]
+    stage2 += retention_samples(loaded, [tuple(p) for p in retention], config.retention_passages)
+    target = None
+    if config.learn_until is not None and by_fact:
+        target = LearningTarget(
+            probes={first_qa + i: fact for i, (_, fact, closed) in enumerate(by_fact) if closed},
+            members={first_qa + i: fact for i, (_, fact, _) in enumerate(by_fact)},
+            threshold=config.extractable_threshold,
+            target_share=config.learn_until,
+        )
     return [
         Stage("segments", segments, config.stage1_epochs),
-        Stage("segments+qa", segments + auxiliary, config.stage2_epochs),
+        Stage("segments+qa", stage2, config.stage2_epochs, target),
     ]
 
 
@@ -206,10 +254,7 @@ def ingest(
         config = LiftConfig.model_validate(manifest.config)
         memory_dir = store.path(name)
         if main:
-            atomic_write_text(
-                memory_dir / CORPUS_FILE,
-                "".join(json.dumps({"source": d.source, "text": d.text}) + "\n" for d in documents),
-            )
+            write_corpus(memory_dir, documents)
         timings = dict(manifest.timings)
 
         # 1. auxiliary QA, generated once and kept
@@ -218,33 +263,29 @@ def ingest(
             pairs = read_qa_jsonl(store.qa_path(name))
         else:
             generator = qa_generator or default_qa_generator(loaded, config)
-            say(
-                f"generating {config.qa_count} QA pairs ({generator.name if generator else 'none'})"
-            )
+            wanted = requested_qa_count(generator, config)
+            count = f"{wanted} QA pairs" if wanted else "QA pairs for every fact"
+            say(f"generating {count} ({generator.name if generator else 'none'})")
             corpus_text = "\n\n".join(d.text for d in documents)
-            pairs = generator.generate(corpus_text, config.qa_count) if generator else []
+            pairs = generator.generate(corpus_text, wanted) if generator else []
             write_qa_jsonl(store.qa_path(name), pairs)
         timings.setdefault("qa_s", time.perf_counter() - t)
 
         # 2. retention targets: the base model's own answers, before any adapter exists
         t = time.perf_counter()
-        retention_path = memory_dir / RETENTION_FILE
-        if retention_path.exists():
-            retention = [
-                tuple(json.loads(line)) for line in retention_path.read_text().splitlines()
-            ]
-        else:
+        retention = read_retention(memory_dir)
+        if retention is None:
             if retention_answers is not None:  # recorded once for several memories
                 retention = [tuple(pair) for pair in retention_answers]
             else:
                 say(f"recording {config.retention_samples} base-model answers for retention")
                 retention = record_retention_answers(loaded, config.retention_samples)
-            atomic_write_text(retention_path, "".join(json.dumps(p) + "\n" for p in retention))
+            write_retention(memory_dir, retention)
         timings.setdefault("retention_s", time.perf_counter() - t)
         if parallel and main:  # the others may now read the QA and retention files
             parallel.wait()
 
-        # 3. training samples and stages (DESIGN §1: segments first, then segments ∪ QA)
+        # 3. training samples and stages (docs/design.md §1: segments first, then segments ∪ QA)
         stages = training_stages(loaded, documents, pairs, retention, config)
 
         # 4. train, checkpointing into the memory's directory
@@ -301,7 +342,17 @@ def ingest(
                         "train_tokens": float(result.tokens),
                         "train_tokens_per_s": result.tokens_per_s,
                         "corpus_tokens": float(corpus_tokens),
+                        "train_tokens_per_corpus_token": result.tokens / max(1, corpus_tokens),
                         "base_model_bytes": float(loaded.parameter_bytes()),
+                        **(
+                            {
+                                "facts_learned": float(result.facts_learned),
+                                "facts_total": float(result.facts_total or 0),
+                            }
+                            if result.facts_learned is not None
+                            else {}
+                        ),
+                        **{f"epochs_{k}": float(v) for k, v in result.epochs_run.items()},
                     },
                 }
             )
@@ -347,8 +398,15 @@ def _start_or_resume(
                 "resume with the same inputs, or start over without --resume"
             )
         return manifest
-    config = config or LiftConfig()
-    manifest = Manifest(
+    manifest = new_manifest(name, loaded, config or LiftConfig(), records)
+    return store.create(name, manifest, overwrite=overwrite)
+
+
+def new_manifest(
+    name: str, loaded: LoadedModel, config: LiftConfig, records: list[DocumentRecord]
+) -> Manifest:
+    """The manifest of a memory about to be trained on ``loaded`` with ``config``."""
+    return Manifest(
         name=name,
         base_model=loaded.model_id,
         base_fingerprint=loaded.fingerprint,
@@ -356,12 +414,3 @@ def _start_or_resume(
         config=config.model_dump(mode="json"),
         documents=records,
     )
-    return store.create(name, manifest, overwrite=overwrite)
-
-
-def read_corpus(memory_dir: Path) -> list[Document]:
-    """The documents a memory was built from (kept for truncated-context answering)."""
-    path = memory_dir / CORPUS_FILE
-    if not path.exists():
-        return []
-    return [Document(**json.loads(line)) for line in path.read_text().splitlines() if line]

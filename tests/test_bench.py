@@ -13,14 +13,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from lift_memory_cli import bench
-from lift_memory_cli.app import app
-from lift_memory_cli.benchmark import FULL, QUICK, estimate_cost
-from lift_memory_cli.benchmark.likelihood import option_logprobs
-from lift_memory_cli.benchmark.metrics import contains as contains_metric
-from lift_memory_cli.benchmark.metrics import exact_match, percentile, token_f1
-from lift_memory_cli.benchmark.profiles import METHOD_TRAINING, METHODS
-from lift_memory_cli.benchmark.tasks import SECTIONS, TASKS, build_corpus
+import typer
+from lift_memory_bench import command as bench
+from lift_memory_bench.estimate import estimate_cost
+from lift_memory_bench.likelihood import option_logprobs
+from lift_memory_bench.metrics import contains as contains_metric
+from lift_memory_bench.metrics import exact_match, percentile, token_f1
+from lift_memory_bench.names import METHODS, TASKS
+from lift_memory_bench.profiles import FULL, METHOD_TRAINING, QUICK
+from lift_memory_bench.tasks.corpus import SECTIONS, build_corpus
+from lift_memory_bench.unrelated_texts import UNRELATED_TEXTS
 from typer.testing import CliRunner
 
 from lift_memory.prompts import prompt_ids, question_prompt
@@ -33,11 +35,22 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
+def _cli_with_bench() -> typer.Typer:
+    """An app holding `bench` as the `lift-memory` app gets it: through the plugin's register."""
+    app = typer.Typer()
+    app.callback()(lambda: None)  # a group, so that `bench` stays a named command
+    bench.register(app)
+    return app
+
+
+app = _cli_with_bench()
+
+
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory) -> tuple[Path, dict, str]:
     out = tmp_path_factory.mktemp("bench") / "quick"
     home = out.parent / "home"
-    result = CliRunner().invoke(app, ["--home", str(home), "bench", "--quick", "--out", str(out)])
+    result = CliRunner().invoke(app, ["bench", "--home", str(home), "--quick", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     return out, json.loads((out / "report.json").read_text()), result.output
@@ -68,12 +81,14 @@ def test_quick_profile_scores_every_method_on_every_task(quick_report) -> None:
             assert scores["n"] >= 1
             for metric in ("exact_match", "f1", "contains", "mc_accuracy"):
                 assert 0.0 <= scores[metric] <= 1.0, (method, task, metric)
+                assert scores["ci"][metric] is None  # one question: no interval to draw
         retention = result["retention"]
         if method in ("icl-trunc", "icl-full", "rag", "lift-icl"):
             assert retention is None, method  # nothing of its own attached: not probed
             continue
         assert 0.0 <= retention["generic_accuracy"] <= 1.0
         assert retention["perplexity"] > 0 and retention["perplexity_without_memory"] > 0
+        assert set(retention["perplexity_by_text"]) == set(UNRELATED_TEXTS)  # every genre
         assert len(retention["answers"]) == QUICK.generic_questions  # kept for reading
     # the base row is the reference answers themselves; memory methods are probed
     base = report["results"]["base"]["retention"]
@@ -205,6 +220,8 @@ def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
     result = runner.invoke(app, ["bench", "--quick", "--methods", "lift,nope"])
     assert result.exit_code == 1
     assert "unknown method 'nope'" in result.output and "Traceback" not in result.output
+    result = runner.invoke(app, ["bench", "--profile", "nope"])
+    assert result.exit_code == 1 and "quick, full, quality" in result.output
     (tmp_path / "bad.json").write_text('{"window": 4}')
     result = runner.invoke(app, ["bench", "--quick", "--config", str(tmp_path / "bad.json")])
     assert result.exit_code == 1 and "window" in result.output
@@ -229,8 +246,8 @@ def test_option_scores_match_a_full_forward(tiny, architecture: str) -> None:
 
 
 def test_ablation_adapters_sit_where_the_gated_memory_does(tiny) -> None:
-    from lift_memory_cli.benchmark.budget import lora_parameters_per_rank, matched_budget
-    from lift_memory_cli.benchmark.variants import matched_placement, variant_config
+    from lift_memory_bench.budget import lora_parameters_per_rank, matched_budget
+    from lift_memory_bench.variants import matched_placement, variant_config
 
     from lift_memory.config import LiftConfig
     from lift_memory.gated_memory import GatedMemorySettings

@@ -8,7 +8,7 @@ import json
 import pytest
 from lift_memory_cli import demo
 from lift_memory_cli.app import app
-from lift_memory_cli.report import read_questions
+from lift_memory_cli.core.questions import read_questions
 from typer.testing import CliRunner
 
 from lift_memory.config import LiftConfig

@@ -7,8 +7,8 @@ import io
 from pathlib import Path
 
 import pytest
-from lift_memory_cli.errors import InputError
-from lift_memory_cli.inputs import STDIN_SOURCE, check_paths, decode_text, read_inputs
+from lift_memory_cli.core.errors import InputError
+from lift_memory_cli.core.inputs import STDIN_SOURCE, check_paths, decode_text, read_inputs
 
 
 def minimal_pdf(text: str) -> bytes:

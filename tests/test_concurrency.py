@@ -4,22 +4,19 @@ An ingest is held mid-training (the phase hook's LIFT_MEMORY_PHASE_HOLD) with it
 taken, and meanwhile: `ls` and `ask` see the previous complete state; a second ingest into the
 same memory is refused by the lock with a message naming the holder; an ingest into another
 memory succeeds. Commands are forked from the crash harness's preloaded server (see
-benchmarks/crash_safety.py) so that each costs a fraction of a second instead of ~10 s imports.
+lift_memory_bench.crash_safety) so that each costs a fraction of a second instead of ~10 s imports.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-import crash_safety  # noqa: E402
+from lift_memory_bench import crash_safety
 
 RUNNER = crash_safety.ForkRunner()
 RUNNER.start_server()  # imports in the background while pytest collects and runs other tests

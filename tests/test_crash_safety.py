@@ -1,4 +1,4 @@
-"""Crash safety of `lift-memory ingest` (benchmarks/crash_safety.py, quick mode).
+"""Crash safety of `lift-memory ingest` (lift_memory_bench.crash_safety, quick mode).
 
 A few SIGKILLs aimed at the riskiest phases (checkpoint write, final commit, Chroma writes) must
 lose nothing, and SIGTERM / SIGINT must stop with exit 130 and a checkpoint at the current step;
@@ -9,13 +9,9 @@ full run (>= 20 kills, every phase, the real console script) is in docs/reliabil
 from __future__ import annotations
 
 import signal
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-import crash_safety  # noqa: E402
+from lift_memory_bench import crash_safety
 
 # One forkserver for the crash and concurrency tests, importing torch & co. while pytest runs
 # other tests; each command is then forked from it in a fraction of a second.

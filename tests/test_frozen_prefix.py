@@ -6,12 +6,13 @@ import pytest
 import torch
 
 from lift_memory.adapters import create_adapter
+from lift_memory.batches import collate
 from lift_memory.config import LiftConfig
 from lift_memory.frozen_prefix import FrozenPrefixCache
 from lift_memory.gated_memory import GatedMemorySettings
 from lift_memory.loss import causal_lm_loss
 from lift_memory.segments import Document, segment_samples, tokenize_documents
-from lift_memory.train import LiftTrainer, Stage, collate
+from lift_memory.train import LiftTrainer, Stage
 
 TEXT = "Ilse keeps the lighthouse at Varrow Point; the lamp is lit at dusk. " * 3
 

@@ -1,4 +1,4 @@
-"""The Gated Memory adapter (DESIGN §1.2): identity at init, attach/detach, save/load, stats."""
+"""The Gated Memory adapter (docs/design.md §1.2): identity at init, attach/detach, save/load, stats."""
 
 from __future__ import annotations
 

@@ -12,8 +12,9 @@ import torch
 from lift_memory.answer import Answer
 from lift_memory.config import LiftConfig, LoraSettings
 from lift_memory.errors import LiftMemoryError, MemoryIncomplete
-from lift_memory.ingest import CORPUS_FILE, RETENTION_FILE, ingest, read_corpus
+from lift_memory.ingest import ingest
 from lift_memory.memory import LiftMemory
+from lift_memory.memory_files import CORPUS_FILE, RETENTION_FILE, read_corpus
 from lift_memory.retention import (
     GENERIC_PASSAGES,
     GENERIC_PROMPTS,

@@ -1,4 +1,4 @@
-"""Model registry and loading (DESIGN §3), without ever loading the real model."""
+"""Model registry and loading (docs/design.md §3), without ever loading the real model."""
 
 from __future__ import annotations
 

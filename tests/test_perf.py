@@ -1,4 +1,4 @@
-"""`lift-memory bench --perf` (= benchmarks/perf.py) runs end to end on a tiny model and reports every ratio it promises.
+"""`lift-memory bench --perf` (= python -m lift_memory_bench.perf) runs end to end on a tiny model and reports every ratio it promises.
 
 Speed itself is never asserted here (shared, noisy machines): only that each figure is measured
 and consistent with the raw numbers behind it.

@@ -19,15 +19,16 @@ import pytest
 import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from lift_memory_cli.ingest import count_segments
+from lift_memory_cli.core.ingesting import count_segments
 
 from lift_memory.errors import CorruptMemory, InvalidMemoryName
 from lift_memory.manifest import Manifest
+from lift_memory.names import validate_memory_name
 from lift_memory.qa.base import QAPair
 from lift_memory.qa.jsonl_io import read_qa_jsonl, write_qa_jsonl
 from lift_memory.qa.parsing import parse_qa_output, question_key
 from lift_memory.segments import Document, segment_samples, tokenize_documents
-from lift_memory.store import MemoryStore, validate_memory_name
+from lift_memory.store import MemoryStore
 from lift_memory.tiny import byte_tokenizer
 
 FAST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,4 +1,4 @@
-"""Segmentation (DESIGN §1.1): coverage, overlap, linear count, document boundaries,
+"""Segmentation (docs/design.md §1.1): coverage, overlap, linear count, document boundaries,
 contextualized samples."""
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
-"""`lift-memory serve`: the real server (uvicorn, in a thread) driven by the official openai client.
-
-A tiny random model has no knowledge to show, so "the memory answers from what it learnt" is
-shown as: its greedy answer differs from the base model's, and equals what ``LiftMemory.ask``
-gives in-process for the same question. The memory is trained a little harder than the CLI
-tests' one (more epochs, a higher learning rate) so that its answers do differ.
-"""
+"""`lift-memory serve`: the real server (uvicorn, in a thread) driven by the official openai client:
+models, answers in every mode, streaming, errors, the API key, concurrency, memory management
+and ingest jobs (the store and server helpers are in ``tests/serving.py``; OpenAI conformance is
+tests/test_serve_conformance.py)."""
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,90 +14,17 @@ from typing import Any
 import httpx
 import openai
 import pytest
-import uvicorn
-from lift_memory_cli.app import app as cli_app
-from lift_memory_cli.server import create_app, jobs
-from typer.testing import CliRunner
+from lift_memory_cli.server import jobs
+from serving import API_KEY, CONFIG, QUESTIONS, TEXT, TOKENS, RunningServer, build_home
 
 from lift_memory.memory import LiftMemory
 from lift_memory.store import MemoryStore
 from lift_memory.tiny import tiny_model
 
-CONFIG = {
-    "segment_length": 64,
-    "segment_stride": 32,
-    "context_window": 48,
-    "stage1_epochs": 2,
-    "stage2_epochs": 4,
-    "learning_rate": 3e-2,
-    "qa_count": 4,
-    "qa_generator": "cloze",
-    "retention_samples": 0,
-    "max_batch_tokens": 512,
-    "warmup_steps": 1,
-}
-TEXT = (
-    "The lighthouse on Varrow Point is kept by Ilse Marrick, who lights the lamp at dusk. "
-    "In 1887 a storm broke the great lens, and a new one came from Glasgow in 1889."
-)
-QUESTIONS = [
-    "Who keeps the lighthouse?",
-    "Where did the new lens come from?",
-    "What broke the great lens?",
-    "When does Ilse light the lamp?",
-]
-TOKENS = 8
-API_KEY = "sk-test-lift"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class RunningServer:
-    """uvicorn serving ``create_app(...)`` on a free loopback port, in a daemon thread."""
-
-    def __init__(self, home: Path, **options: Any) -> None:
-        self.home = home
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            create_app(home, base_model="tiny-llama", **options),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert time.monotonic() < deadline and self.thread.is_alive(), "server did not start"
-            time.sleep(0.02)
-
-    def client(self, api_key: str = "unused") -> openai.OpenAI:
-        return openai.OpenAI(base_url=f"{self.url}/v1", api_key=api_key, max_retries=0)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
-    """A store with memory 'notes' (tiny model, with its Chroma arm), built by the CLI."""
-    root = tmp_path_factory.mktemp("serve")
-    (root / "notes.txt").write_text(TEXT)
-    (root / "config.json").write_text(json.dumps(CONFIG))
-    home = root / "home"
-    args = ["--home", str(home), "ingest", str(root / "notes.txt"), "--name", "notes"]
-    result = CliRunner().invoke(
-        cli_app, [*args, "--model", "tiny-llama", "--config", str(root / "config.json"), "--json"]
-    )
-    assert result.exit_code == 0, result.output
-    return home
+    return build_home(tmp_path_factory.mktemp("serve"))
 
 
 @pytest.fixture(scope="module")
@@ -140,10 +61,7 @@ def ask(client: openai.OpenAI, model: str, question: str, **extra: Any) -> Any:
 def ask_streaming(client: openai.OpenAI, model: str, question: str, **extra: Any) -> list[Any]:
     stream = client.chat.completions.create(
         model=model,
-        messages=[
-            {"role": "system", "content": "Answer briefly."},
-            {"role": "user", "content": question},
-        ],
+        messages=[{"role": "user", "content": question}],
         max_tokens=TOKENS,
         stream=True,
         extra_body=extra or None,
@@ -157,9 +75,9 @@ def streamed_text(chunks: list[Any]) -> str:
 
 def test_models_lists_the_base_model_and_every_complete_memory(server, home) -> None:
     models = server.client().models.list()
-    assert [m.id for m in models] == ["tiny-llama", "lift:notes"]
+    assert [m.id for m in models] == ["tiny-llama", "lift:ferry", "lift:notes"]
     assert all(m.object == "model" and m.owned_by == "lift-memory" for m in models)
-    assert models.data[1].model_extra["parent"] == "tiny-llama"
+    assert models.data[2].model_extra["parent"] == "tiny-llama"
     assert server.client().models.retrieve("lift:notes").id == "lift:notes"
 
 
@@ -189,7 +107,7 @@ def test_streaming_sends_the_same_answer_in_openai_chunks(server, expected) -> N
     assert len({c.id for c in chunks}) == 1
     assert chunks[0].choices[0].delta.role == "assistant"
     assert len([c for c in chunks if c.choices[0].delta.content]) > 1  # token by token
-    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert chunks[-1].choices[0].finish_reason in ("stop", "length")
     assert chunks[-1].model_extra["lift"]["mode"] == "memory"
     assert streamed_text(chunks) == expected["memory"][question]
     base = ask_streaming(client, "tiny-llama", question)
@@ -234,7 +152,7 @@ def test_bad_requests_are_400s(server) -> None:
         ask(client, "lift:notes", "Who?", lift_mode="oracle")
     with pytest.raises(openai.BadRequestError, match="base model"):
         ask(client, "tiny-llama", "Who?", lift_mode="memory")
-    with pytest.raises(openai.BadRequestError, match="no user message"):
+    with pytest.raises(openai.BadRequestError, match="last message must be the user's"):
         client.chat.completions.create(
             model="lift:notes", messages=[{"role": "system", "content": "Hi"}]
         )
@@ -259,7 +177,12 @@ def test_api_key_is_required_on_every_request_when_set(home) -> None:
             response = httpx.request(method, running.url + path, json={})
             assert response.status_code == 401, path
             assert response.json()["error"]["code"] == "invalid_api_key"
-        assert [m.id for m in running.client(API_KEY).models.list()] == ["tiny-llama", "lift:notes"]
+        assert [m.id for m in running.client(API_KEY).models.list()] == [
+            "tiny-llama",
+            "lift:ferry",
+            "lift:notes",
+        ]
+        assert httpx.get(running.url + "/health").json()["status"] == "ok"  # no key needed
         assert ask(running.client(API_KEY), "tiny-llama", "Who?").choices[0].message.content
     finally:
         running.stop()

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from lift_memory.errors import InvalidMemoryName
 from lift_memory.manifest import DocumentRecord, Manifest
-from lift_memory.store import MemoryStore, validate_memory_name
+from lift_memory.names import validate_memory_name
+from lift_memory.store import MemoryStore
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lift_memory.adapters import create_adapter
+from lift_memory.batches import make_batches
 from lift_memory.config import LiftConfig
 from lift_memory.prompts import TrainingSample
 from lift_memory.segments import Document, segment_samples, tokenize_documents
-from lift_memory.train import CHECKPOINT_FILE, LiftTrainer, Stage, TrainProgress, make_batches
+from lift_memory.train import CHECKPOINT_FILE, LiftTrainer, Stage, TrainProgress
 
 TEXT = "Ilse keeps the lighthouse at Varrow Point; the lamp is lit at dusk. " * 3
 

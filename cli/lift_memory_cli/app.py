@@ -1,14 +1,26 @@
-"""The `lift-memory` command line (DESIGN §6): one Typer app, one module per command."""
+"""The `lift-memory` command line (docs/design.md §6): one Typer app, one module per command.
+
+More commands come from plugins, in the style of simonw/llm: every entry point of the group
+``lift_memory.commands`` names a callable ``register(app: typer.Typer) -> None`` that adds its
+commands. The evaluation harness ships `lift-memory bench` this way (``lift_memory_bench``), so
+that this package never imports it.
+"""
 
 from __future__ import annotations
 
+import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from lift_memory_cli import ask, bench, compare, info, ingest, ls, rm, serve
-from lift_memory_cli.context import HOME_HELP, CliState
+from lift_memory_cli import ask, compare, info, ingest, ls, rm, serve
+from lift_memory_cli.core.text import one_line
+from lift_memory_cli.core.version import version
+from lift_memory_cli.options import HOME_HELP, CliState
+
+PLUGIN_GROUP = "lift_memory.commands"
 
 app = typer.Typer(
     name="lift-memory",
@@ -22,16 +34,6 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain click help: stable text for docs/cli.md, no markup surprises
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-def version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as package_version
-
-    try:
-        return package_version("lift-memory")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "0+unknown"
 
 
 def _print_version(value: bool) -> None:
@@ -72,7 +74,24 @@ app.command("ls")(ls.ls_command)
 app.command("info", no_args_is_help=True)(info.info_command)
 app.command("rm", no_args_is_help=True)(rm.rm_command)
 app.command("serve")(serve.serve_command)
-app.command("bench")(bench.bench_command)
+
+
+def register_plugins(app: typer.Typer) -> None:
+    """Let every ``lift_memory.commands`` entry point add its commands to ``app``.
+
+    A plugin that fails to load is reported on stderr and left out: the other commands work.
+    """
+    for entry_point in entry_points(group=PLUGIN_GROUP):
+        try:
+            entry_point.load()(app)
+        except Exception as error:  # noqa: BLE001 - a broken plugin must not break the CLI
+            sys.stderr.write(
+                f"warning: plugin '{entry_point.name}' ({entry_point.value}) did not load: "
+                f"{one_line(f'{type(error).__name__}: {error}')}\n"
+            )
+
+
+register_plugins(app)
 
 
 def main() -> None:

@@ -7,14 +7,19 @@ choice, retrieved sources) to stderr, or everything as one JSON object with --js
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lift_memory_cli.answering import MODES, POLICIES, RETRIEVAL_MODES, Answerer, ModeResult
-from lift_memory_cli.context import HomeOption, open_memory, open_store
+from lift_memory.names import validate_memory_name
+from lift_memory_cli.core.memories import open_memory
+from lift_memory_cli.core.modes import MODES, POLICIES, RETRIEVAL_MODES
 from lift_memory_cli.errors import CliError, command
-from lift_memory_cli.rendering import fmt_float, human_seconds, print_json, stderr_console
+from lift_memory_cli.options import HomeOption, store_of
+from lift_memory_cli.rendering import fmt_float, human_seconds, print_json, status, stderr_console
+
+if TYPE_CHECKING:
+    from lift_memory_cli.core.answerer import ModeResult
 
 
 def _details(result: ModeResult) -> list[str]:
@@ -80,17 +85,15 @@ def ask_command(
         raise CliError(f"unknown policy '{policy}'; choose from {', '.join(POLICIES)}")
     if not question.strip():
         raise CliError("the question is empty")
-    from lift_memory.store import validate_memory_name
-
     validate_memory_name(name)
-    store = open_store(ctx, home)
+    store = store_of(ctx, home)
     console = stderr_console()
-    if console.is_terminal and not json_output:
-        with console.status(f"loading memory '{name}'"):
-            opened = open_memory(store, name, need_retrieval=mode in RETRIEVAL_MODES)
-    else:
+    show = console.is_terminal and not json_output
+    with status(console, f"loading memory '{name}'", show=show):
         opened = open_memory(store, name, need_retrieval=mode in RETRIEVAL_MODES)
     try:
+        from lift_memory_cli.core.answerer import Answerer  # LlamaIndex: seconds
+
         answerer = Answerer(
             opened.memory,
             opened.retrieval,
@@ -98,10 +101,7 @@ def ask_command(
             max_new_tokens=max_new_tokens,
             top_k=top_k,
         )
-        if console.is_terminal and not json_output:
-            with console.status("thinking"):
-                result = answerer.answer(question, [mode])[mode]
-        else:
+        with status(console, "thinking", show=show):
             result = answerer.answer(question, [mode])[mode]
     finally:
         opened.memory.detach()

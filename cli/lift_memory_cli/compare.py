@@ -8,31 +8,29 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from lift_memory_cli.answering import POLICIES, RETRIEVAL_MODES, Answerer, parse_modes
-from lift_memory_cli.context import (
-    HomeOption,
-    open_memory,
-    open_store,
-    rag_info,
-    read_complete_manifest,
-)
+from lift_memory.names import validate_memory_name
+from lift_memory_cli.core.compare_report import write_report
+from lift_memory_cli.core.comparison import answerable_modes, compare_row, comparison_report
+from lift_memory_cli.core.memories import open_memory, read_complete_manifest
+from lift_memory_cli.core.modes import POLICIES, RETRIEVAL_MODES, parse_modes
+from lift_memory_cli.core.questions import Question, read_questions
 from lift_memory_cli.errors import CliError, command
+from lift_memory_cli.options import HomeOption, store_of
 from lift_memory_cli.rendering import (
     human_seconds,
     print_json,
+    status,
     stderr_console,
     stdout_console,
 )
-from lift_memory_cli.report import Question, contains_gold, read_questions, summarize, write_report
 
 DEFAULT_MODES = "base,icl,memory,rag,hybrid"
 
 
 def _answer_cell(cell: dict[str, Any]) -> str:
-    from rich.markup import escape
-
     mark = {True: "[green]✓[/] ", False: "[red]✗[/] ", None: ""}[cell.get("correct")]
     chosen = f" [dim]({cell['chosen']})[/]" if cell.get("chosen") else ""
     return mark + escape(cell["answer"]) + chosen
@@ -137,64 +135,31 @@ def compare_command(
     modes = parse_modes(modes_text)
     if policy not in POLICIES:
         raise CliError(f"unknown policy '{policy}'; choose from {', '.join(POLICIES)}")
-    from lift_memory.store import validate_memory_name
-
     validate_memory_name(name)
-    store = open_store(ctx, home)
+    store = store_of(ctx, home)
     console = stderr_console()
     quiet = json_output or not console.is_terminal
-    manifest = read_complete_manifest(store, name)
-    if rag_info(manifest) is None and RETRIEVAL_MODES & set(modes):
-        dropped = [m for m in modes if m in RETRIEVAL_MODES]
-        modes = [m for m in modes if m not in RETRIEVAL_MODES]
-        if not modes:
-            raise CliError(
-                f"memory '{name}' has no retrieval arm (ingested with --no-rag); "
-                "compare it with --modes memory,icl,base"
-            )
-        if not json_output:
-            console.print(f"[yellow]note:[/] no retrieval arm, skipping {', '.join(dropped)}")
-    need_retrieval = bool(RETRIEVAL_MODES & set(modes))
-    if quiet:
-        opened = open_memory(store, name, need_retrieval=need_retrieval)
-    else:
-        with console.status(f"loading memory '{name}'"):
-            opened = open_memory(store, name, need_retrieval=need_retrieval)
+    modes, dropped = answerable_modes(read_complete_manifest(store, name), modes)
+    if dropped and not json_output:
+        console.print(f"[yellow]note:[/] no retrieval arm, skipping {', '.join(dropped)}")
+    with status(console, f"loading memory '{name}'", show=not quiet):
+        opened = open_memory(store, name, need_retrieval=bool(RETRIEVAL_MODES & set(modes)))
     rows: list[dict[str, Any]] = []
     try:
+        from lift_memory_cli.core.answerer import Answerer  # LlamaIndex: seconds
+
         answerer = Answerer(
             opened.memory, opened.retrieval, policy=policy, max_new_tokens=max_new_tokens
         )
         for index, item in enumerate(items, start=1):
-            if quiet:
-                results = answerer.answer(item.question, modes)
-            else:
-                with console.status(f"question {index}/{len(items)}: {item.question}"):
-                    results = answerer.answer(item.question, modes)
-            row_results = {}
-            for mode, result in results.items():
-                cell = result.to_json()
-                cell["correct"] = contains_gold(result.answer, item.answers)
-                row_results[mode] = cell
-            rows.append({"question": item.question, "gold": item.answers, "results": row_results})
+            with status(console, f"question {index}/{len(items)}: {item.question}", show=not quiet):
+                rows.append(compare_row(answerer, item, modes))
             if not json_output and not console.is_terminal:
                 console.print(f"answered {index}/{len(items)}")
     finally:
         opened.memory.detach()
 
-    manifest = opened.memory.manifest
-    from lift_memory.manifest import utc_now_iso
-
-    report: dict[str, Any] = {
-        "memory": name,
-        "model": manifest.base_model,
-        "corpus_tokens": sum(d.tokens for d in manifest.documents),
-        "created_at": utc_now_iso(),
-        "modes": modes,
-        "policy": policy,
-        "summary": summarize(rows, modes),
-        "questions": rows,
-    }
+    report = comparison_report(opened.memory.manifest, modes, policy, rows)
     if report_dir is not None:
         report["files"] = write_report(report, report_dir)
     if json_output:

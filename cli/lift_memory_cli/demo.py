@@ -22,6 +22,7 @@ model and the config file (the tests run the demo on a tiny model this way).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shlex
@@ -33,6 +34,12 @@ from pathlib import Path
 
 from rich.console import Console
 
+from lift_memory.config import LiftConfig
+from lift_memory.errors import LiftMemoryError
+from lift_memory.store import MemoryStore
+from lift_memory.training_tokens import estimate_training_tokens
+from lift_memory_cli.core.rag_arm import rag_info
+
 NAME = "varnholm-demo"
 SAMPLES = files("lift_memory_cli").joinpath("samples")
 CORPUS = Path(str(SAMPLES.joinpath("varnholm.txt")))
@@ -42,29 +49,6 @@ MODES = "base,memory,rag,hybrid"
 REPORT_DIR = Path("reports") / "demo"
 TRAIN_TOKENS_PER_S = 140.0  # SmolLM2-135M, forward + backward, 2 CPU cores
 CHARS_PER_TOKEN = 4.1  # SmolLM2's tokenizer on English prose
-QA_TOKENS = 75  # one QA sample: chat template + question + evidence sentence
-RETENTION_TOKENS = 55  # one retention sample: chat template + prompt + short answer
-PASSAGE_TOKENS = 75  # a bundled retention passage (retention.GENERIC_PASSAGES)
-
-
-def estimate_training_tokens(corpus_tokens: int, config: dict) -> int:
-    """Tokens the trainer reads for ``config`` (a LiftConfig dict) on a one-document corpus.
-
-    Matches the engine's sample building: overlapping segments in both stages; QA pairs and
-    retention samples in stage 2 (plus, when enabled, contextualized and in-context QA samples).
-    """
-    from lift_memory.config import LiftConfig
-    from lift_memory.segments import segment_spans
-
-    c = LiftConfig.model_validate(config)
-    spans = segment_spans(corpus_tokens, c.segment_length, c.segment_stride)
-    segments = sum(end - start for start, end in spans)
-    if c.contextualized:  # window + recite instruction + the segment again
-        segments += sum(c.context_window + 40 + end - start for start, end in spans)
-    qa = c.qa_count * QA_TOKENS
-    qa += round(c.qa_count * c.qa_with_context_fraction) * (QA_TOKENS + c.context_window)
-    retention = c.retention_samples * RETENTION_TOKENS + c.retention_passages * PASSAGE_TOKENS
-    return c.stage1_epochs * segments + c.stage2_epochs * (segments + qa + retention)
 
 
 def _settings() -> tuple[str | None, Path]:
@@ -75,11 +59,6 @@ def _settings() -> tuple[str | None, Path]:
 
 def _existing_memory(home: Path | None, config_path: Path) -> tuple[str, bool]:
     """('missing' | 'complete' | 'incomplete' | 'different', whether it has a RAG arm)."""
-    import hashlib
-
-    from lift_memory.errors import LiftMemoryError
-    from lift_memory.store import MemoryStore
-
     store = MemoryStore(home)
     if not store.exists(NAME):
         return "missing", False
@@ -94,7 +73,7 @@ def _existing_memory(home: Path | None, config_path: Path) -> tuple[str, bool]:
     )
     if not same:
         return "different", False
-    return manifest.status, isinstance(manifest.extra.get("rag"), dict)
+    return manifest.status, rag_info(manifest) is not None
 
 
 def _run(console: Console, args: list[str]) -> None:
@@ -117,8 +96,6 @@ def main() -> None:
     train_tokens = estimate_training_tokens(corpus_tokens, config)
     minutes = train_tokens / TRAIN_TOKENS_PER_S / 60
     console.print("[bold]lift-memory demo[/]")
-    from lift_memory.config import LiftConfig
-
     c = LiftConfig.model_validate(config)
     console.print(
         f"Corpus: {CORPUS.name}, ~{corpus_tokens:,} tokens of invented facts about the island "

@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lift_memory_cli.context import HomeOption, open_store, rag_info, resume_command
+from lift_memory_cli.core.memories import memory_details, memory_row, resume_command
+from lift_memory_cli.core.rag_arm import rag_info
 from lift_memory_cli.errors import command
-from lift_memory_cli.ls import manifest_row
+from lift_memory_cli.options import HomeOption, store_of
 from lift_memory_cli.rendering import (
     fmt_float,
     human_bytes,
@@ -33,23 +34,18 @@ def info_command(
 
     Its model, corpus, settings, training metrics and retrieval arm.
     """
-    store = open_store(ctx, home)
+    store = store_of(ctx, home)
     manifest = store.read_manifest(name)
-    path = store.path(name)
     if json_output:
-        data = manifest.model_dump(mode="json")
-        data["path"] = str(path)
-        if manifest.status != "complete":
-            data["resume"] = resume_command(manifest)
-        print_json(data)
+        print_json(memory_details(store, manifest))
         return
     out = stdout_console()
-    row = manifest_row(manifest)
+    row = memory_row(manifest)
     status = manifest.status
     if status != "complete":
         status = f"[yellow]{status}[/] — resume with `{resume_command(manifest)}`"
     out.print(f"[bold]{manifest.name}[/]  {status}")
-    out.print(f"  path        {path}")
+    out.print(f"  path        {store.path(name)}")
     out.print(f"  model       {manifest.base_model} (fingerprint {manifest.base_fingerprint})")
     out.print(f"  adapter     {manifest.adapter_kind}, {human_bytes(manifest.adapter_bytes)}")
     out.print(f"  corpus      {row['documents']} document(s), {row['corpus_tokens']:,} tokens")

@@ -6,8 +6,8 @@ The parent process only rebuilds its own command line (without ``--processes``) 
 children print their own one-line errors). The N children see the launcher's environment
 (``WORLD_SIZE``, ``RANK``…) and train data-parallel (:mod:`lift_memory.distributed`).
 ``--multi_gpu`` is what makes Accelerate start N processes through torchrun even on a machine
-without GPUs; the children then use gloo on the CPU. ``world_size`` and ``is_main_process``
-read the environment only, so that commands pay no torch import for them.
+without GPUs; the children then use gloo on the CPU (which process is which:
+:mod:`lift_memory_cli.core.processes`).
 """
 
 from __future__ import annotations
@@ -23,15 +23,6 @@ import typer
 from lift_memory_cli.errors import CliError
 
 SKIPPED_OPTIONS = frozenset({"processes", "home"})
-
-
-def world_size() -> int:
-    """Processes of the run this process belongs to (1 unless started by a launcher)."""
-    return int(os.environ.get("WORLD_SIZE", "1") or 1)
-
-
-def is_main_process() -> bool:
-    return int(os.environ.get("RANK", "0") or 0) == 0
 
 
 def command_args(ctx: typer.Context) -> list[str]:

@@ -3,41 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from lift_memory_cli.context import HomeOption, open_store, rag_info
+from lift_memory_cli.core.memories import memory_row, store_problems
+from lift_memory_cli.core.text import plural
 from lift_memory_cli.errors import command
-from lift_memory_cli.rendering import (
-    human_bytes,
-    plural,
-    print_json,
-    stderr_console,
-    stdout_console,
-)
-
-if TYPE_CHECKING:
-    from lift_memory import Manifest
-
-
-def manifest_row(manifest: Manifest) -> dict[str, Any]:
-    """The short description of a memory shared by `ls` and `info`."""
-    rag = rag_info(manifest)
-    return {
-        "name": manifest.name,
-        "status": manifest.status,
-        "model": manifest.base_model,
-        "adapter": manifest.adapter_kind,
-        "documents": len(manifest.documents),
-        "corpus_tokens": sum(d.tokens for d in manifest.documents),
-        "qa_count": manifest.qa_count,
-        "adapter_bytes": manifest.adapter_bytes,
-        "rag_chunks": rag.get("chunks") if rag else None,
-        "created_at": manifest.created_at,
-        "updated_at": manifest.updated_at,
-    }
+from lift_memory_cli.options import HomeOption, store_of
+from lift_memory_cli.rendering import human_bytes, print_json, stderr_console, stdout_console
 
 
 @command
@@ -47,11 +22,9 @@ def ls_command(
     home: Annotated[Path | None, HomeOption] = None,
 ) -> None:
     """List the memories in the store."""
-    store = open_store(ctx, home)
-    memories = [manifest_row(m) for m in store.list()]
-    problems = [
-        {"name": p.name, "path": str(p.path), "error": p.message} for p in store.list_problems()
-    ]
+    store = store_of(ctx, home)
+    memories = [memory_row(m) for m in store.list()]
+    problems = store_problems(store)
     if json_output:
         print_json({"home": str(store.home), "memories": memories, "problems": problems})
         return

@@ -3,13 +3,17 @@ progress, notes, warnings — on stderr, so `--json` output and answers pipe cle
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import sys
+from contextlib import AbstractContextManager
 from typing import Any
 
 from rich.console import Console
+
+from lift_memory_cli.core.json_values import jsonable
 
 
 def _width(stderr: bool) -> int | None:
@@ -30,23 +34,6 @@ def stderr_console() -> Console:
     return Console(
         stderr=True, highlight=False, width=_width(True), soft_wrap=not probe.is_terminal
     )
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" + ("" if count == 1 else "s")
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON values: NaN/inf become null, tuples lists, paths strings."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    return str(value)
 
 
 def print_json(value: Any) -> None:
@@ -81,3 +68,8 @@ def fmt_float(value: float | None, digits: int = 3) -> str:
     if value is None or not math.isfinite(value):
         return "-"
     return f"{value:.{digits}f}"
+
+
+def status(console: Console, message: str, *, show: bool) -> AbstractContextManager[Any]:
+    """A spinner with ``message`` on ``console`` while the block runs (nothing if not ``show``)."""
+    return console.status(message) if show else contextlib.nullcontext()

@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
-from lift_memory_cli.context import HomeOption, open_store, rag_info, retrieval_arm
+from lift_memory.names import validate_memory_name
+from lift_memory_cli.core.memories import delete_memory, rag_info_for_deletion
 from lift_memory_cli.errors import CliError, command
+from lift_memory_cli.options import HomeOption, store_of
 from lift_memory_cli.rendering import stderr_console
 
 
@@ -26,29 +28,18 @@ def rm_command(
 
     Its adapter, corpus, QA pairs and retrieval arm go with it.
     """
-    from lift_memory.errors import CorruptMemory
-    from lift_memory.store import validate_memory_name
-
     validate_memory_name(name)
-    store = open_store(ctx, home)
-    if not store.exists(name):
-        store.read_manifest(name)  # raises UnknownMemory with the store's message
-    try:
-        rag = rag_info(store.read_manifest(name))
-    except CorruptMemory:  # a damaged memory can still be deleted
-        rag = None
+    store = store_of(ctx, home)
+    rag = rag_info_for_deletion(store, name)
     if not yes:
         if not sys.stdin.isatty():
             raise CliError(f"not deleting memory '{name}' without confirmation; pass --yes")
         if not typer.confirm(f"Delete memory '{name}' in {store.home}?", default=False):
             raise CliError("nothing deleted")
-    store.delete(name)
-    if rag and rag.get("url"):  # the collection lives on a Chroma server, not in the folder
-        try:
-            retrieval_arm(store, name, rag).delete_collection()
-        except Exception as error:  # noqa: BLE001 - the memory is gone; say what is left
-            stderr_console().print(
-                f"[yellow]warning:[/] could not delete Chroma collection "
-                f"'{rag.get('collection')}' on {rag.get('url')}: {error}"
-            )
+    left = delete_memory(store, name, rag)
+    if left is not None and rag:  # the memory is gone; say what is left
+        stderr_console().print(
+            f"[yellow]warning:[/] could not delete Chroma collection "
+            f"'{rag.get('collection')}' on {rag.get('url')}: {left}"
+        )
     stderr_console().print(f"deleted memory '{name}'")

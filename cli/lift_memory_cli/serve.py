@@ -14,8 +14,9 @@ from typing import Annotated
 
 import typer
 
-from lift_memory_cli.context import DEFAULT_MODEL, HomeOption, resolve_home
+from lift_memory_cli.core.base_model import DEFAULT_MODEL
 from lift_memory_cli.errors import CliError, command
+from lift_memory_cli.options import HomeOption, home_of
 from lift_memory_cli.rendering import stderr_console
 
 API_KEY_ENV = "LIFT_MEMORY_API_KEY"
@@ -91,7 +92,7 @@ def serve_command(
     except ImportError as error:  # pragma: no cover - both are dependencies
         raise CliError(f"the server needs {error.name}: pip install fastapi uvicorn") from None
     app = create_app(
-        resolve_home(ctx, home),
+        home_of(ctx, home),
         base_model=model,
         api_key=api_key,
         max_loaded=max_loaded,

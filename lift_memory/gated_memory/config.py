@@ -1,4 +1,4 @@
-"""Settings of the Gated Memory adapter (DESIGN §1.2)."""
+"""Settings of the Gated Memory adapter (docs/design.md §1.2)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class GatedMemorySettings(BaseModel):
-    """Shape and start of the Gated Memory adapter (DESIGN §1.2)."""
+    """Shape and start of the Gated Memory adapter (docs/design.md §1.2)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -45,6 +45,9 @@ class GatedMemoryLayer(nn.Module):
         self.gate_scale = nn.Parameter(torch.zeros(num_heads))
         self.reset_parameters()
         self.active = True
+        # Relevance routing's soft option scales every gate by the question's relevance
+        # (plain attribute, never saved); 1.0 leaves the gate exactly as trained.
+        self.gate_multiplier = 1.0
         self._query: torch.Tensor | None = None
         self.last_gate: torch.Tensor | None = None
         self._gate_sum = 0.0
@@ -63,7 +66,8 @@ class GatedMemoryLayer(nn.Module):
         """Gate value per token and head, shape ``(..., num_heads)``; query is ``(..., H, d)``."""
         hidden = F.silu(torch.einsum("...hd,hdg->...hg", query, self.w3))
         logit = torch.einsum("...hg,hg->...h", hidden, self.gate_weight) + self.gate_bias
-        return torch.sigmoid(logit) * torch.tanh(self.gate_scale)
+        gate = torch.sigmoid(logit) * torch.tanh(self.gate_scale)
+        return gate if self.gate_multiplier == 1.0 else gate * self.gate_multiplier
 
     def memory(self, query: torch.Tensor) -> torch.Tensor:
         """Memory read-out per head, shape ``(..., H, d)``."""

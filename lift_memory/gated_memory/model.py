@@ -106,6 +106,20 @@ class GatedMemory(nn.Module):
             for layer, was_active in zip(self.layers.values(), previous, strict=True):
                 layer.active = was_active
 
+    @contextlib.contextmanager
+    def scaled_gate(self, factor: float) -> Iterator[None]:
+        """Every gate multiplied by ``factor`` in [0, 1] while inside (soft relevance routing)."""
+        if not 0.0 <= factor <= 1.0:
+            raise ValueError(f"gate factor must be within [0, 1], got {factor}")
+        previous = [layer.gate_multiplier for layer in self.layers.values()]
+        for layer in self.layers.values():
+            layer.gate_multiplier = float(factor)
+        try:
+            yield
+        finally:
+            for layer, was in zip(self.layers.values(), previous, strict=True):
+                layer.gate_multiplier = was
+
     # --- lifecycle
     @property
     def attached(self) -> bool:

@@ -1,4 +1,4 @@
-"""The one interface every auxiliary-QA generator implements (DESIGN §1.3)."""
+"""The one interface every auxiliary-QA generator implements (docs/design.md §1.3)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,24 @@ from typing import Protocol, runtime_checkable
 
 @dataclass(frozen=True)
 class QAPair:
-    """A question about the corpus, its short answer and the verbatim evidence it rests on."""
+    """A question about the corpus, its short answer and the verbatim evidence it rests on.
+
+    ``reply``, when set, is the answer as a short sentence ("Orla Fenwick built the lighthouse.")
+    and is what training teaches the model to say; otherwise the ingest's ``qa_answer_style``
+    picks the evidence sentence or the bare answer.
+    """
 
     question: str
     answer: str
     evidence: str
     source: str = "unknown"
+    reply: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+        record = asdict(self)
+        if not self.reply:  # files written before the field existed stay byte-identical
+            del record["reply"]
+        return record
 
 
 @runtime_checkable

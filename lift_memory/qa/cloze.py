@@ -1,8 +1,9 @@
 """A deterministic, model-free QA generator: wh/cloze questions about facts in each sentence.
 
-Tiny models cannot write useful QA pairs, yet LIFT's auxiliary QA stage needs them (DESIGN §1.3).
-Dates, numbers, names and quoted terms are the facts a reader is usually asked about, and a
-question built from the sentence itself is always answerable from verifiable evidence.
+Tiny models cannot write useful QA pairs, yet LIFT's auxiliary QA stage needs them
+(docs/design.md §1.3). Dates, numbers, names and quoted terms are the facts a reader is usually
+asked about, and a question built from the sentence itself is always answerable from verifiable
+evidence.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""QA pairs supplied by the user as a JSON-lines file (DESIGN §1.3: the fourth generator)."""
+"""QA pairs supplied by the user as a JSON-lines file (the fourth generator, docs/design.md §1.3)."""
 
 from __future__ import annotations
 

@@ -58,12 +58,14 @@ def read_qa_jsonl(path: str | os.PathLike[str]) -> list[QAPair]:
         where = f"{Path(path)}:{number}"
         evidence = value.get("evidence", "")
         source = value.get("source", "unknown")
+        reply = value.get("reply", "")
         pairs.append(
             QAPair(
                 question=require_text(value, "question", where),
                 answer=require_text(value, "answer", where),
                 evidence=evidence if isinstance(evidence, str) else "",
                 source=source if isinstance(source, str) else "unknown",
+                reply=reply if isinstance(reply, str) else "",
             )
         )
     return pairs
@@ -73,7 +75,7 @@ def write_qa_jsonl(path: str | os.PathLike[str], pairs: Iterable[QAPair]) -> Non
     """Write pairs one JSON object per line, atomically (temp file, fsync, rename)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # A crash mid-write must never leave a truncated qa.jsonl behind (DESIGN §4); atomic.py's
-    # temp names are also the ones an interrupted ingest's cleanup recognizes.
+    # A crash mid-write must never leave a truncated qa.jsonl behind (docs/design.md §4);
+    # atomic.py's temp names are also the ones an interrupted ingest's cleanup recognizes.
     text = "".join(json.dumps(pair.to_dict(), ensure_ascii=False) + "\n" for pair in pairs)
     atomic_write_text(target, text)

@@ -1,4 +1,4 @@
-"""QA pairs written by the loaded causal LM itself (DESIGN §1.3: the model generator).
+"""QA pairs written by the loaded causal LM itself (docs/design.md §1.3: the model generator).
 
 Small models produce mostly unusable output; that is fine, because ``parse_qa_output`` keeps
 only pairs with verbatim evidence and ``TopUpQAGenerator`` fills the rest from cloze questions.

@@ -1,4 +1,4 @@
-"""Turn free-form LLM output into verified QA pairs (DESIGN §1.3).
+"""Turn free-form LLM output into verified QA pairs (docs/design.md §1.3).
 
 Models answer in whatever shape they like: a JSON list (maybe inside a code fence or prose),
 JSON lines, or "Q: / A: / E:" blocks. We accept all three, then keep only pairs whose evidence is

@@ -1,9 +1,12 @@
 """The FastAPI app: OpenAI-compatible endpoints plus memory management.
 
+    GET    /health                       liveness: {"status": "ok"} (no API key needed)
     GET    /v1/models                    the base model(s) and every complete memory (lift:NAME)
     GET    /v1/models/{model}            one of them
-    POST   /v1/chat/completions          answer (stream or not); extras lift_mode, lift_policy,
-                                         lift_top_k; the response's extra field ``lift``
+    POST   /v1/chat/completions          answer a conversation (stream or not); extras lift_mode,
+                                         lift_policy, lift_top_k; the response's extra field
+                                         ``lift``
+    POST   /v1/completions               continue a plain-text prompt (memory or base)
     GET    /v1/memories                  memories (any status) and unreadable store entries
     GET    /v1/memories/{name}           one manifest (`lift-memory info --json`)
     DELETE /v1/memories/{name}           delete it (`lift-memory rm`)
@@ -27,15 +30,29 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lift_memory_cli.context import DEFAULT_MODEL, rag_info, resume_command, retrieval_arm
-from lift_memory_cli.errors import CliError, describe_validation_error
-from lift_memory_cli.server import chat
+from lift_memory.errors import LiftMemoryError
+from lift_memory.names import validate_memory_name
+from lift_memory_cli.core import memories
+from lift_memory_cli.core.base_model import DEFAULT_MODEL
+from lift_memory_cli.core.errors import ServiceError, describe_validation_error
+from lift_memory_cli.core.home import open_store
+from lift_memory_cli.core.ingesting import build_config
+from lift_memory_cli.core.version import version
+from lift_memory_cli.server import chat, completions
 from lift_memory_cli.server.errors import ApiError, from_exception
 from lift_memory_cli.server.jobs import IngestJob, IngestJobs
-from lift_memory_cli.server.pool import MEMORY_PREFIX, ModelPool, timestamp
-from lift_memory_cli.server.schemas import ChatCompletionRequest, IngestRequest, model_object
+from lift_memory_cli.server.model_cache import MEMORY_PREFIX, ServedModelCache, timestamp
+from lift_memory_cli.server.requests import (
+    ChatCompletionRequest,
+    CompletionRequest,
+    IngestRequest,
+)
+from lift_memory_cli.server.responses import model_object
+
+HEALTH_PATH = "/health"  # open to load balancers and orchestrators: it says nothing private
 
 log = logging.getLogger("lift_memory.server")
 
@@ -49,13 +66,11 @@ def create_app(
     max_ingests: int = 1,
 ) -> FastAPI:
     """The server for the store at ``home``; ``base_model`` is also served as itself."""
-    from lift_memory.store import MemoryStore
-
-    store = MemoryStore(home)
-    pool = ModelPool(store, base_model, max_loaded=max_loaded)
+    store = open_store(home)
+    models = ServedModelCache(store, base_model, max_loaded=max_loaded)
 
     def ingest_finished(job: IngestJob) -> None:
-        pool.evict(MEMORY_PREFIX + job.memory)  # a re-ingested memory is loaded afresh
+        models.evict(MEMORY_PREFIX + job.memory)  # a re-ingested memory is loaded afresh
 
     jobs = IngestJobs(store.home, max_running=max_ingests, on_finished=ingest_finished)
 
@@ -64,14 +79,14 @@ def create_app(
         yield
         jobs.close()
 
-    app = FastAPI(title="lift-memory", version=_version(), lifespan=lifespan)
-    app.state.store, app.state.pool, app.state.jobs = store, pool, jobs
+    app = FastAPI(title="lift-memory", version=version(), lifespan=lifespan)
+    app.state.store, app.state.models, app.state.jobs = store, models, jobs
 
     @app.middleware("http")
     async def require_api_key(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        if api_key:
+        if api_key and request.url.path != HEALTH_PATH:
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not secrets.compare_digest(
                 token.strip().encode(), api_key.encode()
@@ -94,7 +109,10 @@ def create_app(
         location = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         message = first.get("msg", "invalid request")
         return ApiError(
-            400, f"{location}: {message}" if location else message, param=location or None
+            400,
+            f"{location}: {message}" if location else message,
+            code="invalid_value" if location else None,
+            param=location or None,
         ).response()
 
     @app.exception_handler(StarletteHTTPException)
@@ -109,51 +127,54 @@ def create_app(
             known = ApiError(500, f"internal error ({type(error).__name__})", type="server_error")
         return known.response()
 
-    # The engine's and the CLI's errors are the user's to act on (404, 409, 400…); anything
-    # else is a 500 (Starlette routes an ``Exception`` handler through its error middleware).
-    from lift_memory.errors import LiftMemoryError
-
-    for kind in (LiftMemoryError, CliError, Exception):
+    # The engine's and the service layer's errors are the user's to act on (404, 409, 400…);
+    # anything else is a 500 (Starlette routes an ``Exception`` handler through its error
+    # middleware).
+    for kind in (LiftMemoryError, ServiceError, Exception):
         app.add_exception_handler(kind, known_error)
 
-    # --- OpenAI: models and chat completions
+    @app.get(HEALTH_PATH)
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "version": version()}
+
+    # --- OpenAI: models, chat and text completions
     @app.get("/v1/models")
     def list_models() -> dict[str, Any]:
-        data = [model_object(model, 0) for model in pool.base_models()]
-        data += [_memory_model(manifest) for manifest in pool.memories()]
+        data = [model_object(model, 0) for model in models.base_models()]
+        data += [_memory_model(manifest) for manifest in models.memories()]
         return {"object": "list", "data": data}
 
     @app.get("/v1/models/{model:path}")
     def get_model(model: str) -> dict[str, Any]:
-        manifest = pool.manifest_of(model)
+        manifest = models.manifest_of(model)
         return _memory_model(manifest) if manifest is not None else model_object(model, 0)
 
     @app.post("/v1/chat/completions", response_model=None)
     def chat_completions(body: ChatCompletionRequest) -> dict[str, Any] | StreamingResponse:
-        is_memory = pool.manifest_of(body.model) is not None  # 404 before anything else
-        question, mode = chat.check_request(body, is_memory)
-        served = pool.get(body.model)
+        is_memory = models.manifest_of(body.model) is not None  # 404 before anything else
+        plan = chat.check_request(body, is_memory)
+        served = models.get(body.model)
         if body.stream:
-            return StreamingResponse(
-                chat.stream(pool, served, body, question, mode),
-                media_type="text/event-stream",
-                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-            )
-        return chat.complete(pool, served, body, question, mode)
+            return _event_stream(chat.stream(models, served, body, plan))
+        return chat.complete(models, served, body, plan)
+
+    @app.post("/v1/completions", response_model=None)
+    def text_completions(body: CompletionRequest) -> dict[str, Any] | StreamingResponse:
+        is_memory = models.manifest_of(body.model) is not None
+        prompt, use_memory = completions.check_request(body, is_memory)
+        served = models.get(body.model)
+        if body.stream:
+            return _event_stream(completions.stream(served, body, prompt, use_memory))
+        return completions.complete(served, body, prompt, use_memory)
 
     # --- memory management
     @app.get("/v1/memories")
     def list_memories() -> dict[str, Any]:
-        from lift_memory_cli.ls import manifest_row
-
-        memories = [
-            {"id": MEMORY_PREFIX + m.name, "object": "memory", **manifest_row(m)}
+        rows = [
+            {"id": MEMORY_PREFIX + m.name, "object": "memory", **memories.memory_row(m)}
             for m in store.list()
         ]
-        problems = [
-            {"name": p.name, "path": str(p.path), "error": p.message} for p in store.list_problems()
-        ]
-        return {"object": "list", "data": memories, "problems": problems}
+        return {"object": "list", "data": rows, "problems": memories.store_problems(store)}
 
     @app.post("/v1/memories", status_code=202)
     def start_ingest(body: IngestRequest, response: Response) -> dict[str, Any]:
@@ -170,37 +191,30 @@ def create_app(
 
     @app.get("/v1/memories/{name}")
     def memory_info(name: str) -> dict[str, Any]:
-        manifest = store.read_manifest(name)
-        data = {"id": MEMORY_PREFIX + name, "object": "memory", **manifest.model_dump(mode="json")}
-        data["path"] = str(store.path(name))
-        if manifest.status != "complete":
-            data["resume"] = resume_command(manifest)
-        return data
+        details = memories.memory_details(store, store.read_manifest(name))
+        return {"id": MEMORY_PREFIX + name, "object": "memory", **details}
 
     @app.delete("/v1/memories/{name}")
     def delete_memory(name: str) -> dict[str, Any]:
-        from lift_memory.errors import CorruptMemory
-
         if jobs.running_for(name) is not None:
             raise ApiError(409, f"memory '{name}' is being ingested", code="memory_not_ready")
-        if not store.exists(name):
-            store.read_manifest(name)  # UnknownMemory (404) or InvalidMemoryName (400)
-        try:
-            rag = rag_info(store.read_manifest(name))
-        except CorruptMemory:  # a damaged memory can still be deleted
-            rag = None
-        pool.evict(MEMORY_PREFIX + name)  # releases its Chroma client before the folder goes
-        store.delete(name)
-        if rag and rag.get("url"):  # the collection lives on a Chroma server
-            try:
-                retrieval_arm(store, name, rag).delete_collection()
-            except Exception as error:  # noqa: BLE001 - the memory is gone; log what is left
-                log.warning(
-                    "could not delete Chroma collection %s: %s", rag.get("collection"), error
-                )
+        # UnknownMemory (404) or InvalidMemoryName (400) for a memory that is not there
+        rag = memories.rag_info_for_deletion(store, name)
+        models.evict(MEMORY_PREFIX + name)  # releases its Chroma client before the folder goes
+        left = memories.delete_memory(store, name, rag)
+        if left is not None and rag:  # the memory is gone; log what is left
+            log.warning("could not delete Chroma collection %s: %s", rag.get("collection"), left)
         return {"id": MEMORY_PREFIX + name, "object": "memory", "deleted": True}
 
     return app
+
+
+def _event_stream(events: Any) -> StreamingResponse:
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 def _memory_model(manifest: Any) -> dict[str, Any]:
@@ -215,11 +229,6 @@ def _ingest_spec(
     store: Any, jobs: IngestJobs, body: IngestRequest, base_model: str
 ) -> dict[str, Any]:
     """Check what can be checked before a worker starts (400 / 409), then the worker's spec."""
-    from pydantic import ValidationError
-
-    from lift_memory.store import validate_memory_name
-    from lift_memory_cli.ingest import build_config
-
     validate_memory_name(body.name)
     if body.resume and body.overwrite:
         raise ApiError(400, "resume and overwrite contradict each other; choose one")
@@ -248,12 +257,6 @@ def _ingest_spec(
         "resume": body.resume,
         "overwrite": body.overwrite,
     }
-
-
-def _version() -> str:
-    from lift_memory_cli.app import version
-
-    return version()
 
 
 __all__ = ["create_app"]

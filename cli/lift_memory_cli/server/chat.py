@@ -1,38 +1,80 @@
-"""`POST /v1/chat/completions`: one question, answered by a base model or a memory.
+"""`POST /v1/chat/completions`: a conversation answered by a base model or a memory.
 
-The question is the last user message. Memories answer in any mode of ``lift-memory ask``
-(``lift_mode``: memory by default, rag, hybrid, icl, base) through the same
-:class:`~lift_memory_cli.answering.Answerer`; the response's extra ``lift`` field holds what
-``ask --json`` prints (confidence, gate, sources, and for hybrid the chosen arm and both arms).
+The question is the last message, which must be the user's; the system message and the earlier
+turns go before it in the model's chat template, the oldest turns dropped if the context window
+would not leave room for ``max_tokens`` (:mod:`lift_memory_cli.core.conversation`). Memories
+answer in any mode of ``lift-memory ask`` (``lift_mode``: memory by default, rag, hybrid, icl,
+base) through the same :class:`~lift_memory_cli.core.answerer.Answerer`; the hybrid router
+compares single-question arms, so it answers the last question alone. The response's extra
+``lift`` field holds what ``ask --json`` prints.
 
-Streaming sends the tokens as they are generated, except in hybrid mode, whose router picks its
-answer only after both arms have run: that answer is sent in one piece. The streamed text is the
-non-streamed answer exactly (the answer is stripped, so leading and trailing whitespace is held
-back), and the last chunk carries ``lift``.
+``finish_reason`` is ``length`` when ``max_tokens`` cut the answer, else ``stop``; ``stop``
+sequences cut the answer (:mod:`lift_memory_cli.core.reply_end`); ``usage`` counts the prompt
+and the returned answer. Streaming sends the tokens as they are generated, except in hybrid
+mode, whose router picks its answer only after both arms have run: that answer is sent in one
+piece. The streamed text is the non-streamed answer exactly (leading and trailing whitespace
+and a possible stop sequence's beginning are held back); the chunk with the finish reason
+carries ``lift``, and with ``stream_options.include_usage`` a last chunk carries ``usage``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from lift_memory_cli.answering import MODES, POLICIES, RETRIEVAL_MODES, Answerer, ModeResult
+from lift_memory_cli.core.answerer import Answerer, ModeResult, answer_with_base_model
+from lift_memory_cli.core.conversation import Turn
+from lift_memory_cli.core.json_values import jsonable
+from lift_memory_cli.core.modes import MODES, POLICIES, RETRIEVAL_MODES
+from lift_memory_cli.core.reply_end import ReplyEnd, end_reply
+from lift_memory_cli.core.stop_sequences import StopScanner
 from lift_memory_cli.server.errors import ApiError, from_exception
-from lift_memory_cli.server.pool import ModelPool, Served, memory_name
-from lift_memory_cli.server.schemas import ChatCompletionRequest, chunk, completion, completion_id
+from lift_memory_cli.server.model_cache import Served, ServedModelCache, memory_name_of
+from lift_memory_cli.server.requests import ChatCompletionRequest
+from lift_memory_cli.server.responses import (
+    chat_chunk,
+    chat_completion,
+    completion_id,
+    dump,
+    usage,
+    usage_chunk,
+)
+from lift_memory_cli.server.streaming import StreamedGeneration, sse
+from lift_memory_cli.server.unsupported import refuse_unsupported_chat
 
 log = logging.getLogger("lift_memory.server")
 
 
-def check_request(request: ChatCompletionRequest, served_is_memory: bool) -> tuple[str, str]:
-    """(question, mode) of a valid request; 400 otherwise."""
-    question = (request.question() or "").strip()
+@dataclass(frozen=True)
+class ChatPlan:
+    """What a valid request asks: the question, the turns before it, the answer mode."""
+
+    question: str
+    conversation: list[Turn]
+    mode: str
+
+
+def _conversation(request: ChatCompletionRequest) -> list[Turn]:
+    turns = []
+    for message in request.messages[:-1]:
+        role = "system" if message.role == "developer" else message.role
+        turns.append(Turn(role, message.text()))  # type: ignore[arg-type]
+    return turns
+
+
+def check_request(request: ChatCompletionRequest, served_is_memory: bool) -> ChatPlan:
+    """The plan of a valid request; 400 otherwise."""
+    refuse_unsupported_chat(request)
+    last = request.messages[-1]
+    question = last.text().strip() if last.role == "user" else ""
     if not question:
-        raise ApiError(400, "no user message with text in messages", param="messages")
+        raise ApiError(
+            400,
+            "the last message must be the user's, with text: it is the question",
+            param="messages",
+        )
     mode = (request.lift_mode or ("memory" if served_is_memory else "base")).strip().lower()
     if mode not in MODES:
         raise ApiError(
@@ -51,116 +93,129 @@ def check_request(request: ChatCompletionRequest, served_is_memory: bool) -> tup
             f"unknown lift_policy '{request.lift_policy}'; choose from {', '.join(POLICIES)}",
             param="lift_policy",
         )
-    return question, mode
+    return ChatPlan(question, _conversation(request), mode)
 
 
 def answer(
-    pool: ModelPool,
+    pool: ServedModelCache,
     served: Served,
     request: ChatCompletionRequest,
-    question: str,
-    mode: str,
+    plan: ChatPlan,
     streamer: Any | None = None,
 ) -> ModeResult:
-    """The mode's answer, with the model's lock held for the whole request."""
+    """The mode's answer, with the base model's lock held for the whole request."""
     with served.lock:
+        served.activate()  # this memory's adapter on the shared base model (or none)
         if served.memory is None:
-            return _base_answer(served, question, request.max_new_tokens(), streamer)
-        retrieval = served.retrieval(pool.store) if mode in RETRIEVAL_MODES else None
+            return answer_with_base_model(
+                served.loaded,
+                plan.question,
+                max_new_tokens=request.max_new_tokens(),
+                streamer=streamer,
+                conversation=plan.conversation,
+            )
+        retrieval = served.retrieval(pool.store) if plan.mode in RETRIEVAL_MODES else None
         answerer = Answerer(
             served.memory,
             retrieval,
             policy=request.lift_policy,
             max_new_tokens=request.max_new_tokens(),
             top_k=request.lift_top_k,
+            conversation=plan.conversation,
         )
-        return answerer.answer(question, [mode], streamer=streamer)[mode]
-
-
-def _base_answer(
-    served: Served, question: str, max_new_tokens: int, streamer: Any | None
-) -> ModeResult:
-    from lift_memory.answer import generate_answer
-
-    result = generate_answer(
-        served.loaded, question, max_new_tokens=max_new_tokens, streamer=streamer
-    )
-    return ModeResult(
-        mode="base",
-        answer=result.text,
-        latency_s=result.latency_s,
-        confidence=math.exp(result.mean_logprob),
-        mean_logprob=result.mean_logprob,
-    )
+        return answerer.answer(plan.question, [plan.mode], streamer=streamer)[plan.mode]
 
 
 def lift_field(request: ChatCompletionRequest, result: ModeResult) -> dict[str, Any]:
-    from lift_memory_cli.rendering import jsonable
+    return jsonable({"memory": memory_name_of(request.model), **result.to_json()})
 
-    return jsonable({"memory": memory_name(request.model), **result.to_json()})
+
+def ending(served: Served, request: ChatCompletionRequest, result: ModeResult) -> ReplyEnd:
+    return end_reply(
+        result.answer,
+        prompt_tokens=result.prompt_tokens or 0,
+        completion_tokens=result.completion_tokens or 0,
+        hit_token_limit=result.hit_token_limit,
+        stops=request.stop_sequences(),
+        tokenizer=served.loaded.tokenizer,
+    )
 
 
 def complete(
-    pool: ModelPool, served: Served, request: ChatCompletionRequest, question: str, mode: str
+    pool: ServedModelCache, served: Served, request: ChatCompletionRequest, plan: ChatPlan
 ) -> dict[str, Any]:
-    result = answer(pool, served, request, question, mode)
-    return completion(completion_id(), request.model, result.answer, lift_field(request, result))
+    result = answer(pool, served, request, plan)
+    end = ending(served, request, result)
+    response = chat_completion(
+        completion_id(),
+        request.model,
+        end.text,
+        end.finish_reason,
+        usage(end.prompt_tokens, end.completion_tokens),
+        lift_field(request, result),
+    )
+    return dump(response)
 
 
-def _sse(data: dict[str, Any] | str) -> str:
-    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
-    return f"data: {payload}\n\n"
+class _ChatText:
+    """Streamed pieces → the text that may be sent now, so that what is sent is always a
+    beginning of the final (stripped, stop-cut) answer."""
+
+    def __init__(self, stops: list[str]) -> None:
+        self.scanner = StopScanner(stops)
+        self.sent = ""
+        self._started = False
+        self._space = ""
+
+    def feed(self, piece: str) -> str:
+        if not self._started:  # the answer is stripped: no leading whitespace
+            piece = piece.lstrip()
+            self._started = bool(piece)
+        text = self._space + self.scanner.feed(piece)
+        body = text.rstrip()
+        self._space = text[len(body) :]  # trailing whitespace waits for what follows it
+        self.sent += body
+        return body
 
 
 def stream(
-    pool: ModelPool, served: Served, request: ChatCompletionRequest, question: str, mode: str
+    pool: ServedModelCache, served: Served, request: ChatCompletionRequest, plan: ChatPlan
 ) -> Iterator[str]:
     """Server-sent events in OpenAI's chunk format, ending with ``data: [DONE]``."""
-    from transformers import TextIteratorStreamer
-
     id, model = completion_id(), request.model
-    streamer = None
-    if mode != "hybrid":
-        streamer = TextIteratorStreamer(
-            served.loaded.tokenizer, skip_prompt=True, skip_special_tokens=True
-        )
-    outcome: dict[str, Any] = {}
+    with_usage = request.include_usage()
 
-    def work() -> None:
-        try:
-            outcome["result"] = answer(pool, served, request, question, mode, streamer)
-        except BaseException as error:  # reported to the client as an error event
-            outcome["error"] = error
-        finally:
-            if streamer is not None:  # unblock the reader even if generation never started
-                streamer.text_queue.put(streamer.stop_signal)
+    def chunk(delta: dict[str, Any], **extra: Any) -> str:
+        return sse(dump(chat_chunk(id, model, delta, with_usage_field=with_usage, **extra)))
 
-    worker = threading.Thread(target=work, name=f"answer {model}", daemon=True)
-    worker.start()
-    yield _sse(chunk(id, model, {"role": "assistant", "content": ""}))
-    sent, held = "", ""
-    for piece in streamer if streamer is not None else ():
-        text = held + piece
-        if not sent:
-            text = text.lstrip()
-        body = text.rstrip()
-        held = text[len(body) :]  # trailing whitespace waits: the final answer is stripped
-        if body:
-            sent += body
-            yield _sse(chunk(id, model, {"content": body}))
-    worker.join()
-    if "error" in outcome:
-        error = from_exception(outcome["error"])
+    generation = StreamedGeneration(
+        lambda streamer: answer(pool, served, request, plan, streamer),
+        served.loaded.tokenizer,
+        stream_tokens=plan.mode != "hybrid",
+        name=f"answer {model}",
+    )
+    yield chunk({"role": "assistant", "content": ""})
+    text = _ChatText(request.stop_sequences())
+    for piece in generation:
+        if body := text.feed(piece):
+            yield chunk({"content": body})
+    try:
+        result = generation.result()
+    except BaseException as failure:
+        error = from_exception(failure)
         if error is None:
-            log.exception("answering failed", exc_info=outcome["error"])
+            log.exception("answering failed", exc_info=failure)
             error = ApiError(500, "the server failed to answer", type="server_error")
-        yield _sse(error.body())
+        yield sse(error.body())
         return
-    result: ModeResult = outcome["result"]
-    if result.answer != sent:
-        if result.answer.startswith(sent):
-            yield _sse(chunk(id, model, {"content": result.answer[len(sent) :]}))
+    end = ending(served, request, result)
+    if end.text != text.sent:
+        if end.text.startswith(text.sent):
+            yield chunk({"content": end.text[len(text.sent) :]})
         else:  # would mean the streamer decoded differently from the answer
-            log.warning("streamed text %r differs from the answer %r", sent, result.answer)
-    yield _sse(chunk(id, model, {}, finish_reason="stop", lift=lift_field(request, result)))
-    yield _sse("[DONE]")
+            log.warning("streamed text %r differs from the answer %r", text.sent, end.text)
+    yield chunk({}, finish_reason=end.finish_reason, lift=lift_field(request, result))
+    if with_usage:
+        tokens = usage(end.prompt_tokens, end.completion_tokens)
+        yield sse(dump(usage_chunk(id, model, tokens)))
+    yield sse("[DONE]")

@@ -10,7 +10,10 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from lift_memory_cli.errors import CliError, one_line
+from lift_memory import errors as engine
+from lift_memory_cli.core.conversation import ContextTooLong
+from lift_memory_cli.core.errors import ServiceError
+from lift_memory_cli.core.text import one_line
 
 
 class ApiError(Exception):
@@ -58,11 +61,9 @@ def unknown_model(model: str) -> ApiError:
 
 
 def from_exception(error: BaseException) -> ApiError | None:
-    """The API error for an engine or CLI error a client can act on; None for a bug."""
+    """The API error for an engine or service error a client can act on; None for a bug."""
     if isinstance(error, ApiError):
         return error
-    from lift_memory import errors as engine
-
     message = str(error)
     if isinstance(error, engine.UnknownMemory):
         return ApiError(404, message, code="memory_not_found")
@@ -73,6 +74,8 @@ def from_exception(error: BaseException) -> ApiError | None:
         return ApiError(409, message, code="memory_not_ready")
     if isinstance(error, engine.ModelNotInstalled):
         return ApiError(503, message, type="server_error", code="model_not_installed")
-    if isinstance(error, engine.LiftMemoryError | CliError):
+    if isinstance(error, ContextTooLong):
+        return ApiError(400, message, code="context_length_exceeded")
+    if isinstance(error, engine.LiftMemoryError | ServiceError):
         return ApiError(400, message)
     return None

@@ -2,11 +2,13 @@
 
 SPEC is a JSON file written by :mod:`lift_memory_cli.server.jobs` (home, name, documents, model,
 config, rag, chroma_url, resume, overwrite). Progress goes to stdout as JSON lines
-(``{"event": "progress", ...}``), then ``{"event": "done", "result": <ingest --json summary>}``;
-a failure is one ``error: ...`` line on stderr and exit status 1, as in the CLI.
+(``{"event": "progress", ...}``, ``{"event": "stage", "message": ...}``), then
+``{"event": "done", "result": <ingest --json summary>}``; a failure is one ``error: ...`` line on
+stderr and exit status 1, as in the CLI.
 
 A process of its own, not a thread of the server: training saturates the CPU/GPU and holds the
-GIL in Python code, and it never touches the server's models or their locks.
+GIL in Python code, and it never touches the server's models or their locks. The pipeline is the
+one `lift-memory ingest` runs (:mod:`lift_memory_cli.core.ingesting`).
 """
 
 from __future__ import annotations
@@ -18,57 +20,50 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from lift_memory_cli.errors import _message, print_error
+from lift_memory.documents import Document
+from lift_memory_cli.core.errors import print_error, user_message
+from lift_memory_cli.core.home import open_store
+from lift_memory_cli.core.ingesting import IngestRequest, ingest_documents
+from lift_memory_cli.core.json_values import jsonable
 
 
 def _emit(event: dict[str, Any]) -> None:
-    from lift_memory_cli.rendering import jsonable
-
     sys.stdout.write(json.dumps(jsonable(event)) + "\n")
     sys.stdout.flush()
 
 
+class JsonLineEvents:
+    """The ingest's phases and training steps as JSON lines for the server's job watcher."""
+
+    def stage(self, message: str) -> None:
+        _emit({"event": "stage", "message": message})
+
+    def done(self, message: str) -> None:
+        """Not sent: the next stage, or the result, tells the job watcher as much."""
+
+    def note(self, message: str) -> None:
+        """Not sent: the job's result holds the numbers."""
+
+    def train(self, progress: Any) -> None:
+        _emit({"event": "progress", **asdict(progress)})
+
+
 def run(spec: dict[str, Any]) -> dict[str, Any]:
     """Ingest as `lift-memory ingest --json` does, from documents given as text."""
-    from lift_memory.ingest import ingest
-    from lift_memory.segments import Document
-    from lift_memory.store import MemoryStore
-    from lift_memory_cli.context import load_base_model, require_embeddings
-    from lift_memory_cli.ingest import _segments_of, build_config, build_rag_arm, summary
-
     started = time.perf_counter()
-    store = MemoryStore(spec["home"])
-    name = spec["name"]
-    resuming = bool(spec.get("resume")) and store.exists(name)
-    if spec.get("rag", True):
-        require_embeddings()
-    config = None if resuming else build_config(None, spec.get("config") or {})
-    model_id = store.read_manifest(name).base_model if resuming else spec["model"]
-    documents = [Document(d.get("source", "request"), d["text"]) for d in spec["documents"]]
-    loaded = load_base_model(model_id, store.home)
-    ingest(
-        documents,
-        name,
-        store=store,
-        model=loaded,
-        config=config,
-        resume=resuming,
+    request = IngestRequest(
+        name=spec["name"],
+        documents=[Document(d.get("source", "request"), d["text"]) for d in spec["documents"]],
+        model=spec["model"],
+        config=spec.get("config") or {},
+        rag=spec.get("rag", True),
+        chroma_url=spec.get("chroma_url"),
+        resume=bool(spec.get("resume")),
         overwrite=bool(spec.get("overwrite")),
-        on_progress=lambda p: _emit({"event": "progress", **asdict(p)}),
-        on_stage=lambda message: _emit({"event": "stage", "message": message}),
     )
-    rag = None
-    if spec.get("rag", True):
-        _emit({"event": "stage", "message": "building the Chroma retrieval arm"})
-        rag = build_rag_arm(store, name, documents, url=spec.get("chroma_url"), fresh=not resuming)
-    manifest = store.read_manifest(name)
-    return summary(
-        manifest,
-        store,
-        segments=_segments_of(manifest),
-        rag=rag,
-        seconds=time.perf_counter() - started,
-    )
+    summary = ingest_documents(open_store(spec["home"]), request, JsonLineEvents(), started=started)
+    assert summary is not None  # a worker is never one process of an accelerate launch
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         print_error("interrupted")
         return 130
     except Exception as error:
-        message = _message(error) or f"unexpected {type(error).__name__}: {error}"
+        message = user_message(error) or f"unexpected {type(error).__name__}: {error}"
         print_error(message)
         return 1
     return 0

@@ -2,25 +2,46 @@
 
 - :class:`LiftMemoryBlock` — parametric long-term memory block for ``Memory``;
 - :class:`LiftLLM` — the base model with a memory attached, as a LlamaIndex LLM;
-- :class:`ParametricQueryEngine` and :class:`HybridRouterQueryEngine` (memory vs Chroma RAG);
-- :class:`ChromaRetrievalArm` — a Chroma collection per memory, embedded or on a server;
+- :class:`ParametricQueryEngine` and :class:`HybridRouterQueryEngine` (memory vs retrieval RAG
+  over our Chroma arm or any LlamaIndex retriever);
+- :class:`ChromaRetrievalArm` — a Chroma collection per memory, embedded or on a server, and
+  :func:`retrieve_passages` / :func:`aretrieve_passages`, the retrieval step of every RAG answer;
 - :class:`MiniLMEmbedding` / :class:`MiniLMChromaEmbeddingFunction` — offline embeddings.
+
+Names are imported on first use (module ``__getattr__``): torch, chromadb and the embedding
+model load only when a name that needs them is read.
 """
 
-from llama_index.memory.lift.arms import ArmResult, answer_agreement
-from llama_index.memory.lift.embeddings import MiniLMChromaEmbeddingFunction, MiniLMEmbedding
-from llama_index.memory.lift.llm import LiftLLM
-from llama_index.memory.lift.memory_block import ConsolidationWorker, LiftMemoryBlock
-from llama_index.memory.lift.policies import (
-    AlwaysCombinePolicy,
-    ConfidencePolicy,
-    RetrievalFirstPolicy,
-    RouterEvidence,
-    Selection,
-    SelectionPolicy,
-)
-from llama_index.memory.lift.query_engines import HybridRouterQueryEngine, ParametricQueryEngine
-from llama_index.memory.lift.retrieval import ChromaRetrievalArm, collection_name_for
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lift_memory.lazy_exports import lazy_exports
+from lift_memory.scoring import answer_agreement  # the engine's scoring, kept importable here
+
+# submodule -> the public names it defines, imported on first use
+_IMPORT_STRUCTURE: dict[str, list[str]] = {
+    "arms": ["ArmResult"],
+    "embeddings": ["MiniLMChromaEmbeddingFunction", "MiniLMEmbedding"],
+    "llm": ["LiftLLM"],
+    "memory_block": ["ConsolidationWorker", "LiftMemoryBlock"],
+    "policies": [
+        "AlwaysCombinePolicy",
+        "ConfidencePolicy",
+        "RetrievalFirstPolicy",
+        "RouterEvidence",
+        "Selection",
+        "SelectionPolicy",
+    ],
+    "query_engines": ["HybridRouterQueryEngine", "ParametricQueryEngine"],
+    "retrieval": [
+        "ChromaRetrievalArm",
+        "RetrievedPassages",
+        "aretrieve_passages",
+        "collection_name_for",
+        "retrieve_passages",
+    ],
+}
 
 __all__ = [
     "AlwaysCombinePolicy",
@@ -35,9 +56,39 @@ __all__ = [
     "MiniLMEmbedding",
     "ParametricQueryEngine",
     "RetrievalFirstPolicy",
+    "RetrievedPassages",
     "RouterEvidence",
     "Selection",
     "SelectionPolicy",
     "answer_agreement",
+    "aretrieve_passages",
     "collection_name_for",
+    "retrieve_passages",
 ]
+
+if TYPE_CHECKING:
+    from llama_index.memory.lift.arms import ArmResult
+    from llama_index.memory.lift.embeddings import MiniLMChromaEmbeddingFunction, MiniLMEmbedding
+    from llama_index.memory.lift.llm import LiftLLM
+    from llama_index.memory.lift.memory_block import ConsolidationWorker, LiftMemoryBlock
+    from llama_index.memory.lift.policies import (
+        AlwaysCombinePolicy,
+        ConfidencePolicy,
+        RetrievalFirstPolicy,
+        RouterEvidence,
+        Selection,
+        SelectionPolicy,
+    )
+    from llama_index.memory.lift.query_engines import (
+        HybridRouterQueryEngine,
+        ParametricQueryEngine,
+    )
+    from llama_index.memory.lift.retrieval import (
+        ChromaRetrievalArm,
+        RetrievedPassages,
+        aretrieve_passages,
+        collection_name_for,
+        retrieve_passages,
+    )
+
+__getattr__, __dir__ = lazy_exports(__name__, _IMPORT_STRUCTURE)

@@ -3,28 +3,29 @@
 Three arms, all on the memory's base model so that they differ only in where knowledge comes from:
 
 - ``memory``: the memory attached, no context (or a truncated corpus view) — parametric recall;
-- ``retrieval``: the memory switched off, retrieved Chroma passages in context — classic RAG;
+- ``retrieval``: the memory switched off, retrieved passages in context — classic RAG;
 - ``combined``: the memory attached *and* the retrieved passages in context.
+
+Every arm answers through a :class:`LiftLLM` (the engine's one generation routine underneath),
+so its generation emits LlamaIndex's LLM events and spans like any other LLM call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
-import re
-import string
 from typing import Any, Literal
 
 from llama_index.core.bridge.pydantic import BaseModel, Field
-from llama_index.core.schema import NodeWithScore
+from llama_index.core.callbacks import CallbackManager
+from llama_index.memory.lift.llm import LiftLLM
+from llama_index.memory.lift.routing import RouteDecision, forced_route
 
-from lift_memory.answer import Answer
-from lift_memory.consolidate import model_lock
-from lift_memory.memory import LiftMemory
+from lift_memory.answer import Answer, passages_context, truncated_context
+from lift_memory.memory import ContextMode, LiftMemory
+from lift_memory.prompts import question_prompt
 
 ArmName = Literal["memory", "retrieval", "combined"]
-
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCTUATION = str.maketrans("", "", string.punctuation)
 
 
 class ArmResult(BaseModel):
@@ -62,54 +63,90 @@ class ArmResult(BaseModel):
         )
 
 
-def normalize_answer(text: str) -> str:
-    """Lower case, no punctuation, no articles, single spaces (SQuAD-style)."""
-    text = _ARTICLES.sub(" ", text.lower().translate(_PUNCTUATION))
-    return " ".join(text.split())
+def arm_prompt(
+    memory: LiftMemory,
+    question: str,
+    context: ContextMode = "none",
+    passages: list[str] | None = None,
+) -> str:
+    """The user turn ``memory.ask`` builds: the question, with the truncated corpus or passages."""
+    text: str | None = None
+    if context == "truncated":
+        window = int(memory.manifest.config.get("context_window", 256))
+        text = truncated_context(memory.loaded, memory.corpus, window)
+    elif context == "passages":
+        text = passages_context(passages or [])
+    return question_prompt(question, text)
 
 
-def answer_agreement(first: str, second: str) -> float:
-    """How much two answers agree, 0..1: token F1, or 1 when one contains the other."""
-    a, b = normalize_answer(first), normalize_answer(second)
-    if not a or not b:
-        return 0.0
-    if a in b or b in a:
-        return 1.0
-    tokens_a, tokens_b = a.split(), b.split()
-    common = sum(min(tokens_a.count(t), tokens_b.count(t)) for t in set(tokens_a))
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(tokens_a), common / len(tokens_b)
-    return 2 * precision * recall / (precision + recall)
+def arm_llm(
+    memory: LiftMemory,
+    *,
+    use_memory: bool = True,
+    max_new_tokens: int = 48,
+    callback_manager: CallbackManager | None = None,
+) -> LiftLLM:
+    """The LLM an arm answers through, so that its generation shows in LlamaIndex tracing."""
+    window = getattr(memory.loaded.model.config, "max_position_embeddings", None) or 2048
+    extra = {"callback_manager": callback_manager} if callback_manager is not None else {}
+    return LiftLLM(
+        memory,
+        use_memory=use_memory,
+        mode="memory" if use_memory else "base",  # an arm is one side: it never routes
+        max_new_tokens=max_new_tokens,
+        # like ``memory.ask``, an arm never cuts its prompt: the whole window is the prompt's
+        context_window=window + max_new_tokens,
+        **extra,
+    )
 
 
 def ask_memory(
     memory: LiftMemory,
     question: str,
     *,
-    context: Literal["none", "truncated", "passages"] = "none",
+    context: ContextMode = "none",
     passages: list[str] | None = None,
     use_memory: bool = True,
     max_new_tokens: int = 48,
     streamer: Any | None = None,
+    callback_manager: CallbackManager | None = None,
+    route: RouteDecision | None = None,
 ) -> Answer:
-    """``memory.ask`` while holding the model (a background consolidation may be training)."""
-    with model_lock(memory.loaded):
-        return memory.ask(
-            question,
-            context=context,
-            passages=passages,
-            use_memory=use_memory,
-            max_new_tokens=max_new_tokens,
-            streamer=streamer,
-        )
+    """``memory.ask`` through a :class:`LiftLLM`: the same answer, with LLM events and spans.
+
+    ``streamer`` (a transformers streamer) also receives the answer's tokens. ``route`` (from
+    relevance routing) overrides ``use_memory``: memory, base model, or a scaled gate.
+    """
+    route = route or forced_route("memory" if use_memory else "base")
+    llm = arm_llm(
+        memory,
+        use_memory=route.use_memory,
+        max_new_tokens=max_new_tokens,
+        callback_manager=callback_manager,
+    )
+    prompt = arm_prompt(memory, question, context, passages)
+    extra = {"streamer": streamer} if streamer is not None else {}
+    return llm.complete(prompt, route=route, **extra).raw
 
 
-def source_record(node: NodeWithScore, similarity: float, text: str) -> dict[str, Any]:
-    return {
-        "node_id": node.node.node_id,
-        "source": node.node.metadata.get("source"),
-        "score": node.score,
-        "similarity": similarity,
-        "text": text,
-    }
+async def aask_memory(
+    memory: LiftMemory,
+    question: str,
+    *,
+    context: ContextMode = "none",
+    passages: list[str] | None = None,
+    use_memory: bool = True,
+    max_new_tokens: int = 48,
+    callback_manager: CallbackManager | None = None,
+    route: RouteDecision | None = None,
+) -> Answer:
+    """:func:`ask_memory` for the event loop: the model generates in a worker thread."""
+    route = route or forced_route("memory" if use_memory else "base")
+    llm = arm_llm(
+        memory,
+        use_memory=route.use_memory,
+        max_new_tokens=max_new_tokens,
+        callback_manager=callback_manager,
+    )
+    prompt = await asyncio.to_thread(arm_prompt, memory, question, context, passages)
+    return (await llm.acomplete(prompt, route=route)).raw

@@ -11,6 +11,7 @@ and L2 normalisation reproduces sentence-transformers' output. One encoder serve
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 from typing import Any
@@ -108,8 +109,12 @@ class MiniLMEmbedding(BaseEmbedding):
     def _get_query_embedding(self, query: str) -> Embedding:
         return self._embed([query])[0]
 
+    # the async methods encode in a worker thread, so an event loop runs on meanwhile
     async def _aget_query_embedding(self, query: str) -> Embedding:
-        return self._get_query_embedding(query)
+        return await asyncio.to_thread(self._get_query_embedding, query)
+
+    async def _aget_text_embedding(self, text: str) -> Embedding:
+        return await asyncio.to_thread(self._get_text_embedding, text)
 
     def _get_text_embedding(self, text: str) -> Embedding:
         return self._embed([text])[0]
@@ -118,7 +123,7 @@ class MiniLMEmbedding(BaseEmbedding):
         return self._embed(texts)
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return self._embed(texts)
+        return await asyncio.to_thread(self._embed, texts)
 
 
 @register_embedding_function

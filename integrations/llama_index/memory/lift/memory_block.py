@@ -19,13 +19,15 @@ from typing import Any, Literal
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.memory.memory import BaseMemoryBlock
+from llama_index.memory.lift.arms import ask_memory
+from llama_index.memory.lift.routing import RelevanceRouter, RouteDecision, Scaling, forced_route
 
 from lift_memory.answer import Answer
 from lift_memory.config import LiftConfig
-from lift_memory.consolidate import ConsolidationResult, consolidate, model_lock, open_memory
+from lift_memory.consolidate import ConsolidationResult, consolidate, open_memory
+from lift_memory.documents import Document
 from lift_memory.memory import LiftMemory
 from lift_memory.models import LoadedModel
-from lift_memory.segments import Document
 from lift_memory.store import MemoryStore
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,11 @@ class LiftMemoryBlock(BaseMemoryBlock[str]):
     Build it over a loaded :class:`LiftMemory` and its store, or with
     ``LiftMemoryBlock.from_store(name, store=..., model=...)``, which creates an empty memory
     for a new conversation.
+
+    ``mode="auto"`` (the default) recalls only for questions about the memory's corpus, by the
+    relevance threshold its ingest calibrated; for others the block adds nothing to the prompt
+    (``last_route`` says why). A memory without a calibration (one built by consolidation alone)
+    recalls for every question, as ``mode="memory"`` does.
     """
 
     name: str = Field(default="lift_memory", description="Name of the block in the prompt.")
@@ -119,6 +126,13 @@ class LiftMemoryBlock(BaseMemoryBlock[str]):
         description="Leave out recalls whose confidence (exp of the mean token log-prob) is lower.",
     )
     recall_template: str = Field(default=DEFAULT_RECALL_TEMPLATE)
+    mode: Literal["auto", "memory"] = Field(
+        default="auto",
+        description="auto: recall only for questions about the memory's corpus; memory: always.",
+    )
+    scaling: Scaling = Field(
+        default="hard", description="auto mode: hard switch, or soft (the gate scaled)."
+    )
     roles: list[str] = Field(
         default_factory=lambda: ["user", "assistant"],
         description="Roles of the flushed messages that are consolidated.",
@@ -138,6 +152,8 @@ class LiftMemoryBlock(BaseMemoryBlock[str]):
     _queue_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _worker: ConsolidationWorker | None = PrivateAttr(default=None)
     _last_recall: Answer | None = PrivateAttr(default=None)
+    _last_route: RouteDecision | None = PrivateAttr(default=None)
+    _router: RelevanceRouter | None = PrivateAttr(default=None)
     _results: list[ConsolidationResult] = PrivateAttr(default_factory=list)
 
     def __init__(self, memory: LiftMemory, store: MemoryStore, **kwargs: Any) -> None:
@@ -179,13 +195,35 @@ class LiftMemoryBlock(BaseMemoryBlock[str]):
     def consolidations(self) -> list[ConsolidationResult]:
         return list(self._results)
 
+    @property
+    def last_route(self) -> RouteDecision | None:
+        """The route of the latest question: memory (recalled) or base (nothing added)."""
+        return self._last_route
+
     # --- recall
-    def recall(self, question: str) -> Answer:
-        """The memory's closed-book (or truncated-context) answer to ``question``."""
-        with model_lock(self._memory.loaded):
-            answer = self._memory.ask(
-                question, context=self.context, max_new_tokens=self.max_new_tokens
+    @property
+    def router(self) -> RelevanceRouter:
+        if self._router is None:
+            self._router = RelevanceRouter.for_memory(
+                self._memory, store=self._store, scaling=self.scaling
             )
+        return self._router
+
+    def decide(self, question: str) -> RouteDecision:
+        if self.mode == "memory":
+            return forced_route("memory")
+        return self.router.decide(question)
+
+    def recall(self, question: str, route: RouteDecision | None = None) -> Answer:
+        """The memory's closed-book (or truncated-context) answer to ``question``; ``route``
+        (soft scaling) may scale its gate."""
+        answer = ask_memory(
+            self._memory,
+            question,
+            context=self.context,
+            max_new_tokens=self.max_new_tokens,
+            route=route if route is not None and route.use_memory else None,
+        )
         self._last_recall = answer
         return answer
 
@@ -200,7 +238,11 @@ class LiftMemoryBlock(BaseMemoryBlock[str]):
         )
         if not question or not self._memory.documents:  # nothing learnt yet
             return ""
-        answer = await asyncio.to_thread(self.recall, question)
+        route = await asyncio.to_thread(self.decide, question)
+        self._last_route = route
+        if not route.use_memory:  # not about what the memory learnt: it stays silent
+            return ""
+        answer = await asyncio.to_thread(self.recall, question, route)
         if not answer.text or math.exp(answer.mean_logprob) < self.min_confidence:
             return ""
         return self.recall_template.format(question=question, answer=answer.text)

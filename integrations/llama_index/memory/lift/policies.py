@@ -10,6 +10,7 @@ from abc import abstractmethod
 
 from llama_index.core.bridge.pydantic import BaseModel, Field
 from llama_index.memory.lift.arms import ArmName, ArmResult
+from llama_index.memory.lift.routing import RouteDecision
 
 
 class RouterEvidence(BaseModel):
@@ -20,6 +21,9 @@ class RouterEvidence(BaseModel):
     retrieval: ArmResult
     combined: ArmResult | None = None
     agreement: float = Field(description="Agreement of the memory and retrieval answers, 0..1.")
+    relevance: RouteDecision | None = Field(
+        default=None, description="Relevance routing's decision for the question (auto mode)."
+    )
 
 
 class Selection(BaseModel):

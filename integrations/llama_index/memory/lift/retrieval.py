@@ -1,4 +1,5 @@
-"""The retrieval arm: a Chroma collection per memory, built and queried through LlamaIndex.
+"""The retrieval arm: a Chroma collection per memory, built and queried through LlamaIndex,
+and the retrieval step of every RAG answer over it or over any LlamaIndex retriever.
 
 Documents are chunked with ``SentenceSplitter``, embedded with :class:`MiniLMEmbedding` and kept
 in a ``ChromaVectorStore`` over an explicit collection (``ChromaVectorStore(persist_dir=...)``
@@ -9,15 +10,17 @@ given. Everything works offline.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from llama_index.core import Document as LlamaDocument
 from llama_index.core import VectorStoreIndex
-from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding, similarity
 from llama_index.core.bridge.pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.retrievers import BaseRetriever
@@ -25,7 +28,7 @@ from llama_index.core.schema import MetadataMode, NodeWithScore
 from llama_index.memory.lift.embeddings import MiniLMChromaEmbeddingFunction, MiniLMEmbedding
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from lift_memory.segments import Document
+from lift_memory.documents import Document
 from lift_memory.store import MemoryStore
 
 _COLLECTION_PREFIX = "lift-"
@@ -213,3 +216,129 @@ class ChromaRetrievalArm(BaseModel):
 
 def passage_text(node: NodeWithScore) -> str:
     return node.node.get_content(metadata_mode=MetadataMode.NONE)
+
+
+def source_record(node: NodeWithScore, similarity: float, text: str) -> dict[str, Any]:
+    """A retrieved node as a JSON-able source: id, origin, score, similarity and text."""
+    return {
+        "node_id": node.node.node_id,
+        "source": node.node.metadata.get("source"),
+        "score": node.score,
+        "similarity": similarity,
+        "text": text,
+    }
+
+
+SimilaritySource = Literal["score", "embedding"]
+"""Where a passage's similarity comes from: the retriever's ``node.score`` (re-embedded when
+it is missing), or always re-embedding the question and the passage."""
+
+AnyRetriever = ChromaRetrievalArm | BaseRetriever
+"""Our Chroma arm, or any LlamaIndex retriever (Qdrant, pgvector, an existing index, BM25...)."""
+
+
+@dataclass(frozen=True)
+class RetrievedPassages:
+    """What the retrieval arm found for one question, in rank order."""
+
+    nodes: list[NodeWithScore]
+    passages: list[str]
+    """The nodes' texts, as they go into an answering prompt."""
+    sources: list[dict[str, Any]]
+    """One :func:`source_record` per node."""
+    best_similarity: float | None
+    """Similarity of the closest passage; None when nothing was retrieved."""
+
+    @classmethod
+    def of(cls, nodes: list[NodeWithScore], similarities: list[float]) -> RetrievedPassages:
+        passages = [passage_text(node) for node in nodes]
+        sources = [
+            source_record(node, similarity, text)
+            for node, similarity, text in zip(nodes, similarities, passages, strict=True)
+        ]
+        best = max(similarities) if similarities else None
+        return cls(nodes=nodes, passages=passages, sources=sources, best_similarity=best)
+
+
+def scored_similarities(retriever: AnyRetriever, nodes: list[NodeWithScore]) -> list[float | None]:
+    """The similarities the retriever's scores give: cosine for our Chroma arm (which undoes
+    Chroma's ``exp(-distance)``), ``node.score`` as is for any other retriever."""
+    if isinstance(retriever, ChromaRetrievalArm):
+        return [retriever.cosine_similarity(node) for node in nodes]
+    return [node.score for node in nodes]
+
+
+def _embedding_similarities(
+    query_embedding: Embedding, passage_embeddings: list[Embedding]
+) -> list[float]:
+    return [float(similarity(query_embedding, passage)) for passage in passage_embeddings]
+
+
+def _fill(scored: list[float | None], embedded: list[float]) -> list[float]:
+    pairs = zip(scored, embedded, strict=True)
+    return [score if score is not None else fallback for score, fallback in pairs]
+
+
+def _scored(
+    retriever: AnyRetriever, nodes: list[NodeWithScore], source: SimilaritySource
+) -> list[float | None]:
+    if source == "embedding":
+        return [None] * len(nodes)
+    return scored_similarities(retriever, nodes)
+
+
+def retrieve_passages(
+    arm: AnyRetriever,
+    question: str,
+    top_k: int | None = None,
+    *,
+    embed_model: BaseEmbedding | None = None,
+    similarity_source: SimilaritySource = "score",
+) -> RetrievedPassages:
+    """The retrieval step of every RAG answer: retrieve, then read texts and similarities.
+
+    ``arm`` is a :class:`ChromaRetrievalArm` or any LlamaIndex ``BaseRetriever``. ``top_k``
+    overrides the Chroma arm's ``similarity_top_k`` (and cuts another retriever's results).
+    Passages without a score are re-embedded with ``embed_model`` (default
+    :class:`MiniLMEmbedding`) and compared with the question by cosine similarity.
+    """
+    if isinstance(arm, ChromaRetrievalArm):
+        nodes = arm.retrieve(question, top_k)
+    else:
+        nodes = arm.retrieve(question)
+        nodes = nodes[:top_k] if top_k else nodes
+    scored = _scored(arm, nodes, similarity_source)
+    if any(score is None for score in scored):
+        embed_model = embed_model or MiniLMEmbedding()
+        embedded = _embedding_similarities(
+            embed_model.get_query_embedding(question),
+            embed_model.get_text_embedding_batch([passage_text(node) for node in nodes]),
+        )
+        scored = _fill(scored, embedded)
+    return RetrievedPassages.of(nodes, scored)  # type: ignore[arg-type]  # no None is left
+
+
+async def aretrieve_passages(
+    arm: AnyRetriever,
+    question: str,
+    top_k: int | None = None,
+    *,
+    embed_model: BaseEmbedding | None = None,
+    similarity_source: SimilaritySource = "score",
+) -> RetrievedPassages:
+    """:func:`retrieve_passages` for the event loop: LlamaIndex's async retrieval and
+    embedding, and our (synchronous) Chroma arm in a worker thread."""
+    if isinstance(arm, ChromaRetrievalArm):
+        nodes = await asyncio.to_thread(arm.retrieve, question, top_k)
+    else:
+        nodes = await arm.aretrieve(question)
+        nodes = nodes[:top_k] if top_k else nodes
+    scored = _scored(arm, nodes, similarity_source)
+    if any(score is None for score in scored):
+        embed_model = embed_model or MiniLMEmbedding()
+        embedded = _embedding_similarities(
+            await embed_model.aget_query_embedding(question),
+            await embed_model.aget_text_embedding_batch([passage_text(node) for node in nodes]),
+        )
+        scored = _fill(scored, embedded)
+    return RetrievedPassages.of(nodes, scored)  # type: ignore[arg-type]  # no None is left

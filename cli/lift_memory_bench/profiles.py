@@ -1,0 +1,206 @@
+"""Every size knob of a benchmark run in one typed object, and the built-in profiles.
+
+``quick`` runs the whole harness on a tiny random model in seconds (CI). ``full`` is the real
+comparison of every method on the bundled SmolLM2-135M, about 70 min on two CPU cores.
+``quality`` asks enough questions to be read (24 per task, with bootstrap confidence intervals)
+of the methods that matter — base, RAG, the memory trained with the per-fact recipe
+(``QUALITY_RECIPE``), a LoRA at the matched budget with the same recipe, and the hybrid router.
+Tune any of them with ``lift-memory bench --config FILE.json`` (any field below; ``lift`` takes
+LiftConfig fields) and check the printed cost estimate (``estimate.py``) before committing an
+hour.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lift_memory.config import LiftConfig
+from lift_memory_bench.generic import GENERIC_QUESTIONS
+from lift_memory_bench.names import METHODS, TASKS, MethodName, TaskName
+from lift_memory_bench.variants import Variant
+
+# which training (if any) each method needs
+METHOD_TRAINING: dict[MethodName, Variant] = {
+    "lift": "lift",
+    "lift-icl": "lift",
+    "hybrid": "lift",
+    "lora": "lora",
+    "pissa": "pissa",
+    "lift-no-qa": "lift-no-qa",
+    "lift-no-ctx": "lift-no-ctx",
+}
+
+
+class BenchProfile(BaseModel):
+    """Sizes, tasks and methods of one `lift-memory bench` run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "custom"
+    model: str = Field(default="smollm2-135m", description="Base model id (as for ingest).")
+    window: int = Field(
+        default=512,
+        ge=16,
+        le=32768,
+        description="The emulated short context: corpus tokens a method may put in its prompt "
+        "(truncated ICL, LIFT + ICL, RAG passages).",
+    )
+    corpus_tokens: int = Field(
+        default=2048, ge=64, description="Target corpus size; 4-8x the window is the setting."
+    )
+    questions_per_task: int = Field(default=6, ge=1, le=100)
+    tasks: tuple[TaskName, ...] = TASKS
+    methods: tuple[MethodName, ...] = METHODS
+    max_new_tokens: int = Field(default=24, ge=1, le=512)
+    seed: int = Field(default=0, ge=0)
+    needle_group_size: int = Field(
+        default=4, ge=2, le=8, description="Needles per multi-key group."
+    )
+    hotpot_paragraphs: Literal["supporting", "full"] = "supporting"
+    rag_top_k: int = Field(default=2, ge=1, le=20)
+    hybrid_policy: Literal["confidence", "retrieval-first"] = Field(
+        default="confidence",
+        description="The hybrid router's SelectionPolicy: confidence (the arm whose answer the "
+        "model is surer of) or retrieval-first (retrieval when a passage is similar enough, "
+        "else the memory).",
+    )
+    rag_chunk_size: int = Field(
+        default=192, gt=16, description="SentenceSplitter chunk size: top_k chunks fit the window."
+    )
+    generic_questions: int = Field(default=len(GENERIC_QUESTIONS), ge=0, le=len(GENERIC_QUESTIONS))
+    bootstrap_resamples: int = Field(
+        default=1000,
+        ge=0,
+        le=100_000,
+        description="Resamples of the questions for each score's 95 % confidence interval "
+        "(0: no intervals).",
+    )
+    lift: LiftConfig = LiftConfig()
+    peft_learning_rate: float = Field(default=2e-3, gt=0.0, le=1.0)
+    # only for the printed cost estimate
+    estimate_train_tokens_per_s: float = Field(default=140.0, gt=0.0)
+    estimate_seconds_per_answer: float = Field(default=2.5, gt=0.0)
+
+    @model_validator(mode="after")
+    def _sensible(self) -> BenchProfile:
+        if not self.tasks:
+            raise ValueError("tasks: choose at least one task")
+        if not self.methods:
+            raise ValueError("methods: choose at least one method")
+        if self.corpus_tokens < self.window:
+            raise ValueError(
+                f"corpus_tokens ({self.corpus_tokens}) must be at least the window "
+                f"({self.window}): the benchmark emulates inputs longer than the context"
+            )
+        return self
+
+    def trainings(self) -> list[Variant]:
+        """The trainings the chosen methods need, each once, in method order."""
+        return list(dict.fromkeys(METHOD_TRAINING[m] for m in self.methods if m in METHOD_TRAINING))
+
+    def with_overrides(self, overrides: dict[str, Any]) -> BenchProfile:
+        """This profile with some fields replaced (``lift`` merges into the LiftConfig)."""
+        data = self.model_dump(mode="json")
+        lift = overrides.get("lift")
+        if isinstance(lift, dict):
+            overrides = {**overrides, "lift": {**data["lift"], **lift}}
+        return BenchProfile.model_validate({**data, **overrides})
+
+
+QUICK = BenchProfile(
+    name="quick",
+    model="tiny-llama",
+    window=256,  # the tiny model's tokenizer is byte-level: 256 tokens = 256 characters
+    corpus_tokens=1024,
+    questions_per_task=1,
+    max_new_tokens=8,
+    needle_group_size=3,
+    rag_chunk_size=64,  # SentenceSplitter warns below ~50 tokens
+    generic_questions=2,
+    lift=LiftConfig(
+        segment_length=128,
+        segment_stride=96,
+        context_window=128,
+        stage1_epochs=1,
+        stage2_epochs=1,
+        qa_count=4,
+        qa_generator="cloze",
+        retention_samples=2,
+        max_batch_tokens=2048,
+        warmup_steps=1,
+    ),
+    peft_learning_rate=1e-3,
+    estimate_train_tokens_per_s=15000.0,  # a tiny model trains fast
+    estimate_seconds_per_answer=0.05,
+)
+
+FULL = BenchProfile(
+    name="full",
+    model="smollm2-135m",
+    window=512,
+    corpus_tokens=2048,  # 4x the window
+    questions_per_task=6,
+    max_new_tokens=24,
+    lift=LiftConfig(
+        segment_length=256,
+        segment_stride=192,
+        context_window=256,  # the recite samples' corpus view; answering uses `window`
+        # 1 + 4 epochs fit the hour (five trainings); 1 + 6 took 91 min in all (single facts
+        # 33 % instead of 17 %), 4 + 8 reached 67 % for one training (docs/benchmarks.md)
+        stage1_epochs=1,
+        stage2_epochs=4,
+        # A dense corpus of invented facts needs QA on (nearly) every fact: with 30 pairs
+        # single-fact recall stayed at the base model's 0 %, with 200 it reached 67 %.
+        qa_count=200,
+        qa_generator="auto",
+        qa_with_context_fraction=0.0,  # in-context QA costs ~5x the tokens of a plain pair
+        retention_samples=32,
+        retention_passages=8,  # unrelated-text perplexity x2.95 -> x1.71 at 1 + 4 epochs
+        learning_rate=1e-2,
+    ),
+    peft_learning_rate=2e-3,
+    estimate_train_tokens_per_s=230.0,  # top-12 Gated Memory / LoRA with frozen-prefix replay
+)
+
+# The memory's recipe in the quality profile — the one place to tune it; the matched LoRA trains
+# with the same (variants.py). Per-fact QA (every fact of the corpus asked several ways, so the
+# pair count follows the corpus), the facts restated as plain text, and stage 2 until 95 % of
+# the facts are extractable closed-book (its epochs are then a maximum). The rest is the full
+# profile's recipe.
+QUALITY_RECIPE: dict[str, Any] = {
+    "qa_generator": "facts",
+    "qa_count": None,  # every fact x qa_per_fact, not the full profile's fixed 200
+    "qa_per_fact": 4,
+    "fact_statements": True,
+    "learn_until": 0.95,
+    # One stage-2 epoch is what the hour affords: on the ~5.8k-token corpus an epoch is ~1,300
+    # QA pairs + statements + segments + the learn_until probes, ~170k training tokens (~12 min)
+    # per training, and answering takes ~38 min. Each further epoch adds ~25 min to the run.
+    "stage1_epochs": 1,
+    "stage2_epochs": 1,
+}
+
+QUALITY = BenchProfile(
+    name="quality",
+    model="smollm2-135m",
+    window=512,
+    # The 24 questions of each task need ~5.5k SmolLM2 tokens of their own (HotpotQA's
+    # supporting sentences ~2.4k, the invented facts ~2.1k, the needles with the least haystack
+    # ~1.1k), so no distractor facts are added; at 5,120 the haystack grows a little: the corpus
+    # is 5,764 tokens, ~11x the window.
+    corpus_tokens=5120,
+    questions_per_task=24,
+    tasks=("fact-single", "fact-multihop", "fact-timeline", "needle-single", "hotpotqa"),
+    methods=("base", "rag", "lift", "lora", "hybrid"),
+    max_new_tokens=24,
+    lift=LiftConfig.model_validate({**FULL.lift.model_dump(), **QUALITY_RECIPE}),
+    peft_learning_rate=FULL.peft_learning_rate,
+    estimate_train_tokens_per_s=FULL.estimate_train_tokens_per_s,
+    # the full run's answering took 2.2 s a generation with icl-full's 8 s answers among them;
+    # these five methods answer in ~1.8-2.7 s (hybrid runs two arms, counted as two answers)
+    estimate_seconds_per_answer=2.0,
+)
+
+PROFILES: dict[str, BenchProfile] = {"quick": QUICK, "full": FULL, "quality": QUALITY}

@@ -1,0 +1,24 @@
+"""Comma-separated choices in one option: ``--modes memory,rag``, the bench's ``--methods``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lift_memory_cli.core.errors import ServiceError
+
+
+def parse_choices(text: str, known: Sequence[str], what: str) -> list[str]:
+    """'memory,rag' → ['memory', 'rag']: each one of ``known`` (lower-cased, else a
+    ServiceError naming ``what``), duplicates dropped, order kept, at least one."""
+    chosen: list[str] = []
+    for part in text.split(","):
+        name = part.strip().lower()
+        if not name:
+            continue
+        if name not in known:
+            raise ServiceError(f"unknown {what} '{name}'; choose from {', '.join(known)}")
+        if name not in chosen:
+            chosen.append(name)
+    if not chosen:
+        raise ServiceError(f"no {what} given; choose from {', '.join(known)}")
+    return chosen

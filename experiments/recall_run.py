@@ -1,0 +1,112 @@
+"""One recall experiment: ingest a text with a QA recipe, answer held-out questions closed-book.
+
+    python experiments/recall_run.py --generator facts --out /tmp/exp/facts.json [--config '{...}']
+
+Prints and writes per-question answers and word-boundary "contains" scores (dev questions:
+experiments/varnholm-dev.jsonl; the demo's questions are reported separately).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from lift_memory import Document, LiftConfig, LiftMemory, MemoryStore, ingest
+from lift_memory.models import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "cli" / "lift_memory_cli" / "samples"
+
+
+def contains(answer: str, gold: list[str]) -> bool:
+    text = " " + re.sub(r"[^a-z0-9]+", " ", answer.lower()) + " "
+    return any(" " + re.sub(r"[^a-z0-9]+", " ", g.lower()).strip() + " " in text for g in gold)
+
+
+def questions(path: Path) -> list[tuple[str, list[str]]]:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [
+        (r["question"], [r["answer"]] if isinstance(r["answer"], str) else r["answer"])
+        for r in rows
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--generator", default="default")
+    parser.add_argument("--per-fact", type=int, default=4)
+    parser.add_argument("--config", default="{}")
+    parser.add_argument(
+        "--base",
+        choices=["demo", "engine"],
+        default="demo",
+        help="demo: samples/demo-config.json under --config; engine: LiftConfig defaults",
+    )
+    parser.add_argument("--text", default=str(SAMPLES / "varnholm.txt"))
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    base = json.loads((SAMPLES / "demo-config.json").read_text()) if args.base == "demo" else {}
+    base.update(json.loads(args.config))
+    if args.generator == "facts":
+        base.update(qa_generator="facts", qa_per_fact=args.per_fact, qa_count=None)
+    config = LiftConfig.model_validate(base)
+    loaded = load_model("smollm2-135m")
+    home = Path(tempfile.mkdtemp())
+    store = MemoryStore(home)
+    text = Path(args.text).read_text()
+    started = time.perf_counter()
+
+    def progress(p) -> None:
+        if p.step % 25 == 0 or p.step == p.total_steps:
+            facts = f" facts {p.facts_learned}/{p.facts_total}" if p.facts_total else ""
+            print(
+                f"{p.stage} epoch {p.epoch}/{p.epochs} step {p.step}/{p.total_steps} "
+                f"loss {p.loss:.3f} {p.tokens_per_s:.0f} tok/s {p.elapsed_s:.0f}s{facts}",
+                flush=True,
+            )
+
+    result = ingest(
+        [Document("text", text)],
+        "exp",
+        store=store,
+        model=loaded,
+        config=config,
+        on_progress=progress,
+    )
+    seconds = time.perf_counter() - started
+    memory = LiftMemory.load("exp", store=store, model=loaded)
+    report = {
+        "args": vars(args),
+        "config": config.model_dump(),
+        "ingest_s": seconds,
+        "qa_pairs": len(result.qa_pairs),
+        "final_loss": result.train.final_loss,
+        "train_tokens": result.train.tokens,
+        "metrics": result.manifest.metrics,
+        "sets": {},
+    }
+    for set_name, path in (
+        ("dev", ROOT / "experiments" / "varnholm-dev.jsonl"),
+        ("demo", SAMPLES / "varnholm-questions.jsonl"),
+    ):
+        rows = []
+        for q, gold in questions(path):
+            a = memory.ask(q, max_new_tokens=32).text
+            rows.append({"q": q, "gold": gold, "answer": a, "hit": contains(a, gold)})
+        report["sets"][set_name] = {
+            "hits": sum(r["hit"] for r in rows),
+            "n": len(rows),
+            "rows": rows,
+        }
+        print(set_name, sum(r["hit"] for r in rows), "/", len(rows), flush=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=1))
+    print(json.dumps({k: v for k, v in report.items() if k != "sets"}, default=str))
+
+
+if __name__ == "__main__":
+    main()

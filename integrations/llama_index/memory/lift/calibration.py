@@ -1,0 +1,163 @@
+"""Calibrating relevance routing: which score kind, and which threshold, separate the questions a
+memory should answer (in scope: its own training questions) from those it should leave to the
+base model (out of scope: generic prompts and real questions on other topics).
+
+The threshold is set so that at most ``max_out_of_scope_rate`` of the out-of-scope questions
+reach the memory, as high in-scope coverage as that allows, in the middle of the gap to the next
+score (a margin for questions that were not measured). The separation is reported as a rank-based
+ROC AUC (the Mann-Whitney statistic; ties count half).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from llama_index.core.bridge.pydantic import BaseModel, Field
+from llama_index.memory.lift.relevance import (
+    SCORE_KINDS,
+    RelevanceFeatures,
+    RelevanceScorer,
+    ScoreKind,
+    relevance_score,
+)
+
+from lift_memory.manifest import utc_now_iso
+
+DEFAULT_MAX_OUT_OF_SCOPE_RATE = 0.01
+MIN_SOFT_WIDTH = 0.02
+
+
+def roc_auc(positives: Sequence[float], negatives: Sequence[float]) -> float | None:
+    """P(a random positive scores above a random negative), ties counting half; None if either
+    side is empty."""
+    if not positives or not negatives:
+        return None
+    scores = np.asarray([*positives, *negatives], dtype=float)
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    # average 1-based rank of each distinct value: the last rank of its run minus half the ties
+    average_rank = np.cumsum(counts) - (counts - 1) / 2.0
+    ranks = average_rank[inverse]
+    n_pos, n_neg = len(positives), len(negatives)
+    rank_sum = float(ranks[:n_pos].sum())
+    return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
+
+
+def choose_threshold(
+    in_scope: Sequence[float], out_of_scope: Sequence[float], max_out_of_scope_rate: float
+) -> float:
+    """The lowest threshold (score >= threshold: memory) that lets at most
+    ``max_out_of_scope_rate`` of the out-of-scope scores through, placed midway to the next
+    higher score."""
+    if not out_of_scope:
+        raise ValueError("calibration needs out-of-scope questions")
+    ranked = sorted(out_of_scope, reverse=True)
+    allowed = math.floor(max_out_of_scope_rate * len(ranked) + 1e-9)
+    if allowed >= len(ranked):
+        return min([*in_scope, *out_of_scope])
+    boundary = ranked[allowed]  # the highest out-of-scope score that must stay below
+    above = [s for s in [*in_scope, *out_of_scope] if s > boundary]
+    if not above:
+        return boundary + 1e-6
+    return (boundary + min(above)) / 2.0
+
+
+def share_at_or_above(scores: Sequence[float], threshold: float) -> float:
+    return sum(score >= threshold for score in scores) / len(scores) if scores else 0.0
+
+
+class RoutingCalibration(BaseModel):
+    """What ``ingest`` records in the manifest's ``extra["routing"]``."""
+
+    score_kind: ScoreKind
+    threshold: float = Field(description="score >= threshold: the memory answers.")
+    auc: float | None = Field(description="ROC AUC of the chosen kind, in vs out of scope.")
+    auc_by_kind: dict[str, float | None] = Field(default_factory=dict)
+    in_scope_rate: float = Field(description="Share of in-scope questions routed to the memory.")
+    out_of_scope_rate: float = Field(
+        description="Share of out-of-scope questions routed to the memory."
+    )
+    in_scope_count: int
+    out_of_scope_count: int
+    out_of_scope_sources: dict[str, int] = Field(default_factory=dict)
+    max_out_of_scope_rate: float = DEFAULT_MAX_OUT_OF_SCOPE_RATE
+    soft_width: float = Field(
+        default=MIN_SOFT_WIDTH,
+        description="Soft scaling: the gate ramps from 0 at threshold - width to 1 at + width.",
+    )
+    in_scope_median: float | None = None
+    out_of_scope_median: float | None = None
+    calibrated_at: str = Field(default_factory=utc_now_iso)
+
+    def describe(self) -> str:
+        auc = "-" if self.auc is None else f"{self.auc:.3f}"
+        return (
+            f"{self.score_kind} >= {self.threshold:.3f} → memory; ROC AUC {auc}; "
+            f"in scope {self.in_scope_rate:.0%} of {self.in_scope_count}, out of scope "
+            f"{self.out_of_scope_rate:.0%} of {self.out_of_scope_count} routed to the memory"
+        )
+
+
+def _kinds(features: Sequence[RelevanceFeatures]) -> tuple[ScoreKind, ...]:
+    has_gate = all(f.gate is not None for f in features)
+    return tuple(k for k in SCORE_KINDS if k != "gate" or has_gate)
+
+
+def calibrate_from_features(
+    in_scope: Sequence[RelevanceFeatures],
+    out_of_scope: Sequence[RelevanceFeatures],
+    *,
+    max_out_of_scope_rate: float = DEFAULT_MAX_OUT_OF_SCOPE_RATE,
+    out_of_scope_sources: dict[str, int] | None = None,
+) -> RoutingCalibration:
+    """The best-separating score kind (first of :data:`SCORE_KINDS` on ties) and its threshold."""
+    if not in_scope or not out_of_scope:
+        raise ValueError("calibration needs in-scope and out-of-scope questions")
+    scores = {
+        kind: (
+            [relevance_score(f, kind) for f in in_scope],
+            [relevance_score(f, kind) for f in out_of_scope],
+        )
+        for kind in _kinds([*in_scope, *out_of_scope])
+    }
+    aucs = {kind: roc_auc(*pair) for kind, pair in scores.items()}
+    kind = max(aucs, key=lambda k: (aucs[k] or 0.0, -SCORE_KINDS.index(k)))
+    inside, outside = scores[kind]
+    threshold = choose_threshold(inside, outside, max_out_of_scope_rate)
+    in_median, out_median = float(np.median(inside)), float(np.median(outside))
+    return RoutingCalibration(
+        score_kind=kind,
+        threshold=threshold,
+        auc=aucs[kind],
+        auc_by_kind=aucs,
+        in_scope_rate=share_at_or_above(inside, threshold),
+        out_of_scope_rate=share_at_or_above(outside, threshold),
+        in_scope_count=len(inside),
+        out_of_scope_count=len(outside),
+        out_of_scope_sources=dict(out_of_scope_sources or {}),
+        max_out_of_scope_rate=max_out_of_scope_rate,
+        soft_width=max(MIN_SOFT_WIDTH, (in_median - out_median) / 4.0),
+        in_scope_median=in_median,
+        out_of_scope_median=out_median,
+    )
+
+
+def calibrate_relevance(
+    scorer: RelevanceScorer,
+    in_scope: Sequence[str],
+    out_of_scope: Sequence[str],
+    *,
+    max_out_of_scope_rate: float = DEFAULT_MAX_OUT_OF_SCOPE_RATE,
+    out_of_scope_sources: dict[str, int] | None = None,
+) -> RoutingCalibration:
+    """Score every question with ``scorer`` (the gate too, for a Gated Memory) and calibrate."""
+    with_gate = scorer.memory.adapter.kind == "gated_memory"
+    inside = [scorer.features(q, with_gate=with_gate) for q in in_scope]
+    outside = [scorer.features(q, with_gate=with_gate) for q in out_of_scope]
+    return calibrate_from_features(
+        inside,
+        outside,
+        max_out_of_scope_rate=max_out_of_scope_rate,
+        out_of_scope_sources=out_of_scope_sources,
+    )

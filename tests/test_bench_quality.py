@@ -1,0 +1,182 @@
+"""`lift-memory bench --profile quality`: the profile as committed (composition, ≥ 24 questions
+per task, the recipe in one place, a cost estimate that counts the per-fact recipe), and its
+composition run end to end on a tiny model through the CLI, shrunk with --config, so that the
+confidence intervals and the recipe's accounting are checked where they are produced."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from lift_memory_bench import command as bench
+from lift_memory_bench.estimate import estimate_cost, training_tokens
+from lift_memory_bench.names import PROFILE_NAMES
+from lift_memory_bench.profiles import PROFILES, QUALITY, QUALITY_RECIPE
+from lift_memory_bench.tasks.corpus import build_corpus
+from lift_memory_bench.unrelated_texts import UNRELATED_TEXTS
+from lift_memory_bench.variants import variant_config
+from typer.testing import CliRunner
+
+from lift_memory.training_tokens import estimate_training_tokens
+
+QUALITY_METHODS = ("base", "rag", "lift", "lora", "hybrid")
+QUALITY_TASKS = ("fact-single", "fact-multihop", "fact-timeline", "needle-single", "hotpotqa")
+MEMORIES = ("lift", "lora", "hybrid")
+
+# the quality profile's composition and recipe switches at the quick profile's sizes
+TINY_QUALITY = {
+    "model": "tiny-llama",
+    "window": 256,
+    "corpus_tokens": 1024,
+    "questions_per_task": 3,
+    "max_new_tokens": 8,
+    "rag_chunk_size": 64,
+    "generic_questions": 2,
+    "bootstrap_resamples": 200,
+    "peft_learning_rate": 1e-3,
+    "estimate_train_tokens_per_s": 15000.0,
+    "estimate_seconds_per_answer": 0.05,
+    "lift": {
+        "segment_length": 128,
+        "segment_stride": 96,
+        "context_window": 128,
+        "stage1_epochs": 1,
+        "stage2_epochs": 2,
+        "retention_samples": 2,
+        "retention_passages": 0,
+        "max_batch_tokens": 2048,
+        "warmup_steps": 1,
+    },
+}
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def test_quality_profile_composition() -> None:
+    assert set(PROFILES) == set(PROFILE_NAMES)
+    assert PROFILES["quality"] is QUALITY
+    assert QUALITY.methods == QUALITY_METHODS and QUALITY.tasks == QUALITY_TASKS
+    assert QUALITY.questions_per_task >= 24
+    assert QUALITY.bootstrap_resamples == 1000
+    assert QUALITY.corpus_tokens >= 4 * QUALITY.window
+    for field, value in QUALITY_RECIPE.items():  # the recipe, from its one place
+        assert getattr(QUALITY.lift, field) == value, field
+    assert QUALITY.lift.qa_generator == "facts" and QUALITY.lift.fact_statements
+    assert QUALITY.lift.learn_until == 0.95
+    # the LoRA trains with the same recipe, in the memory's layers, at its own learning rate
+    lora = variant_config(QUALITY.lift, "lora", lora_rank=7)
+    assert (lora.adapter, lora.lora.rank, lora.lora.top_layers) == (
+        "lora",
+        7,
+        QUALITY.lift.gated_memory.top_layers,
+    )
+    for field in QUALITY_RECIPE:
+        assert getattr(lora, field) == getattr(QUALITY.lift, field), field
+    assert QUALITY.trainings() == ["lift", "lora"]
+
+
+def test_quality_corpus_asks_24_questions_of_every_task() -> None:
+    pytest.importorskip("long_context_eval")
+    corpus = build_corpus(
+        QUALITY.tasks,
+        corpus_tokens=QUALITY.corpus_tokens,
+        questions_per_task=QUALITY.questions_per_task,
+        count_tokens=_words,
+        seed=QUALITY.seed,
+    )
+    counts = {task: sum(q.task == task for q in corpus.questions) for task in QUALITY.tasks}
+    assert counts == dict.fromkeys(QUALITY.tasks, QUALITY.questions_per_task)
+    assert len({q.question for q in corpus.questions}) == len(corpus.questions)
+
+
+def test_the_estimate_counts_the_per_fact_recipe() -> None:
+    tokens = 5000
+    engine = estimate_training_tokens(tokens, QUALITY.lift.model_dump(mode="json"))
+    assert training_tokens(QUALITY.lift, tokens) > 2 * engine  # the engine plans 40 pairs
+    # the other generators are left to the engine's estimate
+    full = PROFILES["full"].lift
+    assert training_tokens(full, tokens) == estimate_training_tokens(
+        tokens, full.model_dump(mode="json")
+    )
+    estimate = estimate_cost(QUALITY)
+    assert list(estimate.training_tokens) == ["lift", "lora"]
+    assert estimate.training_tokens["lift"] == estimate.training_tokens["lora"]
+    assert estimate.answers >= 6 * 24 * len(QUALITY.tasks)  # hybrid answers twice
+
+
+def _cli_with_bench() -> typer.Typer:
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    bench.register(app)
+    return app
+
+
+@pytest.fixture(scope="module")
+def tiny_quality(tmp_path_factory) -> tuple[Path, dict, str]:
+    pytest.importorskip("long_context_eval")
+    folder = tmp_path_factory.mktemp("bench-quality")
+    config = folder / "tiny.json"
+    config.write_text(json.dumps(TINY_QUALITY))
+    out = folder / "out"
+    result = CliRunner().invoke(
+        _cli_with_bench(),
+        ["bench", "--profile", "quality", "--config", str(config), "--out", str(out)]
+        + ["--home", str(folder / "home")],
+    )
+    assert result.exit_code == 0, result.output
+    return out, json.loads((out / "report.json").read_text()), result.output
+
+
+def test_tiny_quality_run_has_every_method_and_task(tiny_quality) -> None:
+    _, report, output = tiny_quality
+    assert "profile quality" in output and "estimate:" in output
+    assert report["methods"] == list(QUALITY_METHODS) and report["tasks"] == list(QUALITY_TASKS)
+    for method in QUALITY_METHODS:
+        result = report["results"][method]
+        assert result["status"] == "ok", (method, result.get("traceback"))
+        assert all(result["tasks"][t]["n"] == 3 for t in QUALITY_TASKS)
+    for question in report["questions"]:
+        timeline = question["task"] == "fact-timeline"
+        assert question["scored_by_choice"] == timeline
+        for cell in question["replies"].values():
+            assert ("text_choice" in cell) == timeline
+
+
+def test_tiny_quality_run_reports_sane_confidence_intervals(tiny_quality) -> None:
+    out, report, _ = tiny_quality
+    assert report["confidence"]["level"] == 0.95 and report["confidence"]["resamples"] == 200
+    for method in QUALITY_METHODS:
+        result = report["results"][method]
+        for task in QUALITY_TASKS:
+            scores = result["tasks"][task]
+            for metric in ("exact_match", "f1", "contains", "mc_accuracy"):
+                low, high = scores["ci"][metric]
+                assert 0.0 <= low <= scores[metric] <= high <= 1.0, (method, task, metric)
+        for metric, (low, high) in result["overall_ci"].items():
+            assert low <= result["overall"][metric] <= high, (method, metric)
+    markdown = (out / "report.md").read_text()
+    assert "95% confidence interval" in markdown
+    assert "| lift | " in markdown and "% [" in markdown
+
+
+def test_tiny_quality_run_reports_the_recipes_accounting(tiny_quality) -> None:
+    out, report, _ = tiny_quality
+    for method in MEMORIES:
+        costs = report["results"][method]["costs"]
+        assert costs["facts_total"] > 0, method
+        assert 0 <= costs["facts_learned"] <= costs["facts_total"]
+        assert costs["train_tokens_per_corpus_token"] > 1.0
+        assert costs["qa_pairs"] > costs["facts_total"] // 2  # several phrasings per fact
+        assert 1 <= costs["epochs_run"]["segments+qa"] <= 2
+        retention = report["results"][method]["retention"]
+        assert set(retention["perplexity_by_text"]) == set(UNRELATED_TEXTS)
+        assert retention["perplexity_ratio_max"] >= retention["perplexity_ratio"] > 0
+    lift, lora = report["results"]["lift"]["costs"], report["results"]["lora"]["costs"]
+    assert lift["qa_pairs"] == lora["qa_pairs"]  # one recipe, two adapters
+    assert lora["adapter"] == "lora" and lift["adapter"] == "gated_memory"
+    assert 0.5 <= lora["trainable_params"] / lift["trainable_params"] <= 2.0
+    assert "## Training" in (out / "report.md").read_text()

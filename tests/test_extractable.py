@@ -1,0 +1,116 @@
+"""Training until facts are extractable (lift_memory/extractable.py, train.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from lift_memory.adapters import create_adapter
+from lift_memory.config import LiftConfig
+from lift_memory.extractable import LearningTarget, learned_samples, reply_min_probabilities
+from lift_memory.prompts import chat_sample
+from lift_memory.segments import Document, segment_samples, tokenize_documents
+from lift_memory.train import LiftTrainer, Stage, TrainProgress
+
+TEXT = "Ilse keeps the lighthouse at Varrow Point; the lamp is lit at dusk. " * 2
+QA = [("Who keeps the lighthouse?", "Ilse."), ("Where is the lighthouse?", "Varrow Point.")]
+
+
+def config(**overrides) -> LiftConfig:
+    values = dict(
+        segment_length=32,
+        segment_stride=16,
+        max_batch_tokens=128,
+        stage1_epochs=0,
+        stage2_epochs=4,
+        warmup_steps=1,
+        learning_rate=1e-2,
+        checkpoint_every_steps=1000,
+        seed=3,
+    )
+    values.update(overrides)
+    return LiftConfig(**values)
+
+
+def stage(loaded, threshold: float, share: float = 1.0) -> Stage:
+    tokenized = tokenize_documents(loaded.tokenizer, [Document("doc", TEXT)])
+    samples = segment_samples(tokenized, 32, 16)
+    first = len(samples)
+    samples += [chat_sample(loaded.tokenizer, q, a, "qa") for q, a in QA]
+    facts = {first: "keeper", first + 1: "place"}
+    target = LearningTarget(probes=facts, members=facts, threshold=threshold, target_share=share)
+    return Stage("segments+qa", samples, 4, target)
+
+
+def test_reply_probabilities_match_a_plain_forward(tiny) -> None:
+    loaded = tiny("llama")
+    sample = chat_sample(loaded.tokenizer, "Who keeps the lighthouse?", "Ilse.", "qa")
+    ids = torch.tensor([sample.input_ids])
+    with torch.no_grad():
+        probs = torch.softmax(loaded.model(ids).logits[0, :-1].float(), dim=-1)
+    expected = min(
+        probs[i - 1, token].item()
+        for i, (token, label) in enumerate(zip(sample.input_ids, sample.labels, strict=True))
+        if label != -100
+    )
+    short = chat_sample(loaded.tokenizer, "Where?", "Varrow.", "qa")
+    measured = reply_min_probabilities(loaded, [sample, short], max_batch_tokens=16)
+    assert measured[0] == pytest.approx(expected, rel=1e-4)
+    assert 0.0 < measured[1] < 1.0
+
+
+def test_a_stage_ends_once_its_facts_are_learned(tiny) -> None:
+    loaded = tiny("llama")
+    cfg = config()
+    target_stage = stage(loaded, threshold=1e-9)  # everything counts as learned at once
+    seen: list[TrainProgress] = []
+    trainer = LiftTrainer(loaded, create_adapter(loaded, cfg), cfg, on_progress=seen.append)
+    result = trainer.train([target_stage])
+    assert result.epochs_run == {"segments+qa": 1}
+    assert (result.facts_learned, result.facts_total) == (2, 2)
+    assert {p.epoch for p in seen} == {1}
+
+
+def test_unlearned_facts_keep_training_every_epoch(tiny) -> None:
+    loaded = tiny("llama")
+    cfg = config()
+    trainer = LiftTrainer(loaded, create_adapter(loaded, cfg), cfg)
+    result = trainer.train([stage(loaded, threshold=0.999)])  # a random model learns nothing
+    assert result.epochs_run == {"segments+qa": 4}
+    assert result.facts_learned == 0 and result.facts_total == 2
+
+
+def test_learned_facts_rest_in_later_epochs(tiny) -> None:
+    loaded = tiny("llama")
+    cfg = config()
+    target_stage = stage(loaded, threshold=1e-9, share=1.0)
+    # the target share can never be met with a third, unknowable fact: training goes on, but
+    # the two learned facts' samples rest, so later epochs see segments only
+    target = target_stage.target
+    assert target is not None
+    impossible = LearningTarget(
+        probes={**target.probes, 0: "segment-as-fact"},
+        members=target.members,
+        threshold=1.0 - 1e-12,
+        target_share=1.0,
+    )
+    trainer = LiftTrainer(loaded, create_adapter(loaded, cfg), cfg)
+    trainer.train([Stage("segments+qa", target_stage.samples, 3, impossible)])
+    assert trainer.learning_log["0:1"] == []  # nothing passes a threshold of ~1
+    learned = learned_samples(loaded, target_stage.samples, target)
+    assert learned == set(target.probes)
+
+
+def test_resume_replays_the_learning_log(tiny, tmp_path: Path) -> None:
+    cfg = config(checkpoint_every_steps=1)
+    loaded = tiny("llama")
+    trainer = LiftTrainer(loaded, create_adapter(loaded, cfg), cfg, tmp_path / "ckpt")
+    full = trainer.train([stage(loaded, threshold=1e-9)])
+    fresh = tiny("llama")
+    resumed = LiftTrainer(fresh, create_adapter(fresh, cfg), cfg, tmp_path / "ckpt")
+    result = resumed.train([stage(fresh, threshold=1e-9)], resume=True)
+    assert result.resumed_from_step == full.steps
+    assert resumed.learning_log == trainer.learning_log
+    assert result.facts_learned == 2

@@ -1,0 +1,107 @@
+"""The model-free 'facts' QA generator (spaCy parse → balanced phrasings per fact)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lift_memory.qa import FactQAGenerator, fact_statements
+from lift_memory.qa.fact_questions import phrasings
+from lift_memory.qa.facts import english_pipeline, find_facts
+
+TEXT = (
+    "The lighthouse\n\n"
+    "Its only lighthouse was built in 1847 by the engineer Orla Fenwick. The current keeper of "
+    "the lighthouse is Edda Mirel, who arrived on the island in 2009. Edda keeps a grey parrot "
+    "named Biscuit.\n\n"
+    "The island's mayor, Sigrun Hale, was elected in 2021. Visitors may climb the 164 steps of "
+    "the tower on Sunday afternoons."
+)
+
+
+def questions_about(answer: str) -> dict[str, list[tuple[str, str]]]:
+    by_kind: dict[str, list[tuple[str, str]]] = {}
+    for sentence, span, fact in find_facts(TEXT):
+        if fact.answer == answer:
+            for p in phrasings(sentence, span, fact.label):
+                by_kind.setdefault(p.kind, []).append((p.question, p.reply))
+    return by_kind
+
+
+def test_headings_are_not_facts() -> None:
+    assert all(fact.sentence != "The lighthouse" for _, _, fact in find_facts(TEXT))
+
+
+def test_a_passive_agent_is_asked_both_ways() -> None:
+    kinds = questions_about("Orla Fenwick")
+    assert tuple(q for q, _ in kinds["fronted"]) == (
+        "By whom was its only lighthouse built in 1847?",
+    )
+    assert kinds["active"][0] == (
+        "Who built its only lighthouse in 1847?",
+        "The engineer Orla Fenwick built its only lighthouse in 1847.",
+    )
+    reverse = [q for q, _ in kinds["reverse"]]
+    assert "What did Orla Fenwick build in 1847?" in reverse
+    assert "What did Fenwick build in 1847?" in [q for q, _ in kinds["short_name"]]
+
+
+def test_years_numbers_and_names_get_their_wh_phrase() -> None:
+    assert "In what year was its only lighthouse built by the engineer Orla Fenwick?" in [
+        q for q, _ in questions_about("1847")["fronted"]
+    ]
+    assert "How many steps may visitors climb of the tower on Sunday afternoons?" in [
+        q for q, _ in questions_about("164")["fronted"]
+    ]
+    assert questions_about("Biscuit")["naming"][0] == (
+        "What is a grey parrot called?",
+        "A grey parrot is called Biscuit.",
+    )
+
+
+def test_relative_clauses_and_appositions() -> None:
+    assert ("In what year did Edda Mirel arrive on the island?", "Edda Mirel arrived on the island in 2009.") in questions_about("2009")["fronted"]  # fmt: skip
+    kinds = questions_about("Sigrun Hale")
+    assert ("Who is the island's mayor?", "The island's mayor is Sigrun Hale.") in kinds["reverse"]
+    assert ("Who is Sigrun Hale?", "Sigrun Hale is the island's mayor.") in kinds["reverse"]
+    keeper = questions_about("Edda Mirel")
+    assert keeper["fronted"][0][0] == "Who is the current keeper of the lighthouse?"
+    assert ("Who is Edda Mirel?", "Edda Mirel is the current keeper of the lighthouse.") in keeper[
+        "reverse"
+    ]
+
+
+def test_pairs_scale_with_facts_and_respect_the_per_fact_count() -> None:
+    facts = find_facts(TEXT)
+    one = FactQAGenerator(per_fact=1).generate(TEXT, 0)
+    four = FactQAGenerator(per_fact=4).generate(TEXT, 0)
+    assert len(one) == len(FactQAGenerator(per_fact=1).pairs_per_fact(TEXT)) <= len(facts)
+    assert len(one) < len(four) <= 4 * len(facts)
+    capped = FactQAGenerator(per_fact=4).generate(TEXT, 3)
+    assert len(capped) == 3 and len({p.evidence + p.answer for p in capped}) == 3
+    for pair in four:
+        assert pair.source == "facts" and pair.reply and pair.evidence in TEXT
+        assert pair.answer in pair.reply or pair.answer.lower() in pair.reply.lower()
+
+
+def test_statements_restate_and_reorder() -> None:
+    texts = fact_statements(TEXT, seed=0)
+    assert any("Orla Fenwick built its only lighthouse in 1847." in t for t in texts)
+    sentences = [s.text.strip() for s in english_pipeline()(TEXT.split("\n\n")[1]).sents]
+    reordered = [
+        t
+        for t in texts
+        if set(sentences) <= set(s.text.strip() for s in english_pipeline()(t).sents)
+    ]
+    assert reordered and all(t != " ".join(sentences) for t in reordered)
+
+
+def test_per_fact_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        FactQAGenerator(per_fact=0)
+
+
+def test_a_title_label_is_not_part_of_the_sentence() -> None:
+    text = "The Hunger Games (film): The Hunger Games is a 2012 film directed by Gary Ross."
+    pairs = FactQAGenerator(per_fact=4).generate(text, 0)
+    assert pairs and all("(film)" not in p.question and "(film)" not in p.reply for p in pairs)
+    assert not any(p.question == "What is 2012?" for p in pairs)  # a modifier is not a name
