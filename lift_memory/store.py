@@ -31,7 +31,7 @@ import shutil
 import struct
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -297,6 +297,40 @@ class MemoryStore:
                 self._remove_tree(tombstone)
         return fresh
 
+    def install(self, name: str, fill: Callable[[Path], None]) -> Manifest:
+        """Create memory ``name`` from the files ``fill(directory)`` writes into an empty hidden
+        directory, renamed into place once its manifest reads back (`lift-memory import`).
+
+        Refuses a name that is taken; if ``fill`` fails, nothing is left behind.
+        """
+        name = validate_memory_name(name)
+        self.memories_dir.mkdir(parents=True, exist_ok=True)
+        with self._guard(name):
+            self._remove_stale_staging(name)
+            target = self.path(name)
+            if target.exists() or target.is_symlink():
+                raise MemoryExists(
+                    f"memory '{name}' already exists; delete it with `lift-memory rm {name}` "
+                    "first, or import into another --home"
+                )
+            staging = self.memories_dir / f"{_STAGING_PREFIX}{name}-{secrets.token_hex(6)}"
+            staging.mkdir()
+            try:
+                fill(staging)
+                try:
+                    raw = (staging / MANIFEST_FILE).read_bytes()
+                    manifest = Manifest.model_validate_json(raw)
+                except (OSError, ValidationError) as exc:
+                    raise CorruptMemory(f"memory '{name}' has no readable {MANIFEST_FILE}") from exc
+                if manifest.name != name:
+                    raise CorruptMemory(f"the files hold memory '{manifest.name}', not '{name}'")
+                os.rename(staging, target)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            fsync_dir(self.memories_dir)
+        return self.read_manifest(name)
+
     def write_manifest(self, manifest: Manifest) -> Manifest:
         """Atomically replace the manifest of an existing memory; sets ``updated_at``.
 
@@ -426,7 +460,8 @@ class MemoryStore:
         """Delete what writes killed mid-way (SIGKILL, power cut) left behind for ``name``.
 
         That is temp files in the memory's directory and its checkpoints, staging directories
-        of an unfinished ``create``, and the checkpoints of a memory that is already complete;
+        of an unfinished ``create``, the checkpoints of a memory that is already complete, and
+        the previous memory a swap was killed before deleting (never a pending replacement);
         none of them is ever read, they only take space. Runs under the memory's lock (reused when this process holds it), so no write in
         progress loses its temp file. Returns how many entries were removed.
         """
@@ -439,6 +474,10 @@ class MemoryStore:
             if checkpoints.is_dir() and self._is_complete(name):
                 # a kill between "complete" and the checkpoint cleanup: nothing will resume them
                 shutil.rmtree(checkpoints, ignore_errors=True)
+                removed += 1
+            # the previous memory, if a swap was killed before deleting it (pending: kept)
+            had_replacement = self._replacement_home(name).exists()
+            if self.pending_replacement(name) is None and had_replacement:
                 removed += 1
         return removed
 
@@ -513,6 +552,8 @@ class MemoryStore:
                 if staged_at is not None and (live_at is None or staged_at > live_at):
                     return staged
             self._remove_tree(home)
+            with contextlib.suppress(OSError):  # only when no other replacement is under way
+                home.parent.rmdir()
         return None
 
     def swap_in(self, name: str, staged: MemoryStore) -> None:

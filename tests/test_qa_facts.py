@@ -61,7 +61,7 @@ def test_years_numbers_and_names_get_their_wh_phrase() -> None:
 def test_relative_clauses_and_appositions() -> None:
     assert ("In what year did Edda Mirel arrive on the island?", "Edda Mirel arrived on the island in 2009.") in questions_about("2009")["fronted"]  # fmt: skip
     kinds = questions_about("Sigrun Hale")
-    assert ("Who is the island's mayor?", "The island's mayor is Sigrun Hale.") in kinds["reverse"]
+    assert ("Who is the island's mayor?", "The island's mayor is Sigrun Hale.") in kinds["apposition"]
     assert ("Who is Sigrun Hale?", "Sigrun Hale is the island's mayor.") in kinds["reverse"]
     keeper = questions_about("Edda Mirel")
     assert keeper["fronted"][0][0] == "Who is the current keeper of the lighthouse?"
@@ -105,3 +105,21 @@ def test_a_title_label_is_not_part_of_the_sentence() -> None:
     pairs = FactQAGenerator(per_fact=4).generate(text, 0)
     assert pairs and all("(film)" not in p.question and "(film)" not in p.reply for p in pairs)
     assert not any(p.question == "What is 2012?" for p in pairs)  # a modifier is not a name
+
+
+def test_an_apposition_anywhere_is_asked_both_ways() -> None:
+    text = "The school has only nine pupils and one teacher, Aldric Penn."
+    asked = {(p.question, p.reply) for p in FactQAGenerator(per_fact=8).generate(text, 0)}
+    assert ("Who is the teacher?", "The teacher is Aldric Penn.") in asked
+    assert ("Who is Aldric Penn?", "Aldric Penn is the teacher.") in asked
+
+
+def test_two_facts_sharing_a_name_are_composed() -> None:
+    text = "The Laen lantern was made by Ilse Varo. Ilse Varo was born in Dunmore."
+    composed = [p for p in FactQAGenerator(per_fact=4).generate(text, 0) if "Laen" in p.question]
+    asked = {(p.question, p.answer, p.reply) for p in composed}
+    assert (
+        "Where was the one that made the Laen lantern born?",
+        "Dunmore",
+        "Ilse Varo, the one that made the Laen lantern, was born in Dunmore.",
+    ) in asked

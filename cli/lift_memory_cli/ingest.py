@@ -55,10 +55,14 @@ def _print_summary(data: dict[str, Any]) -> None:
     )
     tokens_per_s = data["tokens_per_s"] or 0.0
     loss_text = f"{loss:.3f}" if isinstance(loss, float) else "-"
+    per_token = data.get("train_tokens_per_corpus_token")
+    per_token_text = f" ({per_token:.0f} per corpus token)" if per_token else ""
     out.print(
-        f"  training   {data['train_tokens']:,} tokens at {tokens_per_s:.0f} tokens/s, "
-        f"final loss {loss_text}"
+        f"  training   {data['train_tokens']:,} tokens{per_token_text} at "
+        f"{tokens_per_s:.0f} tokens/s, final loss {loss_text}"
     )
+    if data.get("facts_total"):
+        out.print(f"  recall     facts learned: {data['facts_learned']} / {data['facts_total']}")
     out.print(f"  adapter    {human_bytes(data['adapter_bytes'])} on {data['model']}")
     out.print(f"  rag arm    {rag_text}")
     out.print(f'  ask it     lift-memory ask {data["name"]} "your question" --mode hybrid')

@@ -136,10 +136,13 @@ class Reporter:
         self._train_task = None
         if self._last_progress is not None:
             p = self._last_progress
-            mark = "[green]✓[/]" if p.step >= p.total_steps else "[red]✗[/]"
+            # with learn_until, stage 2 may end early: its facts were learned, not cut short
+            learned = getattr(p, "facts_total", None) is not None
+            mark = "[green]✓[/]" if p.step >= p.total_steps or learned else "[red]✗[/]"
+            facts = f" · facts learned: {p.facts_learned} / {p.facts_total}" if learned else ""
             self._progress.console.print(
                 f"{mark} trained {p.step}/{p.total_steps} steps · final loss {p.loss:.3f} · "
-                f"{p.tokens_per_s:.0f} tok/s ({human_seconds(p.elapsed_s)})"
+                f"{p.tokens_per_s:.0f} tok/s ({human_seconds(p.elapsed_s)}){facts}"
             )
 
     def note(self, message: str) -> None:
@@ -160,6 +163,8 @@ class Reporter:
         if self.quiet:
             return
         stats = f"· loss {p.loss:.3f} · {p.tokens_per_s:.0f} tok/s · ETA {human_seconds(p.eta_s)}"
+        if getattr(p, "facts_total", None):
+            stats += f" · facts learned: {p.facts_learned} / {p.facts_total}"
         description = f"{p.stage} · epoch {p.epoch}/{p.epochs}"
         if self._progress is not None:
             if self._stage_task is not None:  # "training the memory" becomes the bar

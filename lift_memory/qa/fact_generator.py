@@ -34,25 +34,70 @@ class FactQAGenerator:
         self.per_fact = per_fact
 
     def pairs_per_fact(self, text: str) -> list[list[QAPair]]:
-        """The pairs of each fact, in corpus order."""
+        """The pairs of each fact, in corpus order, then the composed (two-fact) ones."""
         from lift_memory.qa.fact_questions import phrasings
         from lift_memory.qa.facts import find_facts
 
         grouped = []
+        asked: list[tuple[str, list]] = []  # (sentence, phrasings) of every fact
         for sentence, span, fact in find_facts(text):
-            chosen = phrasings(sentence, span, fact.label)[: self.per_fact]
+            every = phrasings(sentence, span, fact.label)
+            asked.append((fact.sentence, every))
+            chosen = every[: self.per_fact]
             pairs = [
                 QAPair(p.question, p.answer, fact.sentence, "facts", reply=p.reply) for p in chosen
             ]
             if pairs:
                 grouped.append(pairs)
-        return grouped
+        return grouped + composed_pairs(asked)
 
     def generate(self, text: str, n: int) -> list[QAPair]:
         grouped = self.pairs_per_fact(text)
         rounds = max((len(g) for g in grouped), default=0)
         interleaved = [g[i] for i in range(rounds) for g in grouped if i < len(g)]
         return interleaved[:n] if n > 0 else interleaved
+
+
+def composed_pairs(asked: list[tuple[str, list]]) -> list[list[QAPair]]:
+    """Two facts chained through a shared name: where one fact describes a name ("the person
+    who built the lighthouse" for Orla Fenwick) and another asks about that name ("Where was
+    Orla Fenwick born?"), the composed question names it by the description ("Where was the
+    person who built the lighthouse born?"), answered by a bridged sentence ("Orla Fenwick,
+    the person who built the lighthouse, was born in Kelby."). Multi-hop answers are then
+    trained, not hoped for."""
+    described: dict[str, list[tuple[str, str]]] = {}  # name -> [(description, sentence)]
+    for sentence, phrasings in asked:
+        for p in phrasings:
+            if p.description and (p.description, sentence) not in described.get(p.answer, []):
+                described.setdefault(p.answer, []).append((p.description, sentence))
+    groups = []
+    for sentence, phrasings in asked:
+        for name, descriptions in described.items():
+            for description, source in descriptions:
+                if source == sentence:
+                    continue
+                asking = next(
+                    (
+                        p
+                        for p in phrasings
+                        if p.kind in ("fronted", "active", "naming")
+                        and name in p.question
+                        and name not in p.answer
+                    ),
+                    None,
+                )
+                if asking is None:
+                    continue
+                question = asking.question.replace(name, description, 1)
+                bridged = f"{name}, {description},"
+                reply = (
+                    asking.reply.replace(name, bridged, 1).replace(",.", ".")
+                    if name in asking.reply
+                    else f"{description[:1].upper()}{description[1:]} is {name}. {asking.reply}"
+                )
+                evidence = f"{source} {sentence}"
+                groups.append([QAPair(question, asking.answer, evidence, "facts", reply=reply)])
+    return groups
 
 
 def fact_statements(text: str, seed: int = 0) -> list[str]:

@@ -31,11 +31,22 @@ _TIME_PREPOSITIONS = frozenset({"in", "on", "at", "during"})
 _PERSON_LABELS = frozenset({"PERSON"})
 _NUMBER_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "NUM"})
 _PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+# How a fact's answer is described in a composed (multi-hop) question.
+_NOUNS = {"PERSON": "person", "GPE": "place", "LOC": "place", "FAC": "place", "DATE": "time"}
+_RELATIVES = {"GPE": "where", "LOC": "where", "FAC": "where"}
 _NAMED_LABELS = frozenset({"ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "PROPN"})
 _DO = {"VBD": "did", "VBZ": "does", "VBP": "do"}
 _SUBJECTS = ("nsubj", "nsubjpass")
 _NAMING_LEMMAS = frozenset({"name", "call", "title", "nickname", "dub"})
 _DURATION = re.compile(r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|centur(y|ies))\b")
+# The same question with another wh-phrase: readers ask "in which year" as often as "in what
+# year", "which person" as "who".
+_WH_SYNONYMS = (
+    (re.compile(r"^In what year\b"), "In which year"),
+    (re.compile(r"^Where\b"), "In which place"),
+    (re.compile(r"^Who\b(?! is\b)"), "Which person"),
+    (re.compile(r"^By whom\b"), "By which person"),
+)
 _POSSESSIVE_DETERMINERS = re.compile(r"\b(its|their|his|her)\b")
 
 
@@ -47,6 +58,7 @@ class Phrasing:
     answer: str
     reply: str
     kind: str
+    description: str = ""  # the answer described by the fact: "the person who built the tower"
 
 
 def detokenize(tokens: Iterable[Token]) -> str:
@@ -203,8 +215,15 @@ def _fronted(span: Span, label: str) -> list[Phrasing]:
         rest = [t for t in clause_for_question if t.i not in subject_ids | unit]
         if subject.dep_ == "nsubj" and wh in ("what year", "when"):
             return []
-        results.append(Phrasing(_question([wh, detokenize(rest)]), answer, reply, "fronted"))
-        results += _reverse_of_subject(verb, clause, subject, span, reply)
+        heads_subject = span.root.i == subject.i or span.root.head.i == subject.i
+        if not heads_subject:  # "The Laen lantern was made ...": "Laen" alone is not the subject
+            return []
+        pronoun = "who" if wh == "who" else "that"
+        described = _description(label, f"the {_NOUNS.get(label, 'one')} {pronoun}", rest)
+        results.append(
+            Phrasing(_question([wh, detokenize(rest)]), answer, reply, "fronted", described)
+        )
+        results += _reverse_of_subject(verb, clause_for_question, subject, span, reply)
         return results
     if preposition is not None:
         word = preposition.text.lower()
@@ -234,7 +253,12 @@ def _fronted(span: Span, label: str) -> list[Phrasing]:
         question = _question([wh, _DO[verb.tag_], subject_text, verb.lemma_, after])
     else:
         return []
-    results.append(Phrasing(question, answer, reply, "fronted"))
+    described = ""
+    relative = _RELATIVES.get(label)
+    if relative and (preposition is None or label not in _PLACE_LABELS or wh == "where"):
+        statement = [t for t in clause_for_question if t.i not in unit]
+        described = _description(label, f"the {_NOUNS[label]} {relative}", statement)
+    results.append(Phrasing(question, answer, reply, "fronted", described))
     if preposition is not None and preposition.dep_ == "agent" and len(auxiliaries) == 1:
         results += _active(verb, auxiliaries[0], subject, top, span, clause, unit)
     named = label in _PERSON_LABELS or label in _NAMED_LABELS
@@ -281,6 +305,23 @@ def _naming(span: Span) -> list[Phrasing]:
     ]
 
 
+_MAX_DESCRIPTION_WORDS = 12
+
+
+def _description(label: str, opening: str, tokens: list[Token]) -> str:
+    """'the place where Orla was born': a named answer described by its fact, for composing
+    multi-hop questions; '' where that would not read as a name's description."""
+    if label not in _PERSON_LABELS | _NAMED_LABELS or not tokens:
+        return ""
+    if any(t.is_punct for t in tokens):  # commas mean a clause the parse could not place
+        return ""
+    text = detokenize(tokens)
+    if tokens[0].pos_ != "PROPN":
+        text = text[:1].lower() + text[1:]
+    described = f"{opening} {text}"
+    return described if 2 <= len(text.split()) <= _MAX_DESCRIPTION_WORDS else ""
+
+
 def _active(
     verb: Token,
     auxiliary: Token,
@@ -300,8 +341,11 @@ def _active(
     reply = _question([agent_np, form, patient, detokenize(rest)])[:-1] + "."
     who = "Who" if span.label_ in _PERSON_LABELS else "What"
     do = "did" if tense == "VBD" else "does"
+    active_question = _question([who, form, patient, detokenize(rest)])
+    opening = "the person who" if who == "Who" else "the one that"
+    described = f"{opening} {active_question[len(who) + 1 : -1]}"
     return [
-        Phrasing(_question([who, form, patient, detokenize(rest)]), span.text, reply, "active"),
+        Phrasing(active_question, span.text, reply, "active", described),
         Phrasing(
             _question(["what", do, span.text, verb.lemma_, detokenize(rest)]),
             detokenize(list(subject.subtree)),
@@ -314,20 +358,8 @@ def _active(
 def _reverse_of_subject(
     verb: Token, clause: list[Token], subject: Token, span: Span, reply: str
 ) -> list[Phrasing]:
-    """'Edda keeps a grey parrot' asked from the subject's side: 'What does Edda keep?'; an
-    apposition 'The mayor, Sigrun Hale, ...' as 'Who is the mayor?' and 'Who is Sigrun Hale?'."""
+    """'Edda keeps a grey parrot' asked from the subject's side: 'What does Edda keep?'."""
     results = []
-    if span.root.dep_ == "appos" and span.root.head.i == subject.i:
-        role = [t for t in subject.subtree if t.i not in {x.i for x in span.root.subtree}]
-        role_text = detokenize([t for t in role if not t.is_punct])
-        if role_text and role_text.lower() != span.text.lower():
-            lower = role_text[:1].lower() + role_text[1:]
-            results.append(
-                Phrasing(f"Who is {lower}?", span.text, f"{role_text} is {span.text}.", "reverse")
-            )
-            results.append(
-                Phrasing(f"Who is {span.text}?", role_text, f"{span.text} is {lower}.", "reverse")
-            )
     objects = [c for c in verb.children if c.dep_ in ("dobj", "attr")]
     if objects and verb.tag_ in _DO and verb.lemma_ != "be":
         obj = objects[0]
@@ -337,6 +369,46 @@ def _reverse_of_subject(
         question = _question(["what", _DO[verb.tag_], span.text, verb.lemma_, detokenize(rest)])
         results.append(Phrasing(question, detokenize(list(obj.subtree)), reply, "reverse"))
     return results
+
+
+_COUNTING_DETERMINERS = frozenset({"a", "an", "one", "its", "their", "his", "her"})
+
+
+def _apposition(span: Span, label: str) -> list[Phrasing]:
+    """A name in apposition — 'The mayor, Sigrun Hale, ...', 'one teacher, Aldric Penn',
+    'the engineer Orla Fenwick' — asked both ways: 'Who is the mayor?', 'Who is Sigrun Hale?'."""
+    root = span.root
+    if root.dep_ != "appos" or root.head is root:
+        return []
+    head = root.head
+    dropped = {t.i for t in root.subtree}
+    for child in head.children:
+        trailing = (
+            child.dep_ in ("relcl", "conj", "cc", "acl", "appos", "prep") and child.i > head.i
+        )
+        # a prepositional phrase before the name belongs to the role: "keeper of the lighthouse"
+        if trailing and (child.dep_ != "prep" or child.i > root.i):
+            dropped |= {t.i for t in child.subtree}
+    role = [t for t in head.subtree if t.i not in dropped and not t.is_punct]
+    if role and role[0].lower_ in _COUNTING_DETERMINERS:  # "one teacher" -> "the teacher"
+        role = role[1:]
+        prefix = "the "
+    else:
+        prefix = ""
+    role_text = prefix + _lowercase_start(role)
+    if not role or role_text.lower() == span.text.lower() or span.text in role_text:
+        return []
+    who = "Who" if label in _PERSON_LABELS or head.ent_type_ == "PERSON" else "What"
+    capital = _sentence_case(role_text)
+    return [
+        Phrasing(f"{who} is {role_text}?", span.text, f"{capital} is {span.text}.", "apposition"),
+        Phrasing(
+            f"{who} is {span.text}?",
+            capital,
+            _sentence_case(f"{span.text} is {role_text}."),
+            "reverse",
+        ),
+    ]
 
 
 def _in_situ(sentence: Span, span: Span, label: str) -> Phrasing:
@@ -371,6 +443,10 @@ def _variants(phrasing: Phrasing, sentence: Span) -> list[Phrasing]:
         if entity.label_ == "PERSON" and len(words) >= 2 and entity.text in phrasing.question:
             short = phrasing.question.replace(entity.text, words[-1])
             results.append(Phrasing(short, phrasing.answer, phrasing.reply, "short_name"))
+    for pattern, synonym in _WH_SYNONYMS:
+        reworded = pattern.sub(synonym, phrasing.question, count=1)
+        if reworded != phrasing.question:
+            results.append(Phrasing(reworded, phrasing.answer, phrasing.reply, "synonym"))
     plain = _POSSESSIVE_DETERMINERS.sub("the", phrasing.question)
     if plain != phrasing.question:
         results.append(Phrasing(plain, phrasing.answer, phrasing.reply, "plain_determiner"))
@@ -379,7 +455,7 @@ def _variants(phrasing: Phrasing, sentence: Span) -> list[Phrasing]:
 
 def phrasings(sentence: Span, span: Span, label: str) -> list[Phrasing]:
     """Every distinct phrasing of the fact ``span`` of ``sentence``, best first."""
-    main = _naming(span) + _fronted(span, label)
+    main = _naming(span) + _fronted(span, label) + _apposition(span, label)
     candidates = [*main]
     for phrasing in main:
         candidates += _variants(phrasing, sentence)

@@ -122,30 +122,49 @@ def answer_spans(sentence: Span) -> list[Span]:
     return chosen
 
 
+_PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "from", "inside", "outside"})
+_MISREAD_AS_NAMES = frozenset({"PERSON", "ORG", "NORP", "PROPN"})
+
+
 def span_label(span: Span) -> str:
-    """The entity label, or PROPN / NUM for phrases the recognizer did not label."""
-    if span.label_:
-        return span.label_
-    return "NUM" if span.root.like_num else "PROPN"
+    """The entity label, or PROPN / NUM for phrases the recognizer did not label.
+
+    Invented names fool the recognizer ("born in Dunmore" as a PERSON); a name governed by a
+    place preposition is read as a place, since people are rarely "in" or "at" someone.
+    """
+    label = span.label_ or ("NUM" if span.root.like_num else "PROPN")
+    root = span.root
+    governed = root.head if root.dep_ == "pobj" else None
+    placed = governed is not None and governed.lower_ in _PLACE_PREPOSITIONS
+    if placed and label in _MISREAD_AS_NAMES and not any(t.like_num for t in span):
+        return "GPE"
+    return label
 
 
 def find_facts(text: str) -> list[tuple[Span, Span, Fact]]:
     """Every fact of ``text`` with its parsed sentence and answer span (for phrasing)."""
     nlp = english_pipeline()
-    found = []
+    mentions = []
     for index, doc in enumerate(nlp.pipe(paragraphs(text))):
         for sentence in doc.sents:
-            if not is_prose(sentence):
-                continue
-            for span in answer_spans(sentence):
-                offset = sentence.start_char
-                fact = Fact(
-                    sentence=sentence.text.strip(),
-                    answer=span.text,
-                    label=span_label(span),
-                    start=span.start_char - offset,
-                    end=span.end_char - offset,
-                    paragraph=index,
-                )
-                found.append((sentence, span, fact))
+            if is_prose(sentence):
+                mentions += [(index, sentence, span) for span in answer_spans(sentence)]
+    # one name, one kind: a name read as a place anywhere ("born in Dunmore") is a place
+    # everywhere ("Dunmore was founded in 1702")
+    places = {span.text for _, _, span in mentions if span_label(span) == "GPE"}
+    found = []
+    for index, sentence, span in mentions:
+        offset = sentence.start_char
+        label = span_label(span)
+        if span.text in places and label in _MISREAD_AS_NAMES:
+            label = "GPE"
+        fact = Fact(
+            sentence=sentence.text.strip(),
+            answer=span.text,
+            label=label,
+            start=span.start_char - offset,
+            end=span.end_char - offset,
+            paragraph=index,
+        )
+        found.append((sentence, span, fact))
     return found

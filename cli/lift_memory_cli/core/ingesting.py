@@ -13,6 +13,7 @@ import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,6 +30,8 @@ from lift_memory_cli.core.memories import resume_command
 from lift_memory_cli.core.processes import is_main_process, join_data_parallel
 from lift_memory_cli.core.qa_source import QASource, check_qa_source
 from lift_memory_cli.core.rag_arm import build_rag_arm, rag_info, require_embeddings
+from lift_memory_cli.core.routing import routing_info
+from lift_memory_cli.core.routing_calibration import routing_step
 from lift_memory_cli.core.text import plural
 
 if TYPE_CHECKING:
@@ -116,11 +119,15 @@ def check_settings(
     dtype: str = "auto",
 ) -> LiftConfig:
     """The settings of a new ingest, checked before anything heavy runs: the config, that the
-    QA options agree with it, the device and dtype names."""
+    QA options agree with it (and the QA file parses, the endpoint answers), the device and
+    dtype names."""
     check_device(device)
     check_dtype(dtype)
     config = build_config(config_file, {**overrides, **qa.settings()})
     check_qa_source(qa, config.qa_generator)
+    from lift_memory_cli.core.qa_source import qa_generator_for
+
+    qa_generator_for(qa)  # the file read through, the endpoint asked: errors come now
     return config
 
 
@@ -198,6 +205,11 @@ def ingest_documents(
         events.stage("building the Chroma retrieval arm")
         data["rag"] = _build_rag_arm(store, request, fresh=True)
         events.done(f"built the Chroma retrieval arm: {plural(data['rag']['chunks'], 'chunk')}")
+        model_id = store.read_manifest(name).base_model
+        load = partial(
+            load_base_model, model_id, store.home, device=request.device, dtype=request.dtype
+        )
+        data["routing"] = routing_step(store, name, events, load)
     data.update(home=str(store.home), path=str(store.path(name)))
     mark("finish")
     return data
@@ -260,11 +272,27 @@ def _pipeline(
     if request.rag:
         require_embeddings()
     if request.resume and existing is not None and existing.status == "complete":
-        if not request.rag or rag_info(existing) is not None:
+        if not request.rag or (rag_info(existing) and routing_info(existing)):
             if replacing:  # trained and built, killed before the swap: only the swap is left
                 return _finished(store, existing, rag=rag_info(existing), started=started)
             raise ServiceError(f"memory '{name}' is already complete; nothing to resume")
-        return _add_rag_arm(store, request, events, started=started) if main else None
+        if not main:
+            return None
+        # the arm and the routing calibration (built after it) are all that is missing
+        data = (
+            _finished(store, existing, rag=rag_info(existing), started=started)
+            if rag_info(existing)
+            else _add_rag_arm(store, request, events, started=started)
+        )
+        load = partial(
+            load_base_model,
+            existing.base_model,
+            models_home,
+            device=request.device,
+            dtype=request.dtype,
+        )
+        data["routing"] = routing_step(store, name, events, load)
+        return data
     qa_generator = _qa_generator(store, name, request, config or _config_of(existing))
 
     model_id = existing.base_model if resuming and existing else local_model_path(request.model)
@@ -294,6 +322,7 @@ def _pipeline(
             f"built the Chroma retrieval arm: {plural(described['chunks'], 'chunk')} "
             f"({described['collection']})"
         )
+        routing_step(store, name, events, lambda: loaded)
     manifest = store.read_manifest(name)
     data = summary(
         manifest, store, segments=segments, rag=described, seconds=time.perf_counter() - started
@@ -313,7 +342,8 @@ def _qa_generator(
         return None  # generated before the interruption: kept in the memory's folder
     if request.resume:
         check_qa_source(request.qa, config.qa_generator)  # the options it was started with
-    return qa_generator_for(request.qa)
+    # a new ingest's source was checked with its settings; a resumed one's is checked now
+    return qa_generator_for(request.qa, probe=request.resume)
 
 
 def _finished(
@@ -442,6 +472,10 @@ def segments_of(manifest: Manifest) -> int:
     )
 
 
+def _count(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
 def summary(
     manifest: Manifest, store: MemoryStore, *, segments: int, rag: dict | None, seconds: float
 ) -> dict[str, Any]:
@@ -461,9 +495,14 @@ def summary(
         "segments": segments,
         "qa_count": manifest.qa_count,
         "train_tokens": int(metrics.get("train_tokens", 0) or 0),
+        "train_tokens_per_corpus_token": metrics.get("train_tokens_per_corpus_token"),
+        # facts extractable closed-book when training ended (LiftConfig.learn_until)
+        "facts_learned": _count(metrics.get("facts_learned")),
+        "facts_total": _count(metrics.get("facts_total")),
         "tokens_per_s": metrics.get("train_tokens_per_s"),
         "final_loss": metrics.get("final_loss"),
         "adapter_bytes": manifest.adapter_bytes,
         "seconds": seconds,
         "rag": rag,
+        "routing": routing_info(manifest),
     }
