@@ -79,7 +79,7 @@ class LiftConfig(BaseModel):
         "short-name, in-situ), so the pair count scales with the corpus's facts.",
     )
     fact_statements: bool = Field(
-        default=False,
+        default=True,
         description="Also train each paragraph restated as its facts' short sentences and with "
         "its sentences reordered, as plain text in stage 2 ('facts' generator's parse).",
     )
@@ -125,7 +125,7 @@ class LiftConfig(BaseModel):
 
     # --- train until facts are extractable (docs/lift.md §4)
     learn_until: float | None = Field(
-        default=None,
+        default=0.9,
         gt=0.0,
         le=1.0,
         description="Stage 2 ends once this share of the facts is extractable closed-book "
@@ -135,8 +135,10 @@ class LiftConfig(BaseModel):
     extractable_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
 
     # --- optimisation (docs/design.md §1: stage 1 segments, stage 2 segments ∪ QA)
-    stage1_epochs: int = Field(default=8, ge=0, le=1000)
-    stage2_epochs: int = Field(default=10, ge=0, le=1000)
+    # stage 1 only has to make the text familiar; stage 2 runs until the facts are learned
+    # (learn_until), with stage2_epochs as its maximum
+    stage1_epochs: int = Field(default=2, ge=0, le=1000)
+    stage2_epochs: int = Field(default=12, ge=0, le=1000)
     learning_rate: float = Field(default=1e-2, gt=0.0, le=1.0)
     weight_decay: float = Field(default=0.0, ge=0.0, le=1.0)
     warmup_steps: int = Field(default=5, ge=0, le=100000)

@@ -32,9 +32,12 @@ from lift_memory.ingest import (
     corpus_samples,
     default_qa_generator,
     document_record,
+    learning_target,
     new_manifest,
     qa_samples,
+    qa_samples_by_fact,
     requested_qa_count,
+    statement_samples,
 )
 from lift_memory.manifest import Manifest
 from lift_memory.memory import LiftMemory
@@ -161,7 +164,12 @@ def consolidate(
         )
         replayed = _sample(old_segments, round(replay * len(segments)), rng)
         corpus_ids = [token for doc in tokenized for token in doc.token_ids]
-        auxiliary = qa_samples(loaded, new_pairs, corpus_ids, config, rng)
+        plain = statement_samples(loaded, documents, config) if config.fact_statements else []
+        by_fact = qa_samples_by_fact(loaded, new_pairs, corpus_ids, config, rng)
+        stage2 = segments + replayed + plain
+        first_qa = len(stage2)  # the new facts are probed; old ones are replayed as they are
+        stage2 += [sample for sample, _, _ in by_fact]
+        auxiliary: list = []
         old_corpus_ids = [
             token
             for doc in tokenize_documents(loaded.tokenizer, memory.documents)
@@ -177,7 +185,12 @@ def consolidate(
         auxiliary += retention_samples(loaded, retention, config.retention_passages)
         stages = [
             Stage("consolidate:segments", segments + replayed, config.stage1_epochs),
-            Stage("consolidate:segments+qa", segments + replayed + auxiliary, config.stage2_epochs),
+            Stage(
+                "consolidate:segments+qa",
+                stage2 + auxiliary,
+                config.stage2_epochs,
+                learning_target(first_qa, by_fact, config),
+            ),
         ]
 
         # 4. train the attached adapter further (no checkpoints: a crash keeps the old adapter)

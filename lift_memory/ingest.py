@@ -37,6 +37,7 @@ from lift_memory.qa import (
     read_qa_jsonl,
     write_qa_jsonl,
 )
+from lift_memory.qa.facts import english_pipeline_installed
 from lift_memory.retention import RetentionPairs, record_retention_answers, retention_samples
 from lift_memory.segments import (
     TokenizedDocument,
@@ -72,7 +73,8 @@ def document_record(loaded: LoadedModel, document: Document) -> DocumentRecord:
 
 def default_qa_generator(loaded: LoadedModel, config: LiftConfig) -> QAGenerator | None:
     """The generator ``config.qa_generator`` names ("auto": the model itself when it is big
-    enough, topped up with model-free cloze questions; cloze alone for tiny models)."""
+    enough, topped up with model-free cloze questions; below that the model-free 'facts'
+    generator, or cloze questions where spaCy's English pipeline is not installed)."""
     kind = config.qa_generator
     if kind == "none" or config.qa_count == 0:
         return None
@@ -88,6 +90,8 @@ def default_qa_generator(loaded: LoadedModel, config: LiftConfig) -> QAGenerator
         parameters = sum(p.numel() for p in loaded.model.parameters())
         if parameters >= _MODEL_QA_MIN_PARAMETERS:
             return TopUpQAGenerator(model_generator, cloze)
+        if english_pipeline_installed():
+            return FactQAGenerator(per_fact=config.qa_per_fact)
         return cloze
     raise LiftMemoryError(
         f"qa_generator '{kind}' needs its own settings: pass a generator object "
@@ -130,7 +134,7 @@ def qa_samples(
     rng: random.Random,
 ) -> list[TrainingSample]:
     """QA in the answering prompt format; some also see the truncated corpus, as at inference."""
-    return [sample for sample, _, _ in _qa_samples_by_fact(loaded, pairs, corpus_ids, config, rng)]
+    return [sample for sample, _, _ in qa_samples_by_fact(loaded, pairs, corpus_ids, config, rng)]
 
 
 def reply_of(pair: QAPair, config: LiftConfig) -> str:
@@ -141,7 +145,7 @@ def reply_of(pair: QAPair, config: LiftConfig) -> str:
     return pair.reply.strip() or pair.evidence.strip() or pair.answer
 
 
-def _qa_samples_by_fact(
+def qa_samples_by_fact(
     loaded: LoadedModel,
     pairs: list[QAPair],
     corpus_ids: list[int],
@@ -160,6 +164,21 @@ def _qa_samples_by_fact(
             prompt = question_prompt(pair.question, truncated)
             samples.append((chat_sample(loaded.tokenizer, prompt, reply, "qa"), fact, False))
     return samples
+
+
+def learning_target(
+    first_qa: int, by_fact: list[tuple[TrainingSample, str, bool]], config: LiftConfig
+) -> LearningTarget | None:
+    """Stage 2's target when ``config.learn_until`` is set: the QA samples (placed from index
+    ``first_qa`` of the stage's samples on) grouped by fact, the closed-book ones probed."""
+    if config.learn_until is None or not by_fact:
+        return None
+    return LearningTarget(
+        probes={first_qa + i: fact for i, (_, fact, closed) in enumerate(by_fact) if closed},
+        members={first_qa + i: fact for i, (_, fact, _) in enumerate(by_fact)},
+        threshold=config.extractable_threshold,
+        target_share=config.learn_until,
+    )
 
 
 def statement_samples(
@@ -187,20 +206,13 @@ def training_stages(
     tokenized = tokenize_documents(loaded.tokenizer, documents)
     segments = corpus_samples(loaded, tokenized, config, rng)
     corpus_ids = [token for doc in tokenized for token in doc.token_ids]
-    by_fact = _qa_samples_by_fact(loaded, pairs, corpus_ids, config, rng)
+    by_fact = qa_samples_by_fact(loaded, pairs, corpus_ids, config, rng)
     plain = statement_samples(loaded, documents, config) if config.fact_statements else []
     stage2 = segments + plain
     first_qa = len(stage2)
     stage2 += [sample for sample, _, _ in by_fact]
     stage2 += retention_samples(loaded, [tuple(p) for p in retention], config.retention_passages)
-    target = None
-    if config.learn_until is not None and by_fact:
-        target = LearningTarget(
-            probes={first_qa + i: fact for i, (_, fact, closed) in enumerate(by_fact) if closed},
-            members={first_qa + i: fact for i, (_, fact, _) in enumerate(by_fact)},
-            threshold=config.extractable_threshold,
-            target_share=config.learn_until,
-        )
+    target = learning_target(first_qa, by_fact, config)
     return [
         Stage("segments", segments, config.stage1_epochs),
         Stage("segments+qa", stage2, config.stage2_epochs, target),

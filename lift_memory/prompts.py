@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # a tokenizer is passed in; importing transformers here would cost torch
+    from collections.abc import Sequence
+
     from transformers import PreTrainedTokenizerBase
 
 IGNORE_INDEX = -100
@@ -49,13 +51,22 @@ def recite_prompt(truncated_corpus: str, opening: str) -> str:
     )
 
 
-def prompt_ids(tokenizer: PreTrainedTokenizerBase, user: str) -> list[int]:
-    """Token ids of a one-turn chat up to the start of the assistant's reply."""
-    messages = [{"role": "user", "content": user}]
-    encoded = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+def chat_template_ids(
+    tokenizer: PreTrainedTokenizerBase, messages: Sequence[dict[str, str]]
+) -> list[int]:
+    """Token ids of chat ``messages`` (``{"role", "content"}``) in the tokenizer's chat template,
+    up to the start of the assistant's reply."""
+    encoded = tokenizer.apply_chat_template(
+        list(messages), add_generation_prompt=True, tokenize=True
+    )
     if isinstance(encoded, dict) or hasattr(encoded, "input_ids"):
         encoded = encoded["input_ids"]
     return list(encoded)
+
+
+def prompt_ids(tokenizer: PreTrainedTokenizerBase, user: str) -> list[int]:
+    """Token ids of a one-turn chat up to the start of the assistant's reply."""
+    return chat_template_ids(tokenizer, [{"role": "user", "content": user}])
 
 
 def chat_sample(

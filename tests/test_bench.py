@@ -264,3 +264,29 @@ def test_ablation_adapters_sit_where_the_gated_memory_does(tiny) -> None:
     budget = matched_budget(loaded, top)
     assert budget.lora_params == budget.lora_rank * every // 2
     assert 0.5 <= budget.lora_params / budget.gated_memory_params <= 2.0
+
+
+def test_quick_profile_runs_the_retention_benchmark(quick_report) -> None:
+    out, report, _ = quick_report
+    routing = report["results"]["lift"]["routing"]
+    outside, inside = routing["out_of_scope"], routing["in_scope"]
+    assert outside["count"] == QUICK.routing_probes == len(outside["answers"])
+    for side in ("memory", "auto", "soft"):
+        for metric in ("identical_to_base", "exact", "f1", "accuracy"):
+            value = outside[side][metric]
+            assert value is None or 0.0 <= value <= 1.0, (side, metric)
+    verified = outside["verified"]
+    assert verified["checked"] >= 1 and verified["identical"] == verified["checked"]
+    for row in outside["answers"]:  # the base route is the base model's answer
+        if row["route"]["route"] == "base":
+            assert row["auto"] == row["base"]
+        else:
+            assert row["auto"] == row["memory"]
+    assert inside["count"] == len(report["questions"]) and 0 <= inside["routed_to_memory"] <= 1
+    assert set(routing["unrelated_texts"]["by_text"]) == set(UNRELATED_TEXTS)
+    hybrid = report["results"]["hybrid"]
+    assert set(hybrid["router_arms"]) == {"memory", "retrieval", "combined"}
+    assert hybrid["costs"]["policy"] == "CalibratedPolicy"
+    markdown = (out / "report.md").read_text()
+    assert "## Relevance routing: the retention benchmark" in markdown
+    assert "## Hybrid router arms per task" in markdown

@@ -192,7 +192,7 @@ def test_ingest_from_stdin_without_rag(files, tmp_path) -> None:
     assert again.exit_code == 1 and "already complete" in again.stderr
 
 
-@pytest.mark.parametrize("mode", ["memory", "rag", "hybrid", "icl", "base"])
+@pytest.mark.parametrize("mode", ["auto", "memory", "rag", "hybrid", "icl", "base"])
 def test_ask_json_per_mode(home, mode) -> None:
     result = run(
         home,
@@ -218,13 +218,15 @@ def test_ask_json_per_mode(home, mode) -> None:
         assert data["sources"] and {"source", "similarity", "text"} <= set(data["sources"][0])
     else:
         assert "sources" not in data
-    if mode == "hybrid":
-        assert data["chosen"] in ("memory", "retrieval")
-        assert set(data["arms"]) == {"memory", "retrieval"}
+    if mode == "hybrid":  # the calibrated policy also runs the combined arm
+        assert data["chosen"] in ("memory", "retrieval", "combined")
+        assert set(data["arms"]) == {"memory", "retrieval", "combined"}
         for arm in data["arms"].values():
             assert {"answer", "confidence", "latency_s"} <= set(arm)
         assert data["answer"] == data["arms"][data["chosen"]]["answer"]
-        assert data["reason"] and data["policy"] == "ConfidencePolicy"
+        assert data["reason"] and data["policy"] == "CalibratedPolicy"
+    if mode in ("auto", "hybrid"):
+        assert data["route"]["route"] in ("memory", "base") and data["route"]["reason"]
 
 
 def test_ask_prints_the_answer_alone_on_stdout(home) -> None:
@@ -291,11 +293,11 @@ def test_compare_report_files_and_scores(home, files, tmp_path) -> None:
         "4",
     )
     assert result.exit_code == 0, result.output
-    for mode in ("base", "icl", "memory", "rag", "hybrid"):
+    for mode in ("base", "icl", "memory", "rag", "hybrid", "auto"):
         assert mode in result.stdout
     assert "per mode" in result.stdout and "report.md" in result.stdout
     report = json.loads((report_dir / "report.json").read_text())
-    assert report["modes"] == ["base", "icl", "memory", "rag", "hybrid"]
+    assert report["modes"] == ["base", "icl", "memory", "rag", "hybrid", "auto"]
     assert len(report["questions"]) == 3
     assert report["questions"][1]["gold"] == ["Glasgow", "Scotland"]
     assert report["questions"][2]["results"]["memory"]["correct"] is None  # no gold answer

@@ -57,7 +57,7 @@ def test_demo_runs_ingest_then_compare(monkeypatch, tmp_path, state, expected) -
     assert commands[:-1] == ([expected] if expected else [])
     assert commands[-1] == ["compare"]
     compare = calls[-1]
-    assert compare[compare.index("--modes") + 1] == "base,memory,rag,hybrid"
+    assert compare[compare.index("--modes") + 1] == "base,memory,rag,hybrid,auto"
     assert compare[compare.index("--report") + 1].endswith("demo")
     # the command lines the demo runs are valid for the CLI
     for args in calls:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from lift_memory_cli.app import app
 from typer.testing import CliRunner
 
 from lift_memory.store import MemoryStore
-from lift_memory_cli.app import app
 
 TEXT = (
     "The lighthouse on Varrow Point was built in 1887 by the engineer Ilse Marrick. "

@@ -1,9 +1,12 @@
-"""Crash safety of `lift-memory ingest` (lift_memory_bench.crash_safety, quick mode).
+"""Crash safety of `lift-memory ingest` and `ingest --overwrite` (lift_memory_bench.crash_safety,
+quick mode).
 
 A few SIGKILLs aimed at the riskiest phases (checkpoint write, final commit, Chroma writes) must
 lose nothing, and SIGTERM / SIGINT must stop with exit 130 and a checkpoint at the current step;
-every killed memory resumes to exactly the adapter and answers of an uninterrupted ingest. The
-full run (>= 20 kills, every phase, the real console script) is in docs/reliability.md.
+every killed memory resumes to exactly the adapter and answers of an uninterrupted ingest. A
+SIGKILL in any phase of `ingest --overwrite` (and in its swap) leaves the memory complete and
+answering, and the re-ingest finishes to the uninterrupted new memory. The full run (>= 20
+kills, every phase, the real console script) is in docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -61,3 +64,38 @@ def test_sigterm_and_sigint_stop_cleanly_with_a_resumable_checkpoint(harness, si
     assert result.checkpoint_step is not None and result.checkpoint_step >= 1
     assert result.checkpoint_step == result.train_steps_done == result.resumed_from_step
     assert result.ok, result
+
+
+@pytest.fixture(scope="module")
+def overwrites(harness) -> crash_safety.OverwriteTrials:
+    trials = crash_safety.OverwriteTrials(harness)
+    trials.build_reference()
+    return trials
+
+
+# the swap twice: killed before the exchange of the two folders, then after it
+OVERWRITE_KILLS = [*crash_safety.OVERWRITE_TARGETS, "swap"]
+
+
+@pytest.mark.parametrize(
+    ("index", "phase"),
+    list(enumerate(OVERWRITE_KILLS, start=20)),
+    ids=[*crash_safety.OVERWRITE_TARGETS, "swap-after-exchange"],
+)
+def test_sigkill_in_any_phase_of_overwrite_keeps_the_memory_answering(
+    overwrites, index, phase
+) -> None:
+    result = overwrites.trial(index, phase, after_exchange=index != 20)
+    assert result.killed and result.exit_code == -signal.SIGKILL, result
+    # never without a memory: the previous one byte for byte, or (killed after the swap) the new
+    assert result.version_after_kill in ("old", "new"), result
+    assert result.answers_after_kill_ok, result
+    if phase != "swap":
+        assert result.version_after_kill == "old", result
+    else:  # the first swap kill comes before the exchange, the second after it
+        after_exchange = result.last_marker == "swap:exchanged"
+        assert result.version_after_kill == ("new" if after_exchange else "old"), result
+        assert after_exchange == (index != 20), result
+    if phase in ("train", "checkpoint", "commit", "chroma"):
+        assert result.finished_with == "resume", result  # the replacement was resumable
+    assert result.ok, result  # finished: equal to an uninterrupted ingest, nothing left over

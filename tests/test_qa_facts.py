@@ -61,7 +61,9 @@ def test_years_numbers_and_names_get_their_wh_phrase() -> None:
 def test_relative_clauses_and_appositions() -> None:
     assert ("In what year did Edda Mirel arrive on the island?", "Edda Mirel arrived on the island in 2009.") in questions_about("2009")["fronted"]  # fmt: skip
     kinds = questions_about("Sigrun Hale")
-    assert ("Who is the island's mayor?", "The island's mayor is Sigrun Hale.") in kinds["apposition"]
+    assert ("Who is the island's mayor?", "The island's mayor is Sigrun Hale.") in kinds[
+        "apposition"
+    ]
     assert ("Who is Sigrun Hale?", "Sigrun Hale is the island's mayor.") in kinds["reverse"]
     keeper = questions_about("Edda Mirel")
     assert keeper["fronted"][0][0] == "Who is the current keeper of the lighthouse?"
@@ -123,3 +125,8 @@ def test_two_facts_sharing_a_name_are_composed() -> None:
         "Dunmore",
         "Ilse Varo, the one that made the Laen lantern, was born in Dunmore.",
     ) in asked
+
+
+def test_a_repeated_sentence_has_no_reordering() -> None:
+    texts = fact_statements("Ilse keeps the lighthouse at Varrow Point. " * 3, seed=1)
+    assert all(t.count("Ilse keeps") <= 3 for t in texts)  # and the call returns at all

@@ -5,8 +5,9 @@
 - ``trust_remote_code`` is never switched on by us: every ``from_pretrained`` passes it
   explicitly, never as a literal True, and ``load_model`` defaults to False.
 - No network access unless a URL is given: the only HTTP client calls are the OpenAI-compatible
-  QA generator (its URL is a required argument) and Chroma's ``HttpClient`` (only with a URL), and
-  a whole ingest + ask with the RAG arm opens no connection.
+  QA generator (its URL is a required argument; the CLI's retrying subclass hands that URL to the
+  ``openai`` client, never the client's own default) and Chroma's ``HttpClient`` (only with a
+  URL), and a whole ingest + ask with the RAG arm opens no connection.
 """
 
 from __future__ import annotations
@@ -102,25 +103,48 @@ def test_trust_remote_code_is_explicit_and_never_true(trees) -> None:
     assert inspect.signature(load_model).parameters["trust_remote_code"].default is False
 
 
+HTTP_CLIENTS = (
+    "urlopen",  # urllib
+    "HttpClient",  # chromadb
+    "AsyncHttpClient",
+    "OpenAI",  # openai
+    "AsyncOpenAI",
+    "Client",  # httpx
+    "AsyncClient",
+)
+
+
 def test_http_clients_only_where_a_url_is_given(trees) -> None:
     users = {
         str(path.relative_to(ROOT))
         for path, tree in trees.items()
-        for name in ("urlopen", "HttpClient", "AsyncHttpClient")
+        for name in HTTP_CLIENTS
         if calls(tree, name)
     }
     assert users == {
         "lift_memory/qa/openai_endpoint.py",
+        "cli/lift_memory_cli/core/qa_source.py",
         "integrations/llama_index/memory/lift/retrieval.py",
     }
+    from lift_memory_cli.core.qa_source import RetryingEndpointQAGenerator
     from llama_index.memory.lift.retrieval import chroma_client
 
     from lift_memory.qa.openai_endpoint import OpenAIQAGenerator
 
     # the endpoint's URL has no default, and Chroma goes to a server only when given one
-    assert inspect.signature(OpenAIQAGenerator).parameters["base_url"].default is inspect._empty
+    for generator in (OpenAIQAGenerator, RetryingEndpointQAGenerator):
+        assert inspect.signature(generator).parameters["base_url"].default is inspect._empty
     source = inspect.getsource(chroma_client)
     assert source.index("if url:") < source.index("HttpClient(")
+    # the openai client is made only with that URL: without base_url it would go to api.openai.com
+    tree = trees[ROOT / "cli" / "lift_memory_cli" / "core" / "qa_source.py"]
+    clients = calls(tree, "OpenAI") + calls(tree, "AsyncOpenAI")
+    assert clients, "the endpoint's openai client moved: check it here"
+    for call in clients:
+        url = keyword(call, "base_url")
+        assert isinstance(url, ast.Attribute) and url.attr == "base_url", where(
+            ROOT / "cli" / "lift_memory_cli" / "core" / "qa_source.py", call
+        )
 
 
 def test_ingest_and_ask_open_no_network_connection(tmp_path, monkeypatch) -> None:

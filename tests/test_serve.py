@@ -92,7 +92,8 @@ def test_completion_answers_from_the_memory(server, expected) -> None:
         assert base.choices[0].message.content == expected["base"][question]
         assert answer != base.choices[0].message.content  # the memory changed the answer
         lift = memory.model_extra["lift"]
-        assert lift["memory"] == "notes" and lift["mode"] == "memory"
+        assert lift["memory"] == "notes" and lift["mode"] == "auto"  # the default: routed
+        assert lift["route"]["route"] == "memory"  # a question about the memory's text
         assert lift["mean_gate"] is not None and 0 < lift["confidence"] <= 1
         # lift_mode base on the memory switches it off: the base model's answer
         off = ask(client, "lift:notes", question, lift_mode="base")
@@ -108,7 +109,7 @@ def test_streaming_sends_the_same_answer_in_openai_chunks(server, expected) -> N
     assert chunks[0].choices[0].delta.role == "assistant"
     assert len([c for c in chunks if c.choices[0].delta.content]) > 1  # token by token
     assert chunks[-1].choices[0].finish_reason in ("stop", "length")
-    assert chunks[-1].model_extra["lift"]["mode"] == "memory"
+    assert chunks[-1].model_extra["lift"]["route"]["route"] == "memory"
     assert streamed_text(chunks) == expected["memory"][question]
     base = ask_streaming(client, "tiny-llama", question)
     assert streamed_text(base) == expected["base"][question]

@@ -11,13 +11,14 @@ imports this one.
 from __future__ import annotations
 
 import importlib.util
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from lift_memory_cli.core.base_model import TINY_MODELS
+from lift_memory_cli.core.choices import parse_choices
 from lift_memory_cli.core.errors import ServiceError
+from lift_memory_cli.core.json_values import read_json_object
 from lift_memory_cli.errors import command
 from lift_memory_cli.options import HomeOption, home_of
 from lift_memory_cli.rendering import (
@@ -39,34 +40,6 @@ TASK_NAMES: list[str] = list(TASKS)
 def register(app: typer.Typer) -> None:
     """Add `bench` to the `lift-memory` app (the ``lift_memory.commands`` entry point)."""
     app.command("bench")(bench_command)
-
-
-def parse_names(text: str, known: list[str], what: str) -> list[str]:
-    """'lift,rag' → ['lift', 'rag'] (validated, duplicates dropped, order kept)."""
-    names: list[str] = []
-    for part in text.split(","):
-        name = part.strip().lower()
-        if not name:
-            continue
-        if name not in known:
-            raise ServiceError(f"unknown {what} '{name}'; choose from {', '.join(known)}")
-        if name not in names:
-            names.append(name)
-    if not names:
-        raise ServiceError(f"no {what} given; choose from {', '.join(known)}")
-    return names
-
-
-def _read_overrides(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ServiceError(f"no such config file: {path}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ServiceError(f"config file {path} is not JSON ({error})") from None
-    if not isinstance(data, dict):
-        raise ServiceError(f"config file {path} must hold one JSON object of profile fields")
-    return data
 
 
 def print_summary(report: dict[str, Any]) -> None:
@@ -206,11 +179,13 @@ def bench_command(
         return
     if name not in PROFILE_NAMES:
         raise ServiceError(f"unknown profile '{profile_name}'; choose {', '.join(PROFILE_NAMES)}")
-    overrides: dict[str, Any] = _read_overrides(config_file) if config_file else {}
+    overrides: dict[str, Any] = (
+        read_json_object(config_file, "profile fields") if config_file else {}
+    )
     if methods_text is not None:
-        overrides["methods"] = parse_names(methods_text, METHOD_NAMES, "method")
+        overrides["methods"] = parse_choices(methods_text, METHOD_NAMES, "method")
     if tasks_text is not None:
-        overrides["tasks"] = parse_names(tasks_text, TASK_NAMES, "task")
+        overrides["tasks"] = parse_choices(tasks_text, TASK_NAMES, "task")
     if model:
         overrides["model"] = model
     if "hotpotqa" in overrides.get("tasks", TASK_NAMES):  # every built-in profile has it

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lift_memory_cli.core.out_of_scope import out_of_scope_questions
 from lift_memory_cli.core.rag_arm import require_embeddings
+from lift_memory_cli.core.routing_calibration import (
+    calibrate_routing,
+    in_scope_pairs,
+    record_routing,
+)
 
 from lift_memory.answer import truncated_context
 from lift_memory.atomic import atomic_write_text
@@ -289,6 +295,38 @@ class BenchEnv:
             self._retrieval = arm
             self._index = IndexRecord(build_s, chunks, _directory_bytes(path))
         return self._retrieval, self._index
+
+    # --- relevance routing (auto mode, the hybrid's calibrated policy)
+    def routing(self, variant: Variant, memory: LiftMemory) -> dict[str, Any] | None:
+        """The routing calibration an ingest records, for ``variant``'s memory over this run's
+        Chroma index; kept in the memory's manifest and reused while the index settings and
+        corpus are the same. None for a memory without training questions."""
+        arm, _ = self.retrieval()
+        name = self.train(variant).name
+        key = {
+            "corpus": self.corpus_sha,
+            "chunk_size": self.profile.rag_chunk_size,
+            "max_new_tokens": self.profile.max_new_tokens,
+        }
+        saved = self.store.read_manifest(name).extra.get("routing")
+        if isinstance(saved, dict) and saved.get("bench_key") == key:
+            return saved
+        pairs = in_scope_pairs(self.store, name)
+        if not pairs:
+            return None
+        self.events.stage(f"{variant}: calibrating relevance routing and the hybrid's arms")
+        questions, sources = out_of_scope_questions(self.corpus.text)
+        data = calibrate_routing(
+            memory,
+            arm,
+            pairs,
+            questions,
+            sources=sources,
+            max_new_tokens=self.profile.max_new_tokens,
+        )
+        data["bench_key"] = key
+        record_routing(self.store, name, data)
+        return data
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lift_memory_cli.core.routing_calibration import HYBRID_SAMPLE
+
 from lift_memory.config import LiftConfig
 from lift_memory.training_tokens import estimate_training_tokens
 from lift_memory_bench.methods import METHOD_CLASSES
 from lift_memory_bench.profiles import BenchProfile
+from lift_memory_bench.routing_bench import VERIFIED
 from lift_memory_bench.variants import variant_config
 
 
@@ -29,7 +32,7 @@ class CostEstimate:
     """What a run will cost, before it runs."""
 
     training_tokens: dict[str, int]  # per training variant
-    answers: int  # greedy generations (questions + retention probes, all methods)
+    answers: int  # greedy generations (questions, retention probes, routing; all methods)
     option_passes: int  # multiple-choice scoring prefills
     minutes: float
 
@@ -55,13 +58,20 @@ def estimate_cost(profile: BenchProfile, corpus_tokens: int | None = None) -> Co
         for variant in profile.trainings()
     }
     questions = profile.questions_per_task * len(profile.tasks)
-    per_method = {m: 2 if m == "hybrid" else 1 for m in profile.methods}
+    # the hybrid runs its arms: memory and retrieval, and the combined one when calibrated
+    hybrid_arms = 3 if profile.hybrid_policy == "calibrated" else 2
+    per_method = {m: hybrid_arms if m == "hybrid" else 1 for m in profile.methods}
     answers = sum(per_method.values()) * questions
     probed = [m for m in profile.methods if METHOD_CLASSES[m].retention_probe == "ask"]
     answers += sum(per_method[m] for m in probed) * profile.generic_questions
     answers += profile.generic_questions  # the base model's reference answers
     if training:  # the base model's retention answers, recorded once for all trainings
         answers += profile.lift.retention_samples
+    routed = [m for m in profile.methods if METHOD_CLASSES[m].routing_probe]
+    if routed and profile.routing_probes:  # base answers once, then memory-on per method
+        answers += profile.routing_probes * (1 + len(routed)) + VERIFIED * len(routed)
+    if routed or "hybrid" in profile.methods:  # the routing calibration, as ingest makes it
+        answers += 3 * HYBRID_SAMPLE  # the hybrid arms' reliability
     option_passes = len(profile.methods) * questions
     seconds = sum(training.values()) / profile.estimate_train_tokens_per_s
     seconds += (answers + option_passes / 2) * profile.estimate_seconds_per_answer

@@ -12,7 +12,7 @@ the multiple-choice options are scored under exactly that setting.
 | rag          | Chroma top-k chunks (LlamaIndex)            | retrieved passages (≤ window)  |
 | lift         | the Gated Memory trained with LIFT          | none                           |
 | lift-icl     | the Gated Memory + the truncated corpus     | truncated corpus               |
-| hybrid       | the HybridRouterQueryEngine picks lift or rag per question               |
+| hybrid       | the HybridRouterQueryEngine picks lift, rag or both (combined) per question |
 | lora / pissa | a PEFT adapter trained with the same LIFT recipe, matched parameters    |
 | lift-no-qa   | LIFT without auxiliary QA (ablation)        | none                           |
 | lift-no-ctx  | LIFT without contextualized training        | none                           |
@@ -46,6 +46,7 @@ class Reply:
     context: str | None
     use_memory: bool
     chosen: str | None = None  # the hybrid router's arm
+    arms: dict[str, str] | None = None  # every arm's answer, where the router ran several
 
 
 @dataclass
@@ -67,6 +68,9 @@ class Method(ABC):
     # only methods with a memory are probed ("ask"); the base model's closed-book answers are
     # the reference itself; context-only methods have nothing attached to measure.
     retention_probe: ClassVar[Literal["ask", "reference", "none"]] = "none"
+    # The retention benchmark of relevance routing (routing_bench.py): auto vs forced memory
+    # on the out-of-scope probes, and the corpus questions' routing rate.
+    routing_probe: ClassVar[bool] = False
 
     def __init__(self, env: BenchEnv) -> None:
         self.env = env
@@ -199,6 +203,7 @@ class MemoryMethod(Method):
 
 class Lift(MemoryMethod):
     name = "lift"
+    routing_probe = True
 
 
 class LiftIcl(MemoryMethod):
@@ -233,22 +238,24 @@ class Hybrid(MemoryMethod):
     name = "hybrid"
 
     def setup(self) -> MethodCosts:
-        from llama_index.memory.lift import (
-            ConfidencePolicy,
-            HybridRouterQueryEngine,
-            RetrievalFirstPolicy,
-        )
+        from lift_memory_cli.core.answerer import make_policy
+        from llama_index.memory.lift import HybridRouterQueryEngine, RelevanceRouter
+        from llama_index.memory.lift.calibrated_policy import hybrid_calibration_of
+        from llama_index.memory.lift.routing import calibration_from
 
         costs = super().setup()
         arm, index = self.env.retrieval()
-        policy = (
-            RetrievalFirstPolicy()
-            if self.env.profile.hybrid_policy == "retrieval-first"
-            else ConfidencePolicy()
+        # the calibration the memory's ingest records, on this run's index: the relevance
+        # decision in the evidence, and the arms' measured reliability for the calibrated policy
+        routing = self.env.routing(self.variant, self.memory)
+        relevance = RelevanceRouter(self.memory, arm, calibration_from(routing))
+        policy = make_policy(
+            self.env.profile.hybrid_policy, calibration=hybrid_calibration_of(routing)
         )
         self.router = HybridRouterQueryEngine(
             self.memory,
             arm,
+            router=relevance,
             policy=policy,
             max_new_tokens=self.env.profile.max_new_tokens,
         )
@@ -261,14 +268,17 @@ class Hybrid(MemoryMethod):
         started = time.perf_counter()
         selection, evidence, _nodes = self.router.route(question)
         latency = time.perf_counter() - started
+        arms = {"memory": evidence.memory.answer, "retrieval": evidence.retrieval.answer}
+        if evidence.combined is not None:
+            arms["combined"] = evidence.combined.answer
         if selection.chosen == "memory":
-            return Reply(evidence.memory.answer, latency, None, True, chosen="memory")
+            return Reply(evidence.memory.answer, latency, None, True, "memory", arms)
         arm = evidence.combined if selection.chosen == "combined" else evidence.retrieval
         assert arm is not None
         passages = [source["text"] for source in arm.sources]
         context = passages_context(passages) if passages else None
         use_memory = selection.chosen == "combined"
-        return Reply(arm.answer, latency, context, use_memory, chosen=selection.chosen)
+        return Reply(arm.answer, latency, context, use_memory, selection.chosen, arms)
 
 
 METHOD_CLASSES: dict[MethodName, type[Method]] = {

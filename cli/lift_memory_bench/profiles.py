@@ -60,11 +60,20 @@ class BenchProfile(BaseModel):
     )
     hotpot_paragraphs: Literal["supporting", "full"] = "supporting"
     rag_top_k: int = Field(default=2, ge=1, le=20)
-    hybrid_policy: Literal["confidence", "retrieval-first"] = Field(
-        default="confidence",
-        description="The hybrid router's SelectionPolicy: confidence (the arm whose answer the "
+    hybrid_policy: Literal["calibrated", "confidence", "retrieval-first"] = Field(
+        default="calibrated",
+        description="The hybrid router's SelectionPolicy: calibrated (the arm - memory, "
+        "retrieval or both combined - most often right at its confidence / similarity level, "
+        "measured on training questions as ingest does), confidence (the arm whose answer the "
         "model is surer of) or retrieval-first (retrieval when a passage is similar enough, "
         "else the memory).",
+    )
+    routing_probes: int = Field(
+        default=220,
+        ge=0,
+        le=2000,
+        description="Out-of-scope probes of the retention benchmark (relevance routing: auto "
+        "vs forced memory mode, for the lift method); 0 leaves it out.",
     )
     rag_chunk_size: int = Field(
         default=192, gt=16, description="SentenceSplitter chunk size: top_k chunks fit the window."
@@ -119,6 +128,7 @@ QUICK = BenchProfile(
     needle_group_size=3,
     rag_chunk_size=64,  # SentenceSplitter warns below ~50 tokens
     generic_questions=2,
+    routing_probes=12,
     lift=LiftConfig(
         segment_length=128,
         segment_stride=96,

@@ -11,6 +11,8 @@ from typing import Any
 from lift_memory_cli.core.json_values import jsonable
 from lift_memory_cli.rendering import human_bytes, human_seconds
 
+from lift_memory_bench.routing_report import router_arms_section, routing_section
+
 METRIC_TITLES = {
     "mc_accuracy": "multiple-choice accuracy (option log-likelihood)",
     "contains": "answer contains the gold answer",
@@ -236,6 +238,8 @@ def markdown(report: dict[str, Any]) -> str:
         for method, choices in routed.items():
             text = ", ".join(f"{arm} {count}" for arm, count in choices.items())
             lines.append(f"- {method}: {text}")
+    lines += router_arms_section(report)
+    lines += routing_section(report)
 
     not_run = [m for m in report["methods"] if report["results"][m]["status"] != "ok"]
     if not_run:

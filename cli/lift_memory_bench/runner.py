@@ -31,6 +31,14 @@ from lift_memory_bench.metrics import METRICS, answer_scores, mean, percentile, 
 from lift_memory_bench.names import METHOD_DESCRIPTIONS, TASK_DESCRIPTIONS
 from lift_memory_bench.perplexity_damage import perplexity_damage, text_perplexities
 from lift_memory_bench.profiles import BenchProfile
+from lift_memory_bench.retention_probes import RetentionProbe, retention_probes
+from lift_memory_bench.routing_bench import (
+    CorpusAnswers,
+    RoutingBench,
+    probe_base_answers,
+    routing_benchmark,
+    unrelated_texts,
+)
 from lift_memory_bench.tasks.corpus import BenchCorpus, build_corpus
 
 
@@ -75,6 +83,8 @@ class BenchRunner:
         self.base = SharedBaseModel(load_model)
         self.fresh = fresh
         self.corpus_tokens = 1
+        # the retention benchmark's probes and the base model's answers to them, once per run
+        self._probes: tuple[list[RetentionProbe], list[str]] | None = None
 
     def run(self) -> dict[str, Any]:
         started = time.perf_counter()
@@ -234,10 +244,16 @@ class BenchRunner:
                 cell.update(question_scores(reply.text, question))
                 if reply.chosen is not None:
                     cell["chosen"] = reply.chosen
+                if reply.arms:  # every arm scored, so the router's arms compare per task
+                    cell["arms"] = {
+                        arm: {"answer": text, **question_scores(text, question)}
+                        for arm, text in reply.arms.items()
+                    }
                 replies[question.id][name] = cell
                 per_question.append({"task": question.task, **cell})
                 events.answering(name, done, total)
 
+            routing = self._routing(method, corpus, replies) if method.routing_probe else None
             probe_answers = list(reference) if method.retention_probe == "reference" else []
             for index, probe in enumerate(probed):
                 probe_answers.append(method.reply(probe.question).text)
@@ -258,6 +274,9 @@ class BenchRunner:
                 if method.retention_probe == "ask" and method.adapter is not None
                 else base_ppl
             )
+            if routing is not None:
+                bench, figures = routing
+                figures["unrelated_texts"] = unrelated_texts(bench, ppl, base_ppl)
         finally:
             method.teardown()
 
@@ -293,12 +312,47 @@ class BenchRunner:
         chosen = [row.get("chosen") for row in per_question if row.get("chosen")]
         if chosen:
             result["router_choices"] = {arm: chosen.count(arm) for arm in sorted(set(chosen))}
+            result["router_arms"] = _arm_scores(per_question, corpus.tasks())
+        if routing is not None:
+            result["routing"] = routing[1]
         events.method_done(
             name,
             f"mc {overall['mc_accuracy']:.0%} · contains {overall['contains']:.0%} · "
             f"p50 {result['costs']['ask_p50_s']:.2f}s",
         )
         return result
+
+    def _routing(
+        self, method: Method, corpus: BenchCorpus, replies: dict[str, dict[str, Any]]
+    ) -> tuple[RoutingBench, dict[str, Any]] | None:
+        """The retention benchmark of relevance routing for ``method``'s memory (None when the
+        profile leaves it out, or the memory has no training questions to calibrate on)."""
+        from llama_index.memory.lift.routing import calibration_from
+
+        profile, events = self.profile, self.events
+        memory = getattr(method, "memory", None)
+        if not profile.routing_probes or memory is None:
+            return None
+        calibration = calibration_from(method.env.routing(method.variant, memory))
+        if calibration is None:
+            return None
+        arm, _ = method.env.retrieval()
+        bench = RoutingBench(memory, arm, calibration, profile.max_new_tokens)
+        if self._probes is None:
+            events.stage("retention benchmark: the base model's answers to the probes")
+            probes = retention_probes(profile.routing_probes, corpus.text)
+            self._probes = (probes, probe_base_answers(memory, probes, profile.max_new_tokens))
+        probes, base = self._probes
+        events.stage(f"{method.name}: retention benchmark ({len(probes)} out-of-scope probes)")
+        rows = [
+            CorpusAnswers(
+                q,
+                replies[q.id][method.name]["answer"],
+                replies[q.id]["base"]["answer"] if "base" in replies[q.id] else None,
+            )
+            for q in corpus.questions
+        ]
+        return bench, routing_benchmark(bench, probes, base, rows)
 
     def _aggregate(
         self, per_question: list[dict[str, Any]], task_names: list[str]
@@ -350,3 +404,22 @@ def run_bench(
 ) -> dict[str, Any]:
     """Run ``profile`` and return the report dict (``report.write_bench_report`` saves it)."""
     return BenchRunner(profile, out_dir, load_model, events=events, fresh=fresh).run()
+
+
+def _arm_scores(per_question: list[dict[str, Any]], tasks: list[str]) -> dict[str, Any]:
+    """The router's arms (memory, retrieval, combined) scored per task: contains and F1."""
+    arms = sorted({arm for row in per_question for arm in row.get("arms", {})})
+    return {
+        arm: {
+            task: {
+                metric: mean(
+                    row["arms"][arm][metric]
+                    for row in per_question
+                    if row["task"] == task and arm in row.get("arms", {})
+                )
+                for metric in ("contains", "f1")
+            }
+            for task in tasks
+        }
+        for arm in arms
+    }

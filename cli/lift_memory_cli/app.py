@@ -15,7 +15,17 @@ from typing import Annotated
 
 import typer
 
-from lift_memory_cli import ask, compare, info, ingest, ls, rm, serve
+from lift_memory_cli import (
+    archive_export,
+    archive_import,
+    ask,
+    compare,
+    info,
+    ingest,
+    ls,
+    rm,
+    serve,
+)
 from lift_memory_cli.core.text import one_line
 from lift_memory_cli.core.version import version
 from lift_memory_cli.options import HOME_HELP, CliState
@@ -73,6 +83,8 @@ app.command("compare", no_args_is_help=True)(compare.compare_command)
 app.command("ls")(ls.ls_command)
 app.command("info", no_args_is_help=True)(info.info_command)
 app.command("rm", no_args_is_help=True)(rm.rm_command)
+app.command("export", no_args_is_help=True)(archive_export.export_command)
+app.command("import", no_args_is_help=True)(archive_import.import_command)
 app.command("serve")(serve.serve_command)
 
 

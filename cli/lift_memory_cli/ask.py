@@ -1,7 +1,8 @@
-"""`lift-memory ask NAME "QUESTION" --mode memory|rag|hybrid|icl|base`: one answer.
+"""`lift-memory ask NAME "QUESTION" --mode auto|memory|rag|hybrid|icl|base`: one answer.
 
-The answer goes to stdout; how it was reached (mode, latency, confidence, the hybrid router's
-choice, retrieved sources) to stderr, or everything as one JSON object with --json.
+The answer goes to stdout; how it was reached (mode, latency, confidence, the route auto mode
+took and why, the hybrid router's choice, retrieved sources) to stderr, or everything as one
+JSON object with --json.
 """
 
 from __future__ import annotations
@@ -10,12 +11,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from lift_memory.names import validate_memory_name
-from lift_memory_cli.core.memories import open_memory
-from lift_memory_cli.core.modes import MODES, POLICIES, RETRIEVAL_MODES
+from lift_memory_cli.core.choices import check_choice
+from lift_memory_cli.core.memories import open_memory, read_complete_manifest
+from lift_memory_cli.core.modes import DEFAULT_MODE, DEFAULT_POLICY, DEFAULT_SCALING, MODES
+from lift_memory_cli.core.routing import needs_retrieval
 from lift_memory_cli.errors import CliError, command
-from lift_memory_cli.options import HomeOption, store_of
+from lift_memory_cli.options import (
+    HomeOption,
+    MaxNewTokensOption,
+    PolicyOption,
+    ScalingOption,
+    check_answer_options,
+    store_of,
+)
 from lift_memory_cli.rendering import fmt_float, human_seconds, print_json, status, stderr_console
 
 if TYPE_CHECKING:
@@ -29,6 +40,8 @@ def _details(result: ModeResult) -> list[str]:
         + (f" · gate {fmt_float(result.mean_gate)}" if result.mean_gate is not None else "")
         + "[/]"
     ]
+    if result.route is not None:
+        lines.append(f"[dim]route {result.route['route']}: {escape(result.route['reason'])}[/]")
     if result.mode == "hybrid":
         lines.append(f"[dim]chose {result.chosen}: {result.reason}[/]")
         for arm, data in result.arms.items():
@@ -58,31 +71,24 @@ def ask_command(
         typer.Option(
             "--mode",
             metavar="MODE",
-            help="memory: the memory alone; rag: Chroma retrieval, memory off; hybrid: both, the "
-            "router picks; icl: truncated corpus in context, memory off; base: the bare model.",
+            help="auto: the memory for questions about its corpus, the bare model for the rest; "
+            "memory: the memory alone; rag: Chroma retrieval, memory off; hybrid: memory, "
+            "retrieval and both together, the router picks; icl: truncated corpus in context, "
+            "memory off; base: the bare model.",
         ),
-    ] = "memory",
+    ] = DEFAULT_MODE,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    max_new_tokens: Annotated[
-        int, typer.Option("--max-new-tokens", metavar="N", min=1, help="Answer length cap.")
-    ] = 48,
-    policy: Annotated[
-        str,
-        typer.Option(
-            "--policy", metavar="POLICY", help=f"Hybrid router policy: {', '.join(POLICIES)}."
-        ),
-    ] = "confidence",
+    max_new_tokens: Annotated[int, MaxNewTokensOption] = 48,
+    policy: Annotated[str, PolicyOption] = DEFAULT_POLICY,
+    scaling: Annotated[str, ScalingOption] = DEFAULT_SCALING,
     top_k: Annotated[
         int, typer.Option("--top-k", metavar="K", min=1, help="Chunks retrieved for rag / hybrid.")
     ] = 2,
     home: Annotated[Path | None, HomeOption] = None,
 ) -> None:
-    """Ask a memory a question, in one of five modes."""
-    mode = mode.strip().lower()
-    if mode not in MODES:
-        raise CliError(f"unknown mode '{mode}'; choose from {', '.join(MODES)}")
-    if policy not in POLICIES:
-        raise CliError(f"unknown policy '{policy}'; choose from {', '.join(POLICIES)}")
+    """Ask a memory a question, in one of six modes."""
+    mode = check_choice(mode.strip().lower(), MODES, "mode")
+    check_answer_options(policy, scaling)
     if not question.strip():
         raise CliError("the question is empty")
     validate_memory_name(name)
@@ -90,21 +96,17 @@ def ask_command(
     console = stderr_console()
     show = console.is_terminal and not json_output
     with status(console, f"loading memory '{name}'", show=show):
-        opened = open_memory(store, name, need_retrieval=mode in RETRIEVAL_MODES)
-    try:
-        from lift_memory_cli.core.answerer import Answerer  # LlamaIndex: seconds
+        retrieval = needs_retrieval(read_complete_manifest(store, name), [mode])
+        opened = open_memory(store, name, need_retrieval=retrieval)
+    from lift_memory_cli.core.answerer import answering  # LlamaIndex: seconds
 
-        answerer = Answerer(
-            opened.memory,
-            opened.retrieval,
-            policy=policy,
-            max_new_tokens=max_new_tokens,
-            top_k=top_k,
-        )
-        with status(console, "thinking", show=show):
-            result = answerer.answer(question, [mode])[mode]
-    finally:
-        opened.memory.detach()
+    with (
+        answering(
+            opened, policy=policy, max_new_tokens=max_new_tokens, top_k=top_k, scaling=scaling
+        ) as answerer,
+        status(console, "thinking", show=show),
+    ):
+        result = answerer.answer(question, [mode])[mode]
     if json_output:
         data: dict[str, Any] = {"memory": name, "question": question, **result.to_json()}
         data["load_s"] = opened.load_s

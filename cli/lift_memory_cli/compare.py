@@ -15,10 +15,18 @@ from lift_memory.names import validate_memory_name
 from lift_memory_cli.core.compare_report import write_report
 from lift_memory_cli.core.comparison import answerable_modes, compare_row, comparison_report
 from lift_memory_cli.core.memories import open_memory, read_complete_manifest
-from lift_memory_cli.core.modes import POLICIES, RETRIEVAL_MODES, parse_modes
+from lift_memory_cli.core.modes import DEFAULT_POLICY, DEFAULT_SCALING, parse_modes
 from lift_memory_cli.core.questions import Question, read_questions
+from lift_memory_cli.core.routing import needs_retrieval
 from lift_memory_cli.errors import CliError, command
-from lift_memory_cli.options import HomeOption, store_of
+from lift_memory_cli.options import (
+    HomeOption,
+    MaxNewTokensOption,
+    PolicyOption,
+    ScalingOption,
+    check_answer_options,
+    store_of,
+)
 from lift_memory_cli.rendering import (
     human_seconds,
     print_json,
@@ -27,12 +35,14 @@ from lift_memory_cli.rendering import (
     stdout_console,
 )
 
-DEFAULT_MODES = "base,icl,memory,rag,hybrid"
+DEFAULT_MODES = "base,icl,memory,rag,hybrid,auto"
 
 
 def _answer_cell(cell: dict[str, Any]) -> str:
     mark = {True: "[green]✓[/] ", False: "[red]✗[/] ", None: ""}[cell.get("correct")]
-    chosen = f" [dim]({cell['chosen']})[/]" if cell.get("chosen") else ""
+    route = (cell.get("route") or {}).get("route") if cell.get("mode") == "auto" else None
+    shown = cell.get("chosen") or route  # the hybrid's arm, or auto mode's route
+    chosen = f" [dim]({shown})[/]" if shown else ""
     return mark + escape(cell["answer"]) + chosen
 
 
@@ -98,7 +108,8 @@ def compare_command(
             "--modes",
             metavar="MODES",
             help="Comma-separated modes to compare (rag and hybrid are dropped for a memory "
-            "ingested with --no-rag).",
+            "ingested with --no-rag; auto answers with the memory or the bare model, by the "
+            "relevance threshold its ingest calibrated).",
         ),
     ] = DEFAULT_MODES,
     report_dir: Annotated[
@@ -111,15 +122,9 @@ def compare_command(
         ),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    max_new_tokens: Annotated[
-        int, typer.Option("--max-new-tokens", metavar="N", min=1, help="Answer length cap.")
-    ] = 48,
-    policy: Annotated[
-        str,
-        typer.Option(
-            "--policy", metavar="POLICY", help=f"Hybrid router policy: {', '.join(POLICIES)}."
-        ),
-    ] = "confidence",
+    max_new_tokens: Annotated[int, MaxNewTokensOption] = 48,
+    policy: Annotated[str, PolicyOption] = DEFAULT_POLICY,
+    scaling: Annotated[str, ScalingOption] = DEFAULT_SCALING,
     home: Annotated[Path | None, HomeOption] = None,
 ) -> None:
     """Compare answer modes side by side.
@@ -133,31 +138,28 @@ def compare_command(
     if not items:
         raise CliError('no questions: give --questions FILE.jsonl or "QUESTION" arguments')
     modes = parse_modes(modes_text)
-    if policy not in POLICIES:
-        raise CliError(f"unknown policy '{policy}'; choose from {', '.join(POLICIES)}")
+    check_answer_options(policy, scaling)
     validate_memory_name(name)
     store = store_of(ctx, home)
     console = stderr_console()
     quiet = json_output or not console.is_terminal
-    modes, dropped = answerable_modes(read_complete_manifest(store, name), modes)
+    manifest = read_complete_manifest(store, name)
+    modes, dropped = answerable_modes(manifest, modes)
     if dropped and not json_output:
         console.print(f"[yellow]note:[/] no retrieval arm, skipping {', '.join(dropped)}")
     with status(console, f"loading memory '{name}'", show=not quiet):
-        opened = open_memory(store, name, need_retrieval=bool(RETRIEVAL_MODES & set(modes)))
-    rows: list[dict[str, Any]] = []
-    try:
-        from lift_memory_cli.core.answerer import Answerer  # LlamaIndex: seconds
+        opened = open_memory(store, name, need_retrieval=needs_retrieval(manifest, modes))
+    from lift_memory_cli.core.answerer import answering  # LlamaIndex: seconds
 
-        answerer = Answerer(
-            opened.memory, opened.retrieval, policy=policy, max_new_tokens=max_new_tokens
-        )
+    rows: list[dict[str, Any]] = []
+    with answering(
+        opened, policy=policy, max_new_tokens=max_new_tokens, scaling=scaling
+    ) as answerer:
         for index, item in enumerate(items, start=1):
             with status(console, f"question {index}/{len(items)}: {item.question}", show=not quiet):
                 rows.append(compare_row(answerer, item, modes))
             if not json_output and not console.is_terminal:
                 console.print(f"answered {index}/{len(items)}")
-    finally:
-        opened.memory.detach()
 
     report = comparison_report(opened.memory.manifest, modes, policy, rows)
     if report_dir is not None:

@@ -3,7 +3,7 @@
 1. ``lift-memory ingest`` the sample (~1,000 tokens about the invented island of Varnholm, so no
    pretrained model knows it) into the memory ``varnholm-demo``, Chroma retrieval arm included;
 2. ``lift-memory compare`` nine questions (eight about the island, one general-knowledge control)
-   in base, memory, rag and hybrid mode, printing the side-by-side table and writing
+   in base, memory, rag, hybrid and auto mode, printing the side-by-side table and writing
    ``reports/demo/`` (report.md, report.json, chart.png).
 
 Training budget. The bundled SmolLM2-135M trains at roughly 100–140 tokens/s on two CPU cores, and
@@ -45,7 +45,7 @@ SAMPLES = files("lift_memory_cli").joinpath("samples")
 CORPUS = Path(str(SAMPLES.joinpath("varnholm.txt")))
 QUESTIONS = Path(str(SAMPLES.joinpath("varnholm-questions.jsonl")))
 CONFIG = Path(str(SAMPLES.joinpath("demo-config.json")))
-MODES = "base,memory,rag,hybrid"
+MODES = "base,memory,rag,hybrid,auto"
 REPORT_DIR = Path("reports") / "demo"
 TRAIN_TOKENS_PER_S = 140.0  # SmolLM2-135M, forward + backward, 2 CPU cores
 CHARS_PER_TOKEN = 4.1  # SmolLM2's tokenizer on English prose
@@ -145,7 +145,8 @@ def main() -> None:
     console.print(
         f"\n[bold]done in {elapsed:.1f} min.[/] base = the model alone; memory = the trained "
         "memory, no context; rag = Chroma chunks in context, memory off; hybrid = the router's "
-        "pick of the two.\nTry: "
+        "pick of the arms; auto = the memory for questions about the island, the base model "
+        "for the control.\nTry: "
         f'lift-memory ask {NAME} "Who keeps the lighthouse on Varnholm?" --mode hybrid\n'
         f"     lift-memory ls    ·    lift-memory info {NAME}    ·    open {REPORT_DIR}/report.md"
     )

@@ -26,7 +26,7 @@ from lift_memory_cli.core.processes import is_main_process, world_size
 from lift_memory_cli.core.qa_source import QASource
 from lift_memory_cli.core.text import plural
 from lift_memory_cli.errors import CliError, command
-from lift_memory_cli.options import HomeOption, home_of, store_of
+from lift_memory_cli.options import HomeOption, home_of, model_option, store_of
 from lift_memory_cli.progress import Reporter
 from lift_memory_cli.rendering import (
     human_bytes,
@@ -65,7 +65,7 @@ def _print_summary(data: dict[str, Any]) -> None:
         out.print(f"  recall     facts learned: {data['facts_learned']} / {data['facts_total']}")
     out.print(f"  adapter    {human_bytes(data['adapter_bytes'])} on {data['model']}")
     out.print(f"  rag arm    {rag_text}")
-    out.print(f'  ask it     lift-memory ask {data["name"]} "your question" --mode hybrid')
+    out.print(f'  ask it     lift-memory ask {data["name"]} "your question"')  # auto mode
 
 
 @command
@@ -88,12 +88,9 @@ def ingest_command(
     ],
     model: Annotated[
         str,
-        typer.Option(
-            "--model",
-            "-m",
-            metavar="MODEL",
-            help="Base model: a bundled id (smollm2-135m, gemma3-270m), a Hugging Face id or a "
-            "local directory.",
+        model_option(
+            "Base model: a bundled id (smollm2-135m, gemma3-270m), a Hugging Face id or a "
+            "local directory."
         ),
     ] = DEFAULT_MODEL,
     qa: Annotated[
@@ -218,7 +215,10 @@ def ingest_command(
     ] = None,
     resume: Annotated[
         bool,
-        typer.Option("--resume", help="Continue an interrupted ingest from its last checkpoint."),
+        typer.Option(
+            "--resume",
+            help="Continue an interrupted ingest (or --overwrite) from its last checkpoint.",
+        ),
     ] = False,
     max_input_mb: Annotated[
         float,
@@ -230,7 +230,12 @@ def ingest_command(
         ),
     ] = DEFAULT_MAX_INPUT_MB,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing memory.")
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace an existing memory: the new one is built beside it, and the old one "
+            "answers until the new one is complete.",
+        ),
     ] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print a JSON summary and no progress.")

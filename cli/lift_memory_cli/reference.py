@@ -12,7 +12,19 @@ import re
 import sys
 from pathlib import Path
 
-COMMANDS = ("", "ingest", "ask", "compare", "ls", "info", "rm", "bench", "serve")
+COMMANDS = (
+    "",
+    "ingest",
+    "ask",
+    "compare",
+    "ls",
+    "info",
+    "rm",
+    "export",
+    "import",
+    "bench",
+    "serve",
+)
 WIDTH = 100
 _BLOCK = re.compile(
     r"(<!-- BEGIN HELP: (?P<name>[a-z]*) -->\n)(?P<body>.*?)(<!-- END HELP -->)", re.DOTALL

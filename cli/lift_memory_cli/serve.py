@@ -16,7 +16,7 @@ import typer
 
 from lift_memory_cli.core.base_model import DEFAULT_MODEL
 from lift_memory_cli.errors import CliError, command
-from lift_memory_cli.options import HomeOption, home_of
+from lift_memory_cli.options import HomeOption, home_of, model_option
 from lift_memory_cli.rendering import stderr_console
 
 API_KEY_ENV = "LIFT_MEMORY_API_KEY"
@@ -47,13 +47,7 @@ def serve_command(
         int, typer.Option("--port", metavar="PORT", min=0, max=65535, help="Port to bind.")
     ] = 8000,
     model: Annotated[
-        str,
-        typer.Option(
-            "--model",
-            "-m",
-            metavar="MODEL",
-            help="Base model also served as itself (memories use their own base models).",
-        ),
+        str, model_option("Base model also served as itself (memories use their own base models).")
     ] = DEFAULT_MODEL,
     max_loaded: Annotated[
         int,
@@ -61,7 +55,7 @@ def serve_command(
             "--max-loaded",
             metavar="N",
             min=1,
-            help="Models kept loaded (each memory holds a copy of its base model).",
+            help="Memories and base models kept loaded (memories on one base model share it).",
         ),
     ] = 4,
     max_ingests: Annotated[
@@ -76,8 +70,10 @@ def serve_command(
 
     GET /v1/models lists the base model and every complete memory as lift:NAME; POST
     /v1/chat/completions answers with one (streaming or not; the extra body field lift_mode picks
-    memory, rag, hybrid, icl or base); /v1/memories lists, shows, deletes and ingests memories.
-    When LIFT_MEMORY_API_KEY is set, every request needs 'Authorization: Bearer <key>'.
+    auto, the default, memory, rag, hybrid, icl or base) and POST /v1/completions continues a
+    prompt (auto, memory or base); /v1/memories lists, shows, deletes and ingests memories; GET
+    /health answers without a key. When LIFT_MEMORY_API_KEY is set, every other request needs
+    'Authorization: Bearer <key>'.
     """
     api_key = os.environ.get(API_KEY_ENV) or None
     if not is_loopback(host) and not api_key:

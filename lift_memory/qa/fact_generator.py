@@ -116,7 +116,7 @@ def fact_statements(text: str, seed: int = 0) -> list[str]:
     texts = [" ".join(sentences) for _, sentences in sorted(restated.items())]
     for doc in english_pipeline().pipe(paragraphs(text)):
         sentences = [s.text.strip() for s in doc.sents if is_prose(s)]
-        if len(sentences) > 1:
+        if len(set(sentences)) > 1:  # a paragraph of one repeated sentence has no other order
             shuffled = sentences[:]
             while shuffled == sentences:
                 rng.shuffle(shuffled)

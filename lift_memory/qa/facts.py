@@ -71,6 +71,13 @@ def english_pipeline() -> Language:
 _TITLE_LABEL = re.compile(r"^([^.!?:\n]{1,80}):[ \t]+(?=[A-Z0-9\"'“])")
 
 
+def english_pipeline_installed() -> bool:
+    """Whether spaCy and its English pipeline can be imported (without loading them)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) is not None for name in ("spacy", PIPELINE))
+
+
 def paragraphs(text: str) -> list[str]:
     """Blank-line separated blocks, each a paragraph; headings and "Title: " labels come out as
     blocks of their own, so they are never parsed as part of a sentence."""

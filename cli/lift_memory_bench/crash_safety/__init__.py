@@ -19,6 +19,11 @@ process was really in (its last marker). After each kill it checks that
   answers to a few questions;
 - no temp file or staging directory is left behind after the resume.
 
+Overwrite trials (``overwrite.py``) kill ``lift-memory ingest --overwrite`` instead, in any of
+those phases or in the swap that puts the finished replacement in place: the memory must stay
+complete and answering (the previous one, byte for byte, or the new one), and ``--resume``
+must finish the replacement.
+
 Signal trials send SIGTERM and SIGINT during training instead: the command must exit with 130
 and a one-line "interrupted ... --resume" message, after saving a checkpoint at the step it was
 on, and the resume must continue from that step.
@@ -38,7 +43,8 @@ kill), ``checks`` (the store after a kill), ``trials`` (one trial, end to end), 
 """
 
 from lift_memory_bench.crash_safety.markers import Marker, classify, read_markers
-from lift_memory_bench.crash_safety.report import markdown, summarize
+from lift_memory_bench.crash_safety.overwrite import OverwriteTrialResult, OverwriteTrials
+from lift_memory_bench.crash_safety.report import markdown, summarize, summarize_overwrites
 from lift_memory_bench.crash_safety.runners import (
     ExecRunner,
     ForkRunner,
@@ -46,19 +52,30 @@ from lift_memory_bench.crash_safety.runners import (
     command_env,
     make_runner,
 )
-from lift_memory_bench.crash_safety.targets import PHASES, Profile, Target, draw_target, kill_at
+from lift_memory_bench.crash_safety.targets import (
+    OVERWRITE_TARGETS,
+    PHASES,
+    Profile,
+    Target,
+    draw_target,
+    kill_at,
+)
 from lift_memory_bench.crash_safety.trials import Harness, TrialResult
-from lift_memory_bench.crash_safety.workload import CONFIG, CORPUS, QUESTIONS
+from lift_memory_bench.crash_safety.workload import CONFIG, CORPUS, NEW_CORPUS, QUESTIONS
 
 __all__ = [
     "CONFIG",
     "CORPUS",
+    "NEW_CORPUS",
+    "OVERWRITE_TARGETS",
     "PHASES",
     "QUESTIONS",
     "ExecRunner",
     "ForkRunner",
     "Harness",
     "Marker",
+    "OverwriteTrialResult",
+    "OverwriteTrials",
     "Process",
     "Profile",
     "Target",
@@ -71,4 +88,5 @@ __all__ = [
     "markdown",
     "read_markers",
     "summarize",
+    "summarize_overwrites",
 ]

@@ -37,6 +37,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--signals", default="SIGTERM,SIGINT", help="graceful-stop trials during training"
     )
+    parser.add_argument(
+        "--overwrite-trials",
+        type=int,
+        default=7,
+        help="SIGKILLs of `ingest --overwrite`, one phase after another (default 7: each once)",
+    )
     parser.add_argument("--work", type=Path, default=None, help="work directory (kept)")
     parser.add_argument(
         "--report-dir", type=Path, default=Path("reports/crash_safety"), help="JSON + Markdown"
@@ -48,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         runner=args.runner,
         targets=[t for t in args.targets.split(",") if t],
         signals=[s for s in args.signals.split(",") if s],
+        overwrite_trials=args.overwrite_trials,
         delay=args.delay,
         rag=args.rag,
         work=args.work,
@@ -60,7 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     (args.report_dir / "report.md").write_text(markdown(report))
     print(markdown(report))
     print(json.dumps(report["summary"], indent=2))
-    return 0 if report["summary"]["all_ok"] and report["summary"]["memories_lost"] == 0 else 1
+    overwrites_ok = report["overwrite_summary"]["all_ok"]
+    return (
+        0
+        if report["summary"]["all_ok"] and report["summary"]["memories_lost"] == 0 and overwrites_ok
+        else 1
+    )
 
 
 if __name__ == "__main__":

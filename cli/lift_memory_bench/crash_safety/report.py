@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from lift_memory_bench.crash_safety.overwrite import OverwriteTrialResult
 from lift_memory_bench.crash_safety.trials import TrialResult
 
 
@@ -48,6 +49,55 @@ def summarize(
     }
 
 
+def summarize_overwrites(results: Sequence[OverwriteTrialResult]) -> dict[str, Any]:
+    """What the overwrite trials showed: the memory complete and answering after every kill."""
+    return {
+        "overwrite_trials": len(results),
+        "phases_hit": dict(Counter(r.phase_hit for r in results)),
+        "versions_after_kill": dict(Counter(r.version_after_kill for r in results)),
+        "answering_after_kill": sum(1 for r in results if r.answers_after_kill_ok),
+        "finished": dict(Counter(r.finished_with for r in results)),
+        "equal_to_uninterrupted": sum(1 for r in results if r.answers_equal),
+        "max_adapter_abs_diff": max((r.adapter_max_abs_diff or 0.0 for r in results), default=0.0),
+        "leftovers_after_finish": sum(len(r.leftovers_after_finish) for r in results),
+        "all_ok": all(r.ok for r in results),
+    }
+
+
+def _overwrite_markdown(report: dict[str, Any]) -> list[str]:
+    s = report.get("overwrite_summary")
+    if not s or not s["overwrite_trials"]:
+        return []
+    lines = [
+        "",
+        "`ingest --overwrite` killed with SIGKILL (the previous memory must stay complete and "
+        "answering):",
+        "",
+        f"- overwrite trials: **{s['overwrite_trials']}**; phases hit: "
+        f"{', '.join(f'{k} {v}' for k, v in sorted(s['phases_hit'].items()))}",
+        f"- after the kill: {', '.join(f'{k} {v}' for k, v in sorted(s['versions_after_kill'].items()))}"
+        f" (old: byte-identical previous memory; new: swapped in, complete); answering like an "
+        f"uninterrupted ingest: **{s['answering_after_kill']} / {s['overwrite_trials']}**",
+        f"- finished with: {', '.join(f'{k} {v}' for k, v in sorted(s['finished'].items()))}; "
+        f"equal to the uninterrupted new memory: {s['equal_to_uninterrupted']} / "
+        f"{s['overwrite_trials']} (largest adapter difference {s['max_adapter_abs_diff']:.2e}); "
+        f"leftovers: {s['leftovers_after_finish']}",
+        "",
+        "| # | target | phase hit (last marker) | after kill | answering | finished with | answers equal |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for t in report["overwrite_trials"]:
+        finish = t["finished_with"]
+        if t["finish_exit_code"] is not None:
+            finish += f" (exit {t['finish_exit_code']})"
+        lines.append(
+            f"| {t['trial']} | {t['target']} | {t['phase_hit']} (`{t['last_marker']}`) | "
+            f"{t['version_after_kill']} | {'yes' if t['answers_after_kill_ok'] else 'NO'} | "
+            f"{finish} | {'yes' if t['answers_equal'] else 'NO'} |"
+        )
+    return lines
+
+
 def markdown(report: dict[str, Any]) -> str:
     s = report["summary"]
     lines = [
@@ -84,4 +134,5 @@ def markdown(report: dict[str, Any]) -> str:
             f"at step {t['checkpoint_step']} after {t['train_steps_done']} steps, resumed from "
             f"step {t['resumed_from_step']}."
         )
+    lines += _overwrite_markdown(report)
     return "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
-"""A whole crash-safety run: the reference ingest, the SIGKILL trials, the signal trials."""
+"""A whole crash-safety run: the reference ingest, the SIGKILL trials, the signal trials, and
+the overwrite trials."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from lift_memory_bench.crash_safety.report import summarize
+from lift_memory_bench.crash_safety.overwrite import OverwriteTrials
+from lift_memory_bench.crash_safety.report import summarize, summarize_overwrites
 from lift_memory_bench.crash_safety.runners import make_runner
-from lift_memory_bench.crash_safety.targets import DEFAULT_TARGETS
+from lift_memory_bench.crash_safety.targets import DEFAULT_TARGETS, OVERWRITE_TARGETS
 from lift_memory_bench.crash_safety.trials import Harness
 
 
@@ -23,6 +25,8 @@ def run_all(
     runner: str = "exec",
     targets: Sequence[str] = DEFAULT_TARGETS,
     signals: Sequence[str] = ("SIGTERM", "SIGINT"),
+    overwrite_trials: int = 0,
+    overwrite_targets: Sequence[str] = OVERWRITE_TARGETS,
     delay: float = 0.1,
     rag: str = "always",
     config: dict[str, Any] | None = None,
@@ -30,7 +34,7 @@ def run_all(
     log: Any = print,
     command: str = "",
 ) -> dict[str, Any]:
-    """Build the reference, run the SIGKILL and signal trials; returns the report."""
+    """Build the reference, run the SIGKILL, signal and overwrite trials; returns the report."""
     started = time.perf_counter()
     work = work or Path(tempfile.mkdtemp(prefix="lift-crash-"))
     harness = Harness(
@@ -42,6 +46,14 @@ def run_all(
         harness.trial(trials + j + 1, "train", getattr(signal, name))
         for j, name in enumerate(signals)
     ]
+    overwrites = []
+    if overwrite_trials:
+        trials_on = OverwriteTrials(harness)
+        trials_on.build_reference()
+        overwrites = [
+            trials_on.trial(k + 1, overwrite_targets[k % len(overwrite_targets)])
+            for k in range(overwrite_trials)
+        ]
     return {
         "command": command,
         "runner": runner,
@@ -53,4 +65,6 @@ def run_all(
         "profile": asdict(harness.profile) if harness.profile else None,
         "summary": summarize(results, signal_results),
         "trials": [asdict(r) for r in [*results, *signal_results]],
+        "overwrite_summary": summarize_overwrites(overwrites),
+        "overwrite_trials": [asdict(r) for r in overwrites],
     }

@@ -1,6 +1,7 @@
-"""Answering a question in any of the five modes (:mod:`lift_memory_cli.core.modes`) for one
-opened memory, with the integration's arms and hybrid router; `ask`, `compare` and the server's
-chat completions all answer through :class:`Answerer`.
+"""Answering a question in any of the six modes (:mod:`lift_memory_cli.core.modes`) for one
+opened memory, with the integration's arms, relevance router and hybrid router; `ask`, `compare`
+and the server's chat completions all answer through :class:`Answerer`. An ``auto`` answer (and
+a hybrid one) carries its ``route``: memory or base model, the relevance score and threshold.
 
 With a ``conversation`` (the server's system message and earlier turns) the memory, rag, icl and
 base modes put the question's user turn after them, in the model's chat template and within its
@@ -10,6 +11,7 @@ question alone, as it compares single-question arms.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -18,33 +20,48 @@ from typing import TYPE_CHECKING, Any
 from llama_index.memory.lift import (
     AlwaysCombinePolicy,
     ArmResult,
+    CalibratedPolicy,
     ConfidencePolicy,
     HybridRouterQueryEngine,
+    RelevanceRouter,
     RetrievalFirstPolicy,
     SelectionPolicy,
     retrieve_passages,
 )
 from llama_index.memory.lift.arms import arm_prompt, ask_memory
+from llama_index.memory.lift.routing import (
+    RouteDecision,
+    forced_route,
+    routed,
+    routing_calibration,
+)
 
 from lift_memory.answer import generate_answer, generate_reply
 from lift_memory.models import model_lock
 from lift_memory.prompts import question_prompt
 from lift_memory_cli.core.conversation import Turn, context_window, conversation_ids
 from lift_memory_cli.core.errors import ServiceError
-from lift_memory_cli.core.modes import POLICIES, RETRIEVAL_MODES
+from lift_memory_cli.core.modes import DEFAULT_POLICY, DEFAULT_SCALING, POLICIES, RETRIEVAL_MODES
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from llama_index.memory.lift import ChromaRetrievalArm
+    from llama_index.memory.lift.calibrated_policy import HybridCalibration
 
     from lift_memory.adapters import Adapter
     from lift_memory.answer import Answer
     from lift_memory.memory import LiftMemory
     from lift_memory.models import LoadedModel
+    from lift_memory_cli.core.memories import OpenedMemory
 
 
-def make_policy(name: str) -> SelectionPolicy:
+def make_policy(name: str, *, calibration: HybridCalibration | None = None) -> SelectionPolicy:
+    """The hybrid router's policy called ``name`` (one of :data:`POLICIES`). ``calibration``:
+    the calibrated policy's measurements; without them the router fills in what the memory's
+    ingest recorded."""
+    if name == "calibrated":
+        return CalibratedPolicy(calibration=calibration)
     if name == "confidence":
         return ConfidencePolicy()
     if name == "retrieval-first":
@@ -75,6 +92,8 @@ class ModeResult:
     completion_tokens: int | None = None
     hit_token_limit: bool = False
     """The generation stopped at ``max_new_tokens``, not at the end of its answer."""
+    route: dict[str, Any] | None = None
+    """auto and hybrid: relevance routing's decision (route, score, threshold, reason)."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -96,6 +115,8 @@ class ModeResult:
                 agreement=self.agreement,
                 arms=self.arms,
             )
+        if self.route is not None:
+            data["route"] = self.route
         return data
 
 
@@ -159,6 +180,17 @@ def _from_arm(mode: str, arm: ArmResult, latency_s: float) -> ModeResult:
     )
 
 
+def relevance_router(
+    memory: LiftMemory, retrieval: ChromaRetrievalArm | None, scaling: str = DEFAULT_SCALING
+) -> RelevanceRouter:
+    """Auto mode's router: the calibration the memory's ingest recorded, scored over its Chroma
+    arm ``retrieval``; without the arm (not opened, or none built) auto answers with the memory."""
+    calibration = routing_calibration(memory.manifest) if retrieval is not None else None
+    return RelevanceRouter(
+        memory, retrieval, calibration, scaling="soft" if scaling == "soft" else "hard"
+    )
+
+
 class Answerer:
     """Answers questions in any of the modes for one opened memory."""
 
@@ -167,21 +199,29 @@ class Answerer:
         memory: LiftMemory,
         retrieval: ChromaRetrievalArm | None = None,
         *,
-        policy: str = "confidence",
+        policy: str = DEFAULT_POLICY,
         max_new_tokens: int = 48,
         top_k: int | None = None,
         conversation: Sequence[Turn] | None = None,
+        scaling: str = DEFAULT_SCALING,
     ) -> None:
+        """``retrieval``: the memory's Chroma arm, needed by rag and hybrid, and by auto for
+        a calibrated memory (without it auto answers with the memory)."""
         self.memory = memory
         self.retrieval = retrieval
         self.max_new_tokens = max_new_tokens
         self.conversation = conversation
+        self.relevance = relevance_router(memory, retrieval, scaling)
         self._router = None
         if retrieval is not None:
             if top_k:
                 retrieval.similarity_top_k = top_k
             self._router = HybridRouterQueryEngine(
-                memory, retrieval, policy=make_policy(policy), max_new_tokens=max_new_tokens
+                memory,
+                retrieval,
+                router=self.relevance,
+                policy=make_policy(policy),
+                max_new_tokens=max_new_tokens,
             )
 
     def answer(
@@ -214,28 +254,34 @@ class Answerer:
         passages: list[str] | None = None,
         use_memory: bool = True,
         streamer: Any | None = None,
+        route: RouteDecision | None = None,
     ) -> Answer:
+        route = route or forced_route("memory" if use_memory else "base")
         if self.conversation is None:  # one question: the integration's arm, with its events
             return ask_memory(
                 self.memory,
                 question,
                 context=context,
                 passages=passages,
-                use_memory=use_memory,
+                max_new_tokens=self.max_new_tokens,
+                streamer=streamer,
+                route=route,
+            )
+        loaded = self.memory.loaded
+        with model_lock(loaded), routed(self.memory.adapter, route) as routed_use_memory:
+            return generate_in_conversation(
+                loaded,
+                self.conversation,
+                arm_prompt(self.memory, question, context, passages),
+                adapter=self.memory.adapter,
+                use_memory=routed_use_memory,
                 max_new_tokens=self.max_new_tokens,
                 streamer=streamer,
             )
-        return generate_in_conversation(
-            self.memory.loaded,
-            self.conversation,
-            arm_prompt(self.memory, question, context, passages),
-            adapter=self.memory.adapter,
-            use_memory=use_memory,
-            max_new_tokens=self.max_new_tokens,
-            streamer=streamer,
-        )
 
     def _single(self, question: str, mode: str, streamer: Any | None = None) -> ModeResult:
+        if mode == "auto":
+            return self._auto(question, streamer)
         if mode == "memory":
             answer = self._ask(question, streamer=streamer)
             result = _from_arm(mode, ArmResult.from_answer("memory", answer), answer.latency_s)
@@ -248,6 +294,16 @@ class Answerer:
         if mode == "rag":
             return self._rag(question, streamer)
         raise ServiceError(f"unknown mode '{mode}'")
+
+    def _auto(self, question: str, streamer: Any | None = None) -> ModeResult:
+        """The memory's answer if the question is about its corpus, else the base model's."""
+        started = time.perf_counter()
+        route = self.relevance.decide(question)
+        answer = self._ask(question, route=route, streamer=streamer)
+        arm = ArmResult.from_answer("memory", answer)
+        result = _from_arm("auto", arm, time.perf_counter() - started)
+        result.route = route.model_dump()
+        return _counted(result, answer, self.max_new_tokens)
 
     def _rag(self, question: str, streamer: Any | None = None) -> ModeResult:
         assert self.retrieval is not None
@@ -295,6 +351,7 @@ class Answerer:
             hybrid.reason = selection.reason
             hybrid.policy = self._router.policy.name
             hybrid.agreement = evidence.agreement
+            hybrid.route = evidence.relevance.model_dump() if evidence.relevance else None
             hybrid.arms = {name: _arm_json(arm, latencies[name]) for name, arm in arms.items()}
             self._count_routed(hybrid, question)
             results["hybrid"] = hybrid
@@ -305,14 +362,22 @@ class Answerer:
         prompt and the chosen answer, counted again by the tokenizer."""
         tokenizer = self.memory.loaded.tokenizer
         result.prompt_tokens = len(
-            conversation_ids(
-                tokenizer, self.conversation or (), question_prompt(question), budget=10**9
-            )
+            conversation_ids(tokenizer, (), question_prompt(question), budget=10**9)
         )
         result.completion_tokens = len(
             tokenizer(result.answer, add_special_tokens=False)["input_ids"]
         )
         result.hit_token_limit = result.completion_tokens >= self.max_new_tokens
+
+
+@contextlib.contextmanager
+def answering(opened: OpenedMemory, **options: Any) -> Iterator[Answerer]:
+    """An :class:`Answerer` (``options``: its keyword arguments) over a memory that `ask` or
+    `compare` opened; the memory's adapter comes off its model when the block ends."""
+    try:
+        yield Answerer(opened.memory, opened.retrieval, **options)
+    finally:
+        opened.memory.detach()
 
 
 def answer_with_base_model(

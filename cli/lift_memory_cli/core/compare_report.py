@@ -57,6 +57,13 @@ def markdown(report: dict[str, Any]) -> str:
         chosen = [h.get("chosen") for h in hybrid]
         counts = ", ".join(f"{arm} {chosen.count(arm)}" for arm in sorted(set(chosen), key=str))
         lines += ["", f"Hybrid router choices: {counts}."]
+    auto = [row["results"]["auto"] for row in report["questions"] if "auto" in row["results"]]
+    routes = [(cell.get("route") or {}).get("route") for cell in auto]
+    if routes:
+        counts = ", ".join(
+            f"{route} {routes.count(route)}" for route in sorted(set(routes), key=str)
+        )
+        lines += ["", f"Auto mode routes: {counts}."]
     return "\n".join(lines) + "\n"
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from lift_memory.prompts import chat_template_ids
 from lift_memory_cli.core.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def context_window(loaded: LoadedModel) -> int:
 def _template_ids(tokenizer: PreTrainedTokenizerBase, turns: Sequence[Turn]) -> list[int]:
     messages = [{"role": t.role, "content": t.content} for t in turns]
     try:
-        encoded = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        return chat_template_ids(tokenizer, messages)
     except Exception:  # noqa: BLE001 - jinja's TemplateError: e.g. a template with no system role
         if not turns or turns[0].role != "system":
             raise
@@ -53,9 +54,6 @@ def _template_ids(tokenizer: PreTrainedTokenizerBase, turns: Sequence[Turn]) -> 
             raise
         rest[first] = Turn("user", f"{system.content}\n\n{rest[first].content}")
         return _template_ids(tokenizer, rest)
-    if isinstance(encoded, dict) or hasattr(encoded, "input_ids"):
-        encoded = encoded["input_ids"]
-    return list(encoded)
 
 
 def conversation_ids(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -26,6 +25,7 @@ from lift_memory.segments import segment_spans
 from lift_memory_cli.core.base_model import load_base_model, local_model_path
 from lift_memory_cli.core.devices import check_device, check_dtype
 from lift_memory_cli.core.errors import IngestInterrupted, ServiceError
+from lift_memory_cli.core.json_values import read_json_object
 from lift_memory_cli.core.memories import resume_command
 from lift_memory_cli.core.processes import is_main_process, join_data_parallel
 from lift_memory_cli.core.qa_source import QASource, check_qa_source
@@ -85,27 +85,12 @@ class IngestRequest:
     """The base model's dtype (``auto``: bfloat16 on a GPU that has it, else float32)."""
 
 
-def _read_config_values(config_file: Path | str) -> dict[str, Any]:
-    inline = isinstance(config_file, str) and config_file.lstrip().startswith("{")
-    where = "--config" if inline else f"config file {config_file}"
-    try:
-        text = str(config_file) if inline else Path(config_file).read_text(encoding="utf-8")
-        loaded = json.loads(text)
-    except FileNotFoundError:
-        raise ServiceError(f"no such config file: {config_file}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ServiceError(f"{where} is not valid JSON ({error})") from None
-    if not isinstance(loaded, dict):
-        raise ServiceError(f"{where} must hold a JSON object of LiftConfig fields")
-    return loaded
-
-
 def build_config(config_file: Path | str | None, overrides: dict[str, Any]) -> LiftConfig:
     """LiftConfig defaults, then a JSON file (or an inline JSON object) of LiftConfig fields,
     then the command's options."""
     values: dict[str, Any] = {}
     if config_file is not None:
-        values.update(_read_config_values(config_file))
+        values.update(read_json_object(config_file, "LiftConfig fields"))
     values.update({key: value for key, value in overrides.items() if value is not None})
     return LiftConfig.model_validate(values)
 

@@ -3,12 +3,13 @@ whether a memory can answer (or how to resume it), opening it on its base model,
 
 from __future__ import annotations
 
+import math
 import shlex
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lift_memory.errors import CorruptMemory, MemoryIncomplete
+from lift_memory.errors import CorruptMemory, LiftMemoryError, MemoryIncomplete
 from lift_memory.model_registry import DEFAULT_MODEL
 from lift_memory_cli.core.base_model import load_base_model
 from lift_memory_cli.core.errors import ServiceError
@@ -40,14 +41,50 @@ def memory_row(manifest: Manifest) -> dict[str, Any]:
     }
 
 
+def number(value: float | None) -> int | float | None:
+    """A manifest number as it should read: integral values (token counts, bytes, epochs) as
+    integers, others as they are; None for a missing or non-finite one."""
+    if value is None or not math.isfinite(value):
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
 def memory_details(store: MemoryStore, manifest: Manifest) -> dict[str, Any]:
     """Everything the manifest records, its folder, and how to resume it if it is unfinished
     (`info --json`, ``GET /v1/memories/NAME``)."""
     data = manifest.model_dump(mode="json")
+    data["metrics"] = {key: number(value) for key, value in manifest.metrics.items()}
     data["path"] = str(store.path(manifest.name))
     if manifest.status != "complete":
         data["resume"] = resume_command(manifest)
+    replacement = unfinished_replacement(store, manifest)
+    if replacement is not None:
+        data["replacement"] = {"status": replacement.status, "resume": resume_command(replacement)}
     return data
+
+
+def unfinished_replacement(store: MemoryStore, manifest: Manifest) -> Manifest | None:
+    """The manifest of a new version of this memory that an interrupted or failed
+    `ingest --overwrite` left (resumable), or None. Reads only: takes no lock."""
+    staged = store.replacement_store(manifest.name)
+    try:
+        candidate = staged.read_manifest(manifest.name)
+    except LiftMemoryError:
+        return None
+    return candidate if candidate.created_at > manifest.created_at else None
+
+
+def memory_qa_pairs(store: MemoryStore, name: str) -> list[dict[str, str]]:
+    """The auxiliary QA pairs the memory trained on (none before its ingest wrote them)."""
+    from lift_memory.qa.jsonl_io import read_qa_jsonl
+
+    path = store.qa_path(name)
+    if not path.exists():
+        return []
+    return [
+        {"question": p.question, "answer": p.answer, "evidence": p.evidence, "source": p.source}
+        for p in read_qa_jsonl(path)
+    ]
 
 
 def store_problems(store: MemoryStore) -> list[dict[str, str]]:

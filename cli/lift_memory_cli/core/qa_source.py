@@ -60,7 +60,9 @@ def check_qa_source(source: QASource, qa_generator: str) -> None:
         raise ServiceError(f"give {_FILE_HELP} or {_ENDPOINT_HELP}, not both")
     if bool(source.endpoint) != bool(source.model):
         missing = "--qa-model NAME" if source.endpoint else "--qa-endpoint URL"
-        raise ServiceError(f"an OpenAI-compatible QA endpoint needs {_ENDPOINT_HELP}: add {missing}")
+        raise ServiceError(
+            f"an OpenAI-compatible QA endpoint needs {_ENDPOINT_HELP}: add {missing}"
+        )
     if qa_generator == "openai" and source.kind != "openai":
         raise ServiceError(
             "qa_generator 'openai' asks an OpenAI-compatible endpoint for the QA pairs: give "

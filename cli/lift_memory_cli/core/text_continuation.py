@@ -1,5 +1,7 @@
 """Plain-text continuation (the server's ``/v1/completions``): the model continues a prompt
-as it stands, with no chat template and no question format, with or without the memory.
+as it stands, with no chat template and no question format, with or without the memory — or,
+in ``auto`` mode, routed by the prompt's relevance to the memory's corpus like an ``auto``
+answer (:func:`continue_with_memory`).
 
 The continuation's text is kept as generated, leading space included (a chat answer is
 stripped; a continuation is glued to its prompt), decoded by a transformers ``TextStreamer``
@@ -8,18 +10,28 @@ so that a streamed continuation is the same text piece by piece.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from llama_index.memory.lift.routing import routed
 from transformers import TextStreamer
 
 from lift_memory.answer import generate_reply
 from lift_memory.models import model_lock
+from lift_memory_cli.core.answerer import relevance_router
 from lift_memory_cli.core.conversation import ContextTooLong, context_window
+from lift_memory_cli.core.errors import ServiceError
+from lift_memory_cli.core.modes import DEFAULT_SCALING
 
 if TYPE_CHECKING:
+    from llama_index.memory.lift import ChromaRetrievalArm
+
     from lift_memory.adapters import Adapter
+    from lift_memory.memory import LiftMemory
     from lift_memory.models import LoadedModel
+
+CONTINUATION_MODES = ("auto", "memory", "base")
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,8 @@ class Continuation:
     prompt_tokens: int
     completion_tokens: int
     hit_token_limit: bool
+    route: dict[str, Any] | None = None
+    """auto mode: relevance routing's decision (route, score, threshold, reason)."""
 
 
 class _TextCollector(TextStreamer):
@@ -85,3 +99,34 @@ def continue_text(
         completion_tokens=answer.generated_tokens,
         hit_token_limit=answer.generated_tokens >= max_new_tokens,
     )
+
+
+def continue_with_memory(
+    memory: LiftMemory,
+    prompt: str,
+    *,
+    mode: str = "auto",
+    retrieval: ChromaRetrievalArm | None = None,
+    scaling: str = DEFAULT_SCALING,
+    max_new_tokens: int = 16,
+    streamer: Any | None = None,
+) -> Continuation:
+    """``prompt`` continued by the memory's base model: with the memory (``memory``), without
+    it (``base``), or (``auto``) as relevance routing decides for the prompt, scored over the
+    memory's Chroma arm ``retrieval`` (without it, auto continues with the memory)."""
+    if mode not in CONTINUATION_MODES:
+        raise ServiceError(
+            f"mode '{mode}' does not continue text; choose from {', '.join(CONTINUATION_MODES)}"
+        )
+    router = relevance_router(memory, retrieval if mode == "auto" else None, scaling)
+    route = router.decide(prompt, mode=mode)  # type: ignore[arg-type]
+    with model_lock(memory.loaded), routed(memory.adapter, route) as use_memory:
+        result = continue_text(
+            memory.loaded,
+            prompt,
+            adapter=memory.adapter,
+            use_memory=use_memory,
+            max_new_tokens=max_new_tokens,
+            streamer=streamer,
+        )
+    return dataclasses.replace(result, route=route.model_dump() if mode == "auto" else None)

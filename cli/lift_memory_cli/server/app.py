@@ -3,10 +3,12 @@
     GET    /health                       liveness: {"status": "ok"} (no API key needed)
     GET    /v1/models                    the base model(s) and every complete memory (lift:NAME)
     GET    /v1/models/{model}            one of them
-    POST   /v1/chat/completions          answer a conversation (stream or not); extras lift_mode,
-                                         lift_policy, lift_top_k; the response's extra field
+    POST   /v1/chat/completions          answer a conversation (stream or not); extras lift_mode
+                                         (auto by default for a memory), lift_policy,
+                                         lift_scaling, lift_top_k; the response's extra field
                                          ``lift``
-    POST   /v1/completions               continue a plain-text prompt (memory or base)
+    POST   /v1/completions               continue a plain-text prompt (lift_mode auto — the
+                                         default for a memory —, memory or base)
     GET    /v1/memories                  memories (any status) and unreadable store entries
     GET    /v1/memories/{name}           one manifest (`lift-memory info --json`)
     DELETE /v1/memories/{name}           delete it (`lift-memory rm`)
@@ -39,7 +41,8 @@ from lift_memory_cli.core import memories
 from lift_memory_cli.core.base_model import DEFAULT_MODEL
 from lift_memory_cli.core.errors import ServiceError, describe_validation_error
 from lift_memory_cli.core.home import open_store
-from lift_memory_cli.core.ingesting import build_config
+from lift_memory_cli.core.ingesting import check_settings
+from lift_memory_cli.core.qa_source import QASource
 from lift_memory_cli.core.version import version
 from lift_memory_cli.server import chat, completions
 from lift_memory_cli.server.errors import ApiError, from_exception
@@ -161,11 +164,11 @@ def create_app(
     @app.post("/v1/completions", response_model=None)
     def text_completions(body: CompletionRequest) -> dict[str, Any] | StreamingResponse:
         is_memory = models.manifest_of(body.model) is not None
-        prompt, use_memory = completions.check_request(body, is_memory)
+        prompt, mode = completions.check_request(body, is_memory)
         served = models.get(body.model)
         if body.stream:
-            return _event_stream(completions.stream(served, body, prompt, use_memory))
-        return completions.complete(served, body, prompt, use_memory)
+            return _event_stream(completions.stream(models, served, body, prompt, mode))
+        return completions.complete(models, served, body, prompt, mode)
 
     # --- memory management
     @app.get("/v1/memories")
@@ -242,7 +245,8 @@ def _ingest_spec(
             param="name",
         )
     try:
-        config = build_config(None, body.config)
+        # a QA source the server cannot give (a file, an endpoint) is refused here, not in the job
+        config = check_settings(None, body.config, QASource())
     except ValidationError as error:
         raise ApiError(
             400, f"invalid settings: {describe_validation_error(error)}", param="config"

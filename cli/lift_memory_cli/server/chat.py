@@ -3,8 +3,9 @@
 The question is the last message, which must be the user's; the system message and the earlier
 turns go before it in the model's chat template, the oldest turns dropped if the context window
 would not leave room for ``max_tokens`` (:mod:`lift_memory_cli.core.conversation`). Memories
-answer in any mode of ``lift-memory ask`` (``lift_mode``: memory by default, rag, hybrid, icl,
-base) through the same :class:`~lift_memory_cli.core.answerer.Answerer`; the hybrid router
+answer in any mode of ``lift-memory ask`` (``lift_mode``: auto by default — the memory for
+questions about its corpus, the base model for the rest — memory, rag, hybrid, icl, base;
+``lift_scaling`` hard or soft) through the same :class:`~lift_memory_cli.core.answerer.Answerer`; the hybrid router
 compares single-question arms, so it answers the last question alone. The response's extra
 ``lift`` field holds what ``ask --json`` prints.
 
@@ -27,12 +28,13 @@ from typing import Any
 from lift_memory_cli.core.answerer import Answerer, ModeResult, answer_with_base_model
 from lift_memory_cli.core.conversation import Turn
 from lift_memory_cli.core.json_values import jsonable
-from lift_memory_cli.core.modes import MODES, POLICIES, RETRIEVAL_MODES
+from lift_memory_cli.core.modes import DEFAULT_MODE, MODES, POLICIES
 from lift_memory_cli.core.reply_end import ReplyEnd, end_reply
+from lift_memory_cli.core.routing import needs_retrieval
 from lift_memory_cli.core.stop_sequences import StopScanner
 from lift_memory_cli.server.errors import ApiError, from_exception
 from lift_memory_cli.server.model_cache import Served, ServedModelCache, memory_name_of
-from lift_memory_cli.server.requests import ChatCompletionRequest
+from lift_memory_cli.server.requests import ChatCompletionRequest, check_lift_scaling
 from lift_memory_cli.server.responses import (
     chat_chunk,
     chat_completion,
@@ -75,7 +77,7 @@ def check_request(request: ChatCompletionRequest, served_is_memory: bool) -> Cha
             "the last message must be the user's, with text: it is the question",
             param="messages",
         )
-    mode = (request.lift_mode or ("memory" if served_is_memory else "base")).strip().lower()
+    mode = (request.lift_mode or (DEFAULT_MODE if served_is_memory else "base")).strip().lower()
     if mode not in MODES:
         raise ApiError(
             400, f"unknown lift_mode '{mode}'; choose from {', '.join(MODES)}", param="lift_mode"
@@ -93,6 +95,7 @@ def check_request(request: ChatCompletionRequest, served_is_memory: bool) -> Cha
             f"unknown lift_policy '{request.lift_policy}'; choose from {', '.join(POLICIES)}",
             param="lift_policy",
         )
+    check_lift_scaling(request)
     return ChatPlan(question, _conversation(request), mode)
 
 
@@ -114,7 +117,9 @@ def answer(
                 streamer=streamer,
                 conversation=plan.conversation,
             )
-        retrieval = served.retrieval(pool.store) if plan.mode in RETRIEVAL_MODES else None
+        manifest = served.memory.manifest
+        wanted = needs_retrieval(manifest, [plan.mode])
+        retrieval = served.retrieval(pool.store) if wanted else None
         answerer = Answerer(
             served.memory,
             retrieval,
@@ -122,6 +127,7 @@ def answer(
             max_new_tokens=request.max_new_tokens(),
             top_k=request.lift_top_k,
             conversation=plan.conversation,
+            scaling=request.lift_scaling,
         )
         return answerer.answer(plan.question, [plan.mode], streamer=streamer)[plan.mode]
 

@@ -2,7 +2,8 @@
 
 A slow ingest never blocks queries: the child has its own interpreter and model, and holds no
 lock of the server's (it takes the store's file lock on the memory, as `lift-memory ingest`
-does, so a query on that memory answers 409 until it is complete). At most ``max_running``
+does, so a query on a new memory answers 409 until it is complete; a memory being replaced with
+``"overwrite": true`` answers with its previous version until the swap). At most ``max_running``
 ingests train at once; later jobs wait in status ``queued``. Jobs live in memory: a restarted
 server forgets them, while an interrupted ingest resumes with ``"resume": true``.
 """

@@ -13,7 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from lift_memory_cli.core.modes import MODES, POLICIES
+from lift_memory_cli.core.modes import (
+    DEFAULT_MODE,
+    DEFAULT_POLICY,
+    DEFAULT_SCALING,
+    MODES,
+    POLICIES,
+    SCALINGS,
+)
+from lift_memory_cli.server.errors import ApiError
 
 DEFAULT_CHAT_MAX_TOKENS = 48  # `lift-memory ask --max-new-tokens`'s default
 DEFAULT_COMPLETION_MAX_TOKENS = 16  # OpenAI's default for /v1/completions
@@ -48,9 +56,14 @@ class GenerationRequest(BaseModel):
     seed: int | None = None
     user: str | None = None
     lift_mode: str | None = Field(
-        default=None, description=f"One of {', '.join(MODES)}; memories default to memory."
+        default=None,
+        description=f"One of {', '.join(MODES)} (text completions: auto, memory or base); "
+        f"memories default to {DEFAULT_MODE}.",
     )
-    lift_policy: str = Field(default="confidence", description=f"One of {', '.join(POLICIES)}.")
+    lift_policy: str = Field(default=DEFAULT_POLICY, description=f"One of {', '.join(POLICIES)}.")
+    lift_scaling: str = Field(
+        default=DEFAULT_SCALING, description=f"auto mode: one of {', '.join(SCALINGS)}."
+    )
     lift_top_k: int = Field(default=2, ge=1, le=50, description="Chunks for rag / hybrid.")
 
     @field_validator("stop")
@@ -74,6 +87,16 @@ class GenerationRequest(BaseModel):
 
     def include_usage(self) -> bool:
         return bool(self.stream and self.stream_options and self.stream_options.include_usage)
+
+
+def check_lift_scaling(request: GenerationRequest) -> None:
+    """400 for an unknown ``lift_scaling`` (chat and text completions both take it)."""
+    if request.lift_scaling not in SCALINGS:
+        raise ApiError(
+            400,
+            f"unknown lift_scaling '{request.lift_scaling}'; choose from {', '.join(SCALINGS)}",
+            param="lift_scaling",
+        )
 
 
 class ChatMessage(BaseModel):

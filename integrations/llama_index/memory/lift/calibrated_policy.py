@@ -66,7 +66,9 @@ class ArmReliability(BaseModel):
     @classmethod
     def empty(cls, signal: Signal) -> ArmReliability:
         edges = BIN_EDGES[signal]
-        return cls(signal=signal, edges=list(edges), correct=[0] * len(edges), total=[0] * len(edges))
+        return cls(
+            signal=signal, edges=list(edges), correct=[0] * len(edges), total=[0] * len(edges)
+        )
 
     def bin_of(self, value: float) -> int:
         return max(0, bisect.bisect_right(self.edges, value) - 1)

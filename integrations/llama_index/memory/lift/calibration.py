@@ -2,16 +2,18 @@
 memory should answer (in scope: its own training questions) from those it should leave to the
 base model (out of scope: generic prompts and real questions on other topics).
 
-The threshold is set so that at most ``max_out_of_scope_rate`` of the out-of-scope questions
-reach the memory, as high in-scope coverage as that allows, in the middle of the gap to the next
-score (a margin for questions that were not measured). The separation is reported as a rank-based
+The threshold keeps at most ``max_out_of_scope_rate`` of the out-of-scope questions from the
+memory; where it can still let ``min_in_scope_rate`` of the in-scope ones through, as few
+out-of-scope ones as possible, else as many in-scope ones as it can (:func:`choose_threshold`);
+it sits in the widest such gap between measured scores, a quarter of the way from its
+out-of-scope end (:data:`GAP_POSITION`), a margin for questions that were not measured. The separation is reported as a rank-based
 ROC AUC (the Mann-Whitney statistic; ties count half).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 from llama_index.core.bridge.pydantic import BaseModel, Field
@@ -26,6 +28,11 @@ from llama_index.memory.lift.relevance import (
 from lift_memory.manifest import utc_now_iso
 
 DEFAULT_MAX_OUT_OF_SCOPE_RATE = 0.01
+DEFAULT_MIN_IN_SCOPE_RATE = 0.95
+# Where in the chosen gap the threshold sits, from its out-of-scope end. Not the middle: the
+# out-of-scope sample stands for new out-of-scope questions, but the training questions (written
+# from the corpus's own sentences) sit closer to the corpus than a user's questions will.
+GAP_POSITION = 0.25
 MIN_SOFT_WIDTH = 0.02
 
 
@@ -45,22 +52,38 @@ def roc_auc(positives: Sequence[float], negatives: Sequence[float]) -> float | N
 
 
 def choose_threshold(
-    in_scope: Sequence[float], out_of_scope: Sequence[float], max_out_of_scope_rate: float
+    in_scope: Sequence[float],
+    out_of_scope: Sequence[float],
+    max_out_of_scope_rate: float = DEFAULT_MAX_OUT_OF_SCOPE_RATE,
+    min_in_scope_rate: float = DEFAULT_MIN_IN_SCOPE_RATE,
 ) -> float:
-    """The lowest threshold (score >= threshold: memory) that lets at most
-    ``max_out_of_scope_rate`` of the out-of-scope scores through, placed midway to the next
-    higher score."""
+    """The threshold (score >= threshold: memory), in a gap between measured scores at
+    :data:`GAP_POSITION`. Retention first: where one lets at least ``min_in_scope_rate`` of the in-scope
+    questions through within ``max_out_of_scope_rate``, the fewest out-of-scope ones, then the
+    most in-scope ones; otherwise the most in-scope ones within ``max_out_of_scope_rate``.
+    Remaining ties: the widest gap (the largest margin for questions not measured)."""
     if not out_of_scope:
         raise ValueError("calibration needs out-of-scope questions")
-    ranked = sorted(out_of_scope, reverse=True)
-    allowed = math.floor(max_out_of_scope_rate * len(ranked) + 1e-9)
-    if allowed >= len(ranked):
-        return min([*in_scope, *out_of_scope])
-    boundary = ranked[allowed]  # the highest out-of-scope score that must stay below
-    above = [s for s in [*in_scope, *out_of_scope] if s > boundary]
-    if not above:
-        return boundary + 1e-6
-    return (boundary + min(above)) / 2.0
+    values = sorted(set([*in_scope, *out_of_scope]))
+    # candidate thresholds: below everything, in every gap, above everything
+    candidates = [(values[0] - 1e-6, 0.0), (values[-1] + 1e-6, 0.0)]
+    candidates += [
+        (low + GAP_POSITION * (high - low), high - low) for low, high in pairwise(values)
+    ]
+    best_key: tuple[float, ...] | None = None
+    best = candidates[0][0]
+    for threshold, gap in candidates:
+        inside = share_at_or_above(in_scope, threshold)
+        outside = share_at_or_above(out_of_scope, threshold)
+        if outside > max_out_of_scope_rate + 1e-9:
+            continue
+        if inside >= min_in_scope_rate:
+            key = (1.0, -outside, inside, gap)
+        else:
+            key = (0.0, inside, -outside, gap)
+        if best_key is None or key > best_key:
+            best_key, best = key, threshold
+    return best
 
 
 def share_at_or_above(scores: Sequence[float], threshold: float) -> float:
@@ -82,6 +105,7 @@ class RoutingCalibration(BaseModel):
     out_of_scope_count: int
     out_of_scope_sources: dict[str, int] = Field(default_factory=dict)
     max_out_of_scope_rate: float = DEFAULT_MAX_OUT_OF_SCOPE_RATE
+    min_in_scope_rate: float = DEFAULT_MIN_IN_SCOPE_RATE
     soft_width: float = Field(
         default=MIN_SOFT_WIDTH,
         description="Soft scaling: the gate ramps from 0 at threshold - width to 1 at + width.",
@@ -109,6 +133,7 @@ def calibrate_from_features(
     out_of_scope: Sequence[RelevanceFeatures],
     *,
     max_out_of_scope_rate: float = DEFAULT_MAX_OUT_OF_SCOPE_RATE,
+    min_in_scope_rate: float = DEFAULT_MIN_IN_SCOPE_RATE,
     out_of_scope_sources: dict[str, int] | None = None,
 ) -> RoutingCalibration:
     """The best-separating score kind (first of :data:`SCORE_KINDS` on ties) and its threshold."""
@@ -124,7 +149,7 @@ def calibrate_from_features(
     aucs = {kind: roc_auc(*pair) for kind, pair in scores.items()}
     kind = max(aucs, key=lambda k: (aucs[k] or 0.0, -SCORE_KINDS.index(k)))
     inside, outside = scores[kind]
-    threshold = choose_threshold(inside, outside, max_out_of_scope_rate)
+    threshold = choose_threshold(inside, outside, max_out_of_scope_rate, min_in_scope_rate)
     in_median, out_median = float(np.median(inside)), float(np.median(outside))
     return RoutingCalibration(
         score_kind=kind,
@@ -137,6 +162,7 @@ def calibrate_from_features(
         out_of_scope_count=len(outside),
         out_of_scope_sources=dict(out_of_scope_sources or {}),
         max_out_of_scope_rate=max_out_of_scope_rate,
+        min_in_scope_rate=min_in_scope_rate,
         soft_width=max(MIN_SOFT_WIDTH, (in_median - out_median) / 4.0),
         in_scope_median=in_median,
         out_of_scope_median=out_median,
@@ -153,8 +179,8 @@ def calibrate_relevance(
 ) -> RoutingCalibration:
     """Score every question with ``scorer`` (the gate too, for a Gated Memory) and calibrate."""
     with_gate = scorer.memory.adapter.kind == "gated_memory"
-    inside = [scorer.features(q, with_gate=with_gate) for q in in_scope]
-    outside = [scorer.features(q, with_gate=with_gate) for q in out_of_scope]
+    inside = scorer.features_of_many(in_scope, with_gate=with_gate)
+    outside = scorer.features_of_many(out_of_scope, with_gate=with_gate)
     return calibrate_from_features(
         inside,
         outside,

@@ -43,6 +43,7 @@ from llama_index.memory.lift.streaming import astream_reply, stream_reply
 from lift_memory.answer import Answer, generate_reply
 from lift_memory.memory import LiftMemory
 from lift_memory.models import LoadedModel, model_lock
+from lift_memory.prompts import chat_template_ids
 from lift_memory.store import MemoryStore
 
 log = logging.getLogger(__name__)
@@ -185,12 +186,7 @@ class LiftLLM(CustomLLM):
             if role not in _TEMPLATE_ROLES:  # tool / function results read as user turns
                 role = "user"
             turns.append({"role": role, "content": message.content or ""})
-        encoded = self._memory.loaded.tokenizer.apply_chat_template(
-            turns, add_generation_prompt=True, tokenize=True
-        )
-        if isinstance(encoded, dict) or hasattr(encoded, "input_ids"):
-            encoded = encoded["input_ids"]
-        return list(encoded)
+        return chat_template_ids(self._memory.loaded.tokenizer, turns)
 
     def prompt_ids(self, prompt: str, formatted: bool = False) -> list[int]:
         """Token ids of a completion prompt: one user turn, or as is when ``formatted``."""

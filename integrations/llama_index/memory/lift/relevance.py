@@ -16,12 +16,17 @@ the kind that separates in-scope from out-of-scope questions best (``calibration
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
 import torch
-from llama_index.memory.lift.retrieval import AnyRetriever, RetrievedPassages, retrieve_passages
+from llama_index.memory.lift.retrieval import (
+    AnyRetriever,
+    ChromaRetrievalArm,
+    RetrievedPassages,
+    retrieve_passages,
+)
 
 from lift_memory.memory import LiftMemory
 from lift_memory.models import model_lock
@@ -136,8 +141,27 @@ class RelevanceScorer:
     ) -> RelevanceFeatures:
         """The question's features; ``retrieved`` reuses a retrieval already made for it."""
         retrieved = retrieved if retrieved is not None else self.retrieve(question)
+        return self._features(question, retrieved.best_similarity, with_gate)
+
+    def _features(
+        self, question: str, similarity: float | None, with_gate: bool
+    ) -> RelevanceFeatures:
         return RelevanceFeatures(
-            similarity=retrieved.best_similarity,
+            similarity=similarity,
             entity_overlap=entity_overlap(question, self.vocabulary),
             gate=question_gate(self.memory, question) if with_gate else None,
         )
+
+    def features_of_many(
+        self, questions: Sequence[str], *, with_gate: bool = False
+    ) -> list[RelevanceFeatures]:
+        """:meth:`features` of many questions; over a Chroma arm their similarities come from
+        one batched query (the same top-1 cosine, up to float rounding)."""
+        if isinstance(self.retrieval, ChromaRetrievalArm):
+            similarities = self.retrieval.best_similarities(questions)
+        else:
+            similarities = [self.retrieve(q).best_similarity for q in questions]
+        return [
+            self._features(question, similarity, with_gate)
+            for question, similarity in zip(questions, similarities, strict=True)
+        ]

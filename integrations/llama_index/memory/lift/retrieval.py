@@ -192,15 +192,30 @@ class ChromaRetrievalArm(BaseModel):
     def cosine_similarity(self, node: NodeWithScore) -> float:
         """The cosine similarity behind a node's score.
 
-        ``ChromaVectorStore`` scores a hit as ``exp(-distance)``; this undoes that for the
-        collection's distance (cosine and ip: 1 - cos; l2 on unit vectors: 2 - 2·cos).
+        ``ChromaVectorStore`` scores a hit as ``exp(-distance)``; this undoes that.
         """
         score = node.score if node.score is not None else 0.0
-        distance = -math.log(score) if score > 0 else math.inf
+        return self._cosine_of(-math.log(score) if score > 0 else math.inf)
+
+    def _cosine_of(self, distance: float) -> float:
+        """Cosine similarity from the collection's distance (cosine and ip: 1 - cos; l2 on
+        unit vectors: 2 - 2·cos)."""
         space = (self.collection.configuration or {}).get("hnsw", {}) or {}
         if space.get("space", "l2") == "l2":
             return 1.0 - distance / 2.0
         return 1.0 - distance
+
+    def best_similarities(self, queries: Sequence[str]) -> list[float | None]:
+        """Each query's cosine similarity to its closest chunk, with one batched embedding and
+        one Chroma query for all (relevance calibration scores hundreds of questions); None
+        for every query of an empty collection."""
+        if not queries or self.count() == 0:
+            return [None] * len(queries)
+        embeddings = self.embed_model.get_text_embedding_batch(list(queries))
+        found = self.collection.query(
+            query_embeddings=embeddings, n_results=1, include=["distances"]
+        )
+        return [self._cosine_of(row[0]) if row else None for row in found["distances"]]
 
     def describe(self) -> dict[str, Any]:
         """Where the collection lives, for a manifest or a report."""

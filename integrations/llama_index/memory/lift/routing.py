@@ -67,7 +67,11 @@ def forced_route(mode: Literal["memory", "base"]) -> RouteDecision:
 
 def routing_calibration(manifest: Manifest) -> RoutingCalibration | None:
     """The calibration recorded at ingest, None if the memory has none (or an unreadable one)."""
-    data = manifest.extra.get(ROUTING_KEY)
+    return calibration_from(manifest.extra.get(ROUTING_KEY))
+
+
+def calibration_from(data: Any) -> RoutingCalibration | None:
+    """A recorded ``extra["routing"]`` as a :class:`RoutingCalibration` (None if it is not one)."""
     if not isinstance(data, dict) or "threshold" not in data:
         return None
     try:
