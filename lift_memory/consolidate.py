@@ -34,6 +34,7 @@ from lift_memory.ingest import (
     document_record,
     learning_target,
     new_manifest,
+    qa_answer_spans,
     qa_samples,
     qa_samples_by_fact,
     requested_qa_count,
@@ -189,7 +190,9 @@ def consolidate(
                 "consolidate:segments+qa",
                 stage2 + auxiliary,
                 config.stage2_epochs,
-                learning_target(first_qa, by_fact, config),
+                learning_target(
+                    first_qa, by_fact, config, qa_answer_spans(loaded, new_pairs, by_fact, config)
+                ),
             ),
         ]
 

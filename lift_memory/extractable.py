@@ -1,8 +1,8 @@
 """Is a trained fact extractable? Teacher-forced reply probabilities, batched, no generation.
 
-A QA sample's reply is *extractable* when greedy decoding would produce it: every reply token's
-probability, given the question and the reply so far, is above ``threshold`` (0.5 makes each
-token the argmax). Measured after each epoch (`train.py`), it lets training retire the facts it
+A QA sample's answer is *extractable* when greedy decoding would produce it: every token of the
+short answer inside the reply sentence ("1847" in "The lighthouse was built in 1847."), given the
+question and the reply so far, has probability above ``threshold`` (0.5 makes each the argmax). Measured after each epoch (`train.py`), it lets training retire the facts it
 has learned, keep working on the rest, and stop when enough are learned (docs/lift.md §4).
 """
 
@@ -28,9 +28,11 @@ class LearningTarget:
     """
 
     probes: dict[int, str] = field(default_factory=dict)
-    members: dict[int, str] = field(
-        default_factory=dict
-    )  # every sample of each fact, probed or not
+    # every QA sample of each fact, probed or not
+    members: dict[int, str] = field(default_factory=dict)
+    # where the short answer sits among a probe's reply tokens: only those must pass (the rest
+    # of the reply sentence restates the question); a probe without a span checks its whole reply
+    answer_spans: dict[int, tuple[int, int]] = field(default_factory=dict)
     threshold: float = 0.5
     target_share: float = 0.95
 
@@ -46,9 +48,13 @@ class LearningTarget:
 
 @torch.no_grad()
 def reply_min_probabilities(
-    loaded: LoadedModel, samples: list[TrainingSample], max_batch_tokens: int = 4096
+    loaded: LoadedModel,
+    samples: list[TrainingSample],
+    max_batch_tokens: int = 4096,
+    spans: list[tuple[int, int] | None] | None = None,
 ) -> list[float]:
-    """For each sample, the smallest probability the model gives one of its reply tokens."""
+    """For each sample, the smallest probability the model gives one of its reply tokens (or,
+    with ``spans``, one of the reply tokens in ``[start, end)`` of that sample's span)."""
     model = loaded.model
     was_training = model.training
     model.eval()
@@ -73,6 +79,9 @@ def reply_min_probabilities(
             rows = keep.nonzero()[:, 0]
             for row, index in enumerate(chunk):
                 mine = token_p[rows == row]
+                span = spans[index] if spans is not None else None
+                if span is not None and mine[span[0] : span[1]].numel():
+                    mine = mine[span[0] : span[1]]
                 result[index] = float(mine.min()) if mine.numel() else 1.0
             start = end
     finally:
@@ -88,5 +97,7 @@ def learned_samples(
 ) -> set[int]:
     """Indices (into ``samples``) of the probed samples whose reply is extractable."""
     indices = sorted(target.probes)
-    probabilities = reply_min_probabilities(loaded, [samples[i] for i in indices], max_batch_tokens)
+    spans = [target.answer_spans.get(i) for i in indices]
+    probed = [samples[i] for i in indices]
+    probabilities = reply_min_probabilities(loaded, probed, max_batch_tokens, spans)
     return {i for i, p in zip(indices, probabilities, strict=True) if p >= target.threshold}

@@ -14,6 +14,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from lift_memory.adapters import create_adapter
 from lift_memory.config import LiftConfig
@@ -167,7 +168,10 @@ def qa_samples_by_fact(
 
 
 def learning_target(
-    first_qa: int, by_fact: list[tuple[TrainingSample, str, bool]], config: LiftConfig
+    first_qa: int,
+    by_fact: list[tuple[TrainingSample, str, bool]],
+    config: LiftConfig,
+    answer_spans: dict[int, tuple[int, int]] | None = None,
 ) -> LearningTarget | None:
     """Stage 2's target when ``config.learn_until`` is set: the QA samples (placed from index
     ``first_qa`` of the stage's samples on) grouped by fact, the closed-book ones probed."""
@@ -178,7 +182,41 @@ def learning_target(
         members={first_qa + i: fact for i, (_, fact, _) in enumerate(by_fact)},
         threshold=config.extractable_threshold,
         target_share=config.learn_until,
+        answer_spans={first_qa + i: span for i, span in (answer_spans or {}).items()},
     )
+
+
+def qa_answer_spans(
+    loaded: LoadedModel,
+    pairs: list[QAPair],
+    by_fact: list[tuple[TrainingSample, str, bool]],
+    config: LiftConfig,
+) -> dict[int, tuple[int, int]]:
+    """For each closed-book QA sample (by its index in ``by_fact``: one per pair, in order),
+    where its short answer sits among its reply tokens."""
+    closed = [i for i, (_, _, is_closed) in enumerate(by_fact) if is_closed]
+    spans = {}
+    for index, pair in zip(closed, pairs, strict=True):
+        span = answer_token_span(loaded.tokenizer, reply_of(pair, config), pair.answer)
+        if span is not None:
+            spans[index] = span
+    return spans
+
+
+def answer_token_span(tokenizer: Any, reply: str, answer: str) -> tuple[int, int] | None:
+    """Where ``answer`` sits among the tokens of ``reply`` (as ``chat_sample`` tokenizes it),
+    or None when the reply does not contain it."""
+    start = reply.lower().find(answer.strip().lower()) if answer.strip() else -1
+    if start < 0:
+        return None
+    end = start + len(answer.strip())
+
+    def count(text: str) -> int:
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"]) if text else 0
+
+    # the prefix without its trailing space: the space belongs to the answer's first token
+    first = count(reply[:start].rstrip())
+    return first, max(count(reply[:end]), first + 1)
 
 
 def statement_samples(
@@ -212,7 +250,8 @@ def training_stages(
     first_qa = len(stage2)
     stage2 += [sample for sample, _, _ in by_fact]
     stage2 += retention_samples(loaded, [tuple(p) for p in retention], config.retention_passages)
-    target = learning_target(first_qa, by_fact, config)
+    spans = qa_answer_spans(loaded, pairs, by_fact, config)
+    target = learning_target(first_qa, by_fact, config, spans)
     return [
         Stage("segments", segments, config.stage1_epochs),
         Stage("segments+qa", stage2, config.stage2_epochs, target),

@@ -114,3 +114,19 @@ def test_resume_replays_the_learning_log(tiny, tmp_path: Path) -> None:
     assert result.resumed_from_step == full.steps
     assert resumed.learning_log == trainer.learning_log
     assert result.facts_learned == 2
+
+
+def test_only_the_answer_span_must_pass(tiny) -> None:
+    loaded = tiny("llama")
+    sample = chat_sample(loaded.tokenizer, "Who keeps the lighthouse?", "It is Ilse.", "qa")
+    whole = reply_min_probabilities(loaded, [sample])[0]
+    span = reply_min_probabilities(loaded, [sample], spans=[(6, 10)])[0]  # " Ilse" (bytes)
+    assert span >= whole  # fewer tokens must pass: the minimum can only rise
+
+
+def test_ingest_locates_each_answer_among_its_reply_tokens(tiny) -> None:
+    from lift_memory.ingest import answer_token_span
+
+    loaded = tiny("llama")  # a byte tokenizer: one token per byte
+    assert answer_token_span(loaded.tokenizer, "It is Ilse.", "Ilse") == (5, 10)
+    assert answer_token_span(loaded.tokenizer, "It is Ilse.", "Tomas") is None
