@@ -40,6 +40,20 @@ from lift_memory_bench.routing_bench import (
     unrelated_texts,
 )
 from lift_memory_bench.tasks.corpus import BenchCorpus, build_corpus
+from lift_memory_bench.tasks.question import BenchQuestion
+
+
+def _question_record(q: BenchQuestion) -> dict:
+    """A question as questions.jsonl and report.json keep it."""
+    return {
+        "id": q.id,
+        "task": q.task,
+        "question": q.question,
+        "answers": list(q.answers),
+        "options": list(q.options),
+        "gold_option": q.gold_option,
+        "scored_by_choice": q.scored_by_choice,
+    }
 
 
 def _write_inputs(corpus: BenchCorpus, out_dir: Path) -> None:
@@ -48,20 +62,7 @@ def _write_inputs(corpus: BenchCorpus, out_dir: Path) -> None:
     (out_dir / "corpus.txt").write_text(corpus.text + "\n", encoding="utf-8")
     (out_dir / "questions.jsonl").write_text(
         "".join(
-            json.dumps(
-                {
-                    "id": q.id,
-                    "task": q.task,
-                    "question": q.question,
-                    "answers": list(q.answers),
-                    "options": list(q.options),
-                    "gold_option": q.gold_option,
-                    "scored_by_choice": q.scored_by_choice,
-                },
-                ensure_ascii=False,
-            )
-            + "\n"
-            for q in corpus.questions
+            json.dumps(_question_record(q), ensure_ascii=False) + "\n" for q in corpus.questions
         ),
         encoding="utf-8",
     )
@@ -169,17 +170,7 @@ class BenchRunner:
             },
             "results": results,
             "questions": [
-                {
-                    "id": q.id,
-                    "task": q.task,
-                    "question": q.question,
-                    "answers": list(q.answers),
-                    "options": list(q.options),
-                    "gold_option": q.gold_option,
-                    "scored_by_choice": q.scored_by_choice,
-                    "replies": replies[q.id],
-                }
-                for q in corpus.questions
+                {**_question_record(q), "replies": replies[q.id]} for q in corpus.questions
             ],
         }
 

@@ -416,8 +416,6 @@ def _in_situ(sentence: Span, span: Span, label: str) -> Phrasing:
     wh, replaced = _wh_phrase(span, label, top)
     if span.root.dep_ in ("oprd", "appos") or wh == "how many":
         replaced = {t.i for t in span}
-    if wh.startswith("how many") and len(wh.split()) > 2:
-        pass  # "how many steps" stands for "164 steps" (and its determiner)
     tokens = [t for t in sentence if not t.is_space]
     while tokens and tokens[-1].is_punct:
         tokens.pop()
