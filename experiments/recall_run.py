@@ -76,6 +76,7 @@ def main() -> None:
         model=loaded,
         config=config,
         on_progress=progress,
+        on_stage=lambda message: print(message, flush=True),
     )
     seconds = time.perf_counter() - started
     memory = LiftMemory.load("exp", store=store, model=loaded)

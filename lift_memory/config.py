@@ -89,6 +89,14 @@ class LiftConfig(BaseModel):
         "model's own answering style, recalled through the memorised text); short: the bare "
         "answer span.",
     )
+    self_distillation: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=10.0,
+        description="Weight of the KL to the base model answering with the fact's paragraph in "
+        "its prompt, added to the cross-entropy of closed-book QA samples where that teacher "
+        "answers right (docs/lift.md §7). 0: cross-entropy alone.",
+    )
     qa_with_context_fraction: float = Field(
         default=0.25,
         ge=0.0,

@@ -18,6 +18,7 @@ from typing import Any
 
 from lift_memory.adapters import create_adapter
 from lift_memory.config import LiftConfig
+from lift_memory.distillation import OpenBookTeaching, source_passage, teach
 from lift_memory.distributed import DataParallel
 from lift_memory.documents import Document
 from lift_memory.errors import LiftMemoryError
@@ -232,12 +233,36 @@ def statement_samples(
     return segment_samples(tokenized, config.segment_length, config.segment_stride)
 
 
+def open_book_teachers(
+    loaded: LoadedModel,
+    documents: list[Document],
+    pairs: list[QAPair],
+    by_fact: list[tuple[TrainingSample, str, bool]],
+    spans: dict[int, tuple[int, int]],
+    config: LiftConfig,
+) -> OpenBookTeaching:
+    """The QA samples of ``by_fact``, each closed-book one taught by the base model reading the
+    fact's paragraph where that teacher answers right (docs/lift.md §7)."""
+    corpus_text = "\n\n".join(d.text for d in documents)
+    closed = [i for i, (_, _, is_closed) in enumerate(by_fact) if is_closed]
+    questions = {
+        i: (
+            pair.question,
+            source_passage(corpus_text, pair.evidence),
+            spans.get(i),
+        )
+        for i, pair in zip(closed, pairs, strict=True)
+    }
+    return teach(loaded, [sample for sample, _, _ in by_fact], questions)
+
+
 def training_stages(
     loaded: LoadedModel,
     documents: list[Document],
     pairs: list[QAPair],
     retention: list[tuple[str, str]],
     config: LiftConfig,
+    say: Callable[[str], None] | None = None,
 ) -> list[Stage]:
     """Stage 1 trains on the corpus alone, stage 2 on the corpus ∪ QA ∪ retention samples."""
     rng = random.Random(config.seed)
@@ -248,9 +273,18 @@ def training_stages(
     plain = statement_samples(loaded, documents, config) if config.fact_statements else []
     stage2 = segments + plain
     first_qa = len(stage2)
-    stage2 += [sample for sample, _, _ in by_fact]
-    stage2 += retention_samples(loaded, [tuple(p) for p in retention], config.retention_passages)
     spans = qa_answer_spans(loaded, pairs, by_fact, config)
+    qa = [sample for sample, _, _ in by_fact]
+    if config.self_distillation > 0 and pairs:
+        teaching = open_book_teachers(loaded, documents, pairs, by_fact, spans, config)
+        qa = teaching.samples
+        if say:
+            say(
+                f"self-distillation: the base model reading each fact's paragraph answers "
+                f"{teaching.taught}/{teaching.asked} training questions; those are distilled"
+            )
+    stage2 += qa
+    stage2 += retention_samples(loaded, [tuple(p) for p in retention], config.retention_passages)
     target = learning_target(first_qa, by_fact, config, spans)
     return [
         Stage("segments", segments, config.stage1_epochs),
@@ -337,7 +371,7 @@ def ingest(
             parallel.wait()
 
         # 3. training samples and stages (docs/design.md §1: segments first, then segments ∪ QA)
-        stages = training_stages(loaded, documents, pairs, retention, config)
+        stages = training_stages(loaded, documents, pairs, retention, config, say)
 
         # 4. train, checkpointing into the memory's directory
         say("training the memory")

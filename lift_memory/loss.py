@@ -37,6 +37,26 @@ def logits_at(model: nn.Module, hidden: torch.Tensor) -> torch.Tensor:
     return logits.float()
 
 
+def labelled_logits(
+    model: nn.Module,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    labels: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits at the positions that predict a labelled token, and those tokens.
+
+    Rows come in row-major order: the batch's first sample's labelled positions first, each
+    sample's in increasing position (what :mod:`lift_memory.distillation` lines teachers up with).
+    """
+    hidden = hidden_states(model, input_ids, attention_mask)
+    targets = labels[:, 1:]
+    keep = targets != IGNORE_INDEX
+    selected = hidden[:, :-1][keep]
+    if selected.numel() == 0:
+        return hidden.sum() * 0.0, targets[keep]
+    return logits_at(model, selected), targets[keep]
+
+
 def causal_lm_loss(
     model: nn.Module,
     input_ids: torch.Tensor,
@@ -44,10 +64,7 @@ def causal_lm_loss(
     labels: torch.Tensor,
 ) -> torch.Tensor:
     """Mean next-token cross-entropy over the labelled positions."""
-    hidden = hidden_states(model, input_ids, attention_mask)
-    targets = labels[:, 1:]
-    keep = targets != IGNORE_INDEX
-    selected = hidden[:, :-1][keep]
-    if selected.numel() == 0:
-        return hidden.sum() * 0.0
-    return F.cross_entropy(logits_at(model, selected), targets[keep])
+    logits, targets = labelled_logits(model, input_ids, attention_mask, labels)
+    if targets.numel() == 0:
+        return logits  # a zero that keeps the graph
+    return F.cross_entropy(logits, targets)

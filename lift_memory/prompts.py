@@ -19,12 +19,23 @@ ELLIPSIS = " ... "
 
 
 @dataclass(frozen=True)
+class TeacherTargets:
+    """A teacher's top-k next-token log-probabilities at each labelled position of a sample."""
+
+    token_ids: list[list[int]]
+    logprobs: list[list[float]]
+
+
+@dataclass(frozen=True)
 class TrainingSample:
-    """Token ids and labels (``IGNORE_INDEX`` where no loss is taken) plus what made it."""
+    """Token ids and labels (``IGNORE_INDEX`` where no loss is taken) plus what made it;
+    ``teacher``, when set, is a distribution to match on the labelled tokens too
+    (self-distillation, docs/lift.md)."""
 
     input_ids: list[int]
     labels: list[int]
     kind: str
+    teacher: TeacherTargets | None = None
 
     def __post_init__(self) -> None:
         if len(self.input_ids) != len(self.labels):

@@ -24,10 +24,11 @@ from lift_memory.adapters import Adapter
 from lift_memory.atomic import atomic_save_safetensors
 from lift_memory.batches import collate, make_batches
 from lift_memory.config import LiftConfig
+from lift_memory.distillation import distillation_kl, teacher_tensors
 from lift_memory.distributed import DataParallel
 from lift_memory.extractable import LearningTarget, learned_samples
 from lift_memory.frozen_prefix import FrozenPrefixCache
-from lift_memory.loss import causal_lm_loss
+from lift_memory.loss import causal_lm_loss, labelled_logits
 from lift_memory.models import LoadedModel
 from lift_memory.prompts import TrainingSample
 
@@ -182,7 +183,7 @@ class LiftTrainer:
                     model.train()
                     bf16 = self.parallel.autocast() if self.parallel else contextlib.nullcontext()
                     with self._skip_frozen_layers(local, inputs, pad_id), bf16:
-                        loss = self.batch_loss(batch[0].kind, inputs)
+                        loss = self.batch_loss(batch[0].kind, inputs, local)
                     loss.backward()
                     tokens = int(inputs["attention_mask"].sum())
                     if self.parallel:  # the global batch's gradients, mean loss and tokens
@@ -273,15 +274,27 @@ class LiftTrainer:
         model.train(was_training)
         return self.frozen_cache.replaying(batch, inputs["input_ids"].shape[1])
 
-    def batch_loss(self, kind: str, inputs: dict) -> torch.Tensor:
+    def batch_loss(
+        self, kind: str, inputs: dict, samples: list[TrainingSample] | None = None
+    ) -> torch.Tensor:
         """Cross-entropy on the labelled tokens; for retention batches, distillation instead.
 
         Retention batches match the base model's full next-token distribution at every position
         (KL to the same model with the memory switched off), which constrains far more than the
-        greedy answer tokens alone, plus an optional penalty on the gate's opening.
+        greedy answer tokens alone, plus an optional penalty on the gate's opening. QA samples
+        with an open-book teacher add ``self_distillation`` x the KL to it (docs/lift.md §7).
         """
         model = self.loaded.model
-        if kind != "retention" or self.config.retention_loss == "ce":
+        teachers = (
+            teacher_tensors(samples, inputs["input_ids"].device)
+            if samples and self.config.self_distillation > 0
+            else None
+        )
+        if teachers is not None:
+            logits, targets = labelled_logits(model, **inputs)
+            loss = torch.nn.functional.cross_entropy(logits, targets)
+            loss = loss + self.config.self_distillation * distillation_kl(logits, *teachers)
+        elif kind != "retention" or self.config.retention_loss == "ce":
             loss = causal_lm_loss(model, **inputs)
         else:
             mask = inputs["attention_mask"].bool()

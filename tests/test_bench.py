@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import typer
 from lift_memory_bench import command as bench
 from lift_memory_bench.estimate import estimate_cost
 from lift_memory_bench.likelihood import option_logprobs
@@ -23,6 +22,7 @@ from lift_memory_bench.names import METHODS, TASKS
 from lift_memory_bench.profiles import FULL, METHOD_TRAINING, QUICK
 from lift_memory_bench.tasks.corpus import SECTIONS, build_corpus
 from lift_memory_bench.unrelated_texts import UNRELATED_TEXTS
+from lift_memory_cli.app import app as lift_memory_app
 from typer.testing import CliRunner
 
 from lift_memory.prompts import prompt_ids, question_prompt
@@ -35,15 +35,8 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def _cli_with_bench() -> typer.Typer:
-    """An app holding `bench` as the `lift-memory` app gets it: through the plugin's register."""
-    app = typer.Typer()
-    app.callback()(lambda: None)  # a group, so that `bench` stays a named command
-    bench.register(app)
-    return app
-
-
-app = _cli_with_bench()
+# `bench` reaches the `lift-memory` app through the installed plugin entry point
+app = lift_memory_app
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ with costs; the speed measurements (``perf``) and the crash-safety harness (``cr
 
 It depends on the engine, the LlamaIndex integration and the CLI's service layer
 (``lift_memory_cli.core``); nothing there imports it. The `bench` command reaches the CLI as a
-plugin (the ``lift_memory.commands`` entry point, :func:`lift_memory_bench.command.register`);
+plugin (the ``lift_memory.commands`` entry point, :func:`lift_memory_bench.plugin.register`);
 like every command, its Typer face (``command``, ``progress``) uses the CLI's face helpers
 (``lift_memory_cli.errors``, ``options``, ``rendering``, ``progress``), never a command module.
 

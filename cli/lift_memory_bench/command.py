@@ -4,8 +4,7 @@ cost.png (``--perf``: the speed measurements of ``lift_memory_bench.perf`` inste
 
 This module parses options, shows progress and prints the summary; the harness is imported only
 when the command runs, so --help stays fast. The command reaches the `lift-memory` app as a
-plugin: the ``lift_memory.commands`` entry point names :func:`register`, so the CLI package never
-imports this one.
+plugin (:mod:`lift_memory_bench.plugin`), so the CLI package never imports this one.
 """
 
 from __future__ import annotations
@@ -35,11 +34,6 @@ from lift_memory_bench.names import METHODS, PROFILE_NAMES, TASKS
 
 METHOD_NAMES: list[str] = list(METHODS)
 TASK_NAMES: list[str] = list(TASKS)
-
-
-def register(app: typer.Typer) -> None:
-    """Add `bench` to the `lift-memory` app (the ``lift_memory.commands`` entry point)."""
-    app.command("bench")(bench_command)
 
 
 def print_summary(report: dict[str, Any]) -> None:

@@ -1,39 +1,78 @@
 """The `lift-memory` command line (docs/design.md §6): one Typer app, one module per command.
 
-More commands come from plugins, in the style of simonw/llm: every entry point of the group
-``lift_memory.commands`` names a callable ``register(app: typer.Typer) -> None`` that adds its
-commands. The evaluation harness ships `lift-memory bench` this way (``lift_memory_bench``), so
-that this package never imports it.
+Each command is imported only when it runs or shows its own help (:mod:`lift_memory_cli.lazy_commands`),
+so `lift-memory --help` and `ls` stay fast. More commands come from plugins, in the style of
+simonw/llm: every entry point of the group ``lift_memory.commands`` names a callable
+``register(commands: CommandRegistry) -> None`` that adds its commands by name. The evaluation
+harness ships `lift-memory bench` this way (``lift_memory_bench.plugin``), so that this package
+never imports it.
 """
 
 from __future__ import annotations
 
-import sys
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from lift_memory_cli import (
-    archive_export,
-    archive_import,
-    ask,
-    compare,
-    info,
-    ingest,
-    ls,
-    rm,
-    serve,
-)
-from lift_memory_cli.core.text import one_line
 from lift_memory_cli.core.version import version
+from lift_memory_cli.lazy_commands import LazyCommand, LazyCommandGroup
 from lift_memory_cli.options import HOME_HELP, CliState
 
-PLUGIN_GROUP = "lift_memory.commands"
+COMMANDS: tuple[LazyCommand, ...] = (
+    LazyCommand(
+        "ingest",
+        "lift_memory_cli.ingest:ingest_command",
+        "Internalize files, folders or stdin into a new memory.",
+        no_args_is_help=True,
+    ),
+    LazyCommand(
+        "ask",
+        "lift_memory_cli.ask:ask_command",
+        "Ask a memory a question, in one of six modes.",
+        no_args_is_help=True,
+    ),
+    LazyCommand(
+        "compare",
+        "lift_memory_cli.compare:compare_command",
+        "Compare answer modes side by side.",
+        no_args_is_help=True,
+    ),
+    LazyCommand("ls", "lift_memory_cli.ls:ls_command", "List the memories in the store."),
+    LazyCommand(
+        "info",
+        "lift_memory_cli.info:info_command",
+        "Show one memory in detail.",
+        no_args_is_help=True,
+    ),
+    LazyCommand("rm", "lift_memory_cli.rm:rm_command", "Delete a memory.", no_args_is_help=True),
+    LazyCommand(
+        "export",
+        "lift_memory_cli.archive_export:export_command",
+        "Write a memory to a .tar.gz archive.",
+        no_args_is_help=True,
+    ),
+    LazyCommand(
+        "import",
+        "lift_memory_cli.archive_import:import_command",
+        "Add an exported memory to the store.",
+        no_args_is_help=True,
+    ),
+    LazyCommand(
+        "serve",
+        "lift_memory_cli.serve:serve_command",
+        "Serve the memories over an OpenAI-compatible HTTP API.",
+    ),
+)
+
+
+class LiftMemoryGroup(LazyCommandGroup):
+    builtin = COMMANDS
+
 
 app = typer.Typer(
     name="lift-memory",
+    cls=LiftMemoryGroup,
     help=(
         "Parametric memory for agents and RAG pipelines: internalize a corpus into a small "
         "Gated Memory adapter with LIFT, ask it, and A/B it against Chroma retrieval."
@@ -75,35 +114,6 @@ def main_options(
 ) -> None:
     """Global options come before the command: `lift-memory --home DIR ls`."""
     ctx.obj = CliState(home=home)
-
-
-app.command("ingest", no_args_is_help=True)(ingest.ingest_command)
-app.command("ask", no_args_is_help=True)(ask.ask_command)
-app.command("compare", no_args_is_help=True)(compare.compare_command)
-app.command("ls")(ls.ls_command)
-app.command("info", no_args_is_help=True)(info.info_command)
-app.command("rm", no_args_is_help=True)(rm.rm_command)
-app.command("export", no_args_is_help=True)(archive_export.export_command)
-app.command("import", no_args_is_help=True)(archive_import.import_command)
-app.command("serve")(serve.serve_command)
-
-
-def register_plugins(app: typer.Typer) -> None:
-    """Let every ``lift_memory.commands`` entry point add its commands to ``app``.
-
-    A plugin that fails to load is reported on stderr and left out: the other commands work.
-    """
-    for entry_point in entry_points(group=PLUGIN_GROUP):
-        try:
-            entry_point.load()(app)
-        except Exception as error:  # noqa: BLE001 - a broken plugin must not break the CLI
-            sys.stderr.write(
-                f"warning: plugin '{entry_point.name}' ({entry_point.value}) did not load: "
-                f"{one_line(f'{type(error).__name__}: {error}')}\n"
-            )
-
-
-register_plugins(app)
 
 
 def main() -> None:

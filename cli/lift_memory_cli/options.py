@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from lift_memory.store import MemoryStore
 from lift_memory_cli.core.choices import check_choice
 from lift_memory_cli.core.home import open_store, resolve_home
 from lift_memory_cli.core.modes import POLICIES, SCALINGS
+
+if TYPE_CHECKING:
+    from lift_memory.store import MemoryStore
 
 HOME_HELP = "Store directory [env: LIFT_MEMORY_HOME; default: ~/.lift-memory]."
 # Also accepted after the command name (`lift-memory ls --home DIR`); wins over the global one.

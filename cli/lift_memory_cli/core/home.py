@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lift_memory.store import MemoryStore, default_home
+from lift_memory.home import default_home
+
+if TYPE_CHECKING:  # the store brings pydantic models; `--help` and plain paths do not need them
+    from lift_memory.store import MemoryStore
 
 
 def resolve_home(chosen: Path | str | None = None) -> Path:
@@ -16,4 +20,6 @@ def resolve_home(chosen: Path | str | None = None) -> Path:
 
 
 def open_store(chosen: Path | str | None = None) -> MemoryStore:
+    from lift_memory.store import MemoryStore
+
     return MemoryStore(resolve_home(chosen))
