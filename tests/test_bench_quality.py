@@ -9,14 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-import typer
-from lift_memory_bench import command as bench
 from lift_memory_bench.estimate import estimate_cost, training_tokens
 from lift_memory_bench.names import PROFILE_NAMES
 from lift_memory_bench.profiles import PROFILES, QUALITY, QUALITY_RECIPE
 from lift_memory_bench.tasks.corpus import build_corpus
 from lift_memory_bench.unrelated_texts import UNRELATED_TEXTS
 from lift_memory_bench.variants import variant_config
+from lift_memory_cli.app import app as lift_memory_app
 from typer.testing import CliRunner
 
 from lift_memory.training_tokens import estimate_training_tokens
@@ -111,13 +110,6 @@ def test_the_estimate_counts_the_per_fact_recipe() -> None:
     assert estimate.answers >= 6 * 24 * len(QUALITY.tasks)  # hybrid answers twice
 
 
-def _cli_with_bench() -> typer.Typer:
-    app = typer.Typer()
-    app.callback()(lambda: None)
-    bench.register(app)
-    return app
-
-
 @pytest.fixture(scope="module")
 def tiny_quality(tmp_path_factory) -> tuple[Path, dict, str]:
     pytest.importorskip("long_context_eval")
@@ -126,7 +118,7 @@ def tiny_quality(tmp_path_factory) -> tuple[Path, dict, str]:
     config.write_text(json.dumps(TINY_QUALITY))
     out = folder / "out"
     result = CliRunner().invoke(
-        _cli_with_bench(),
+        lift_memory_app,
         ["bench", "--profile", "quality", "--config", str(config), "--out", str(out)]
         + ["--home", str(folder / "home")],
     )

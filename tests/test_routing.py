@@ -83,6 +83,9 @@ def test_calibration_picks_the_best_separating_score_kind() -> None:
     assert calibration.in_scope_rate == 1.0 and calibration.out_of_scope_rate == 0.0
     assert "gate" not in calibration.auc_by_kind  # no gate measured
     assert question_entities("Who keeps Varrow Point in 1887?") == {"varrow", "point", "1887"}
+    assert question_entities("What is the special magic number for restless-badger?") == {
+        "restless-badger"
+    }
 
 
 def test_soft_factor_ramps_around_the_threshold() -> None:

@@ -5,7 +5,8 @@ Three features per question, all cheap next to generating an answer:
 - ``similarity``: the best cosine similarity of the question to the corpus chunks, from the
   memory's own Chroma arm (one top-1 retrieval);
 - ``entity_overlap``: the share of the question's entities (capitalised words after the first,
-  and numbers) that occur in the corpus;
+  numbers, and identifiers: words with an inner hyphen, like the key "restless-badger") that
+  occur in the corpus;
 - ``gate``: the Gated Memory's mean gate over the question's prompt (one forward pass; None for
   LoRA / PiSSA memories).
 
@@ -74,10 +75,12 @@ def words(text: str) -> list[str]:
 
 def question_entities(question: str) -> set[str]:
     """Lower-cased names and numbers of a question: capitalised words after the first (the first
-    is capitalised anyway) and every word with a digit."""
+    is capitalised anyway), every word with a digit, and identifiers joined by a hyphen (keys and
+    codes such as "restless-badger" name one thing of the corpus as surely as a name does)."""
     found = set()
     for index, word in enumerate(words(question)):
-        if any(ch.isdigit() for ch in word) or (index > 0 and word[0].isupper()):
+        identifier = "-" in word.strip("-")
+        if identifier or any(ch.isdigit() for ch in word) or (index > 0 and word[0].isupper()):
             found.add(word.lower())
     return found
 

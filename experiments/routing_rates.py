@@ -1,0 +1,85 @@
+"""Relevance routing rates of a finished bench run's memory, without generating answers.
+
+    python experiments/routing_rates.py --out reports/bench-quality [--profile quality]
+
+Recalibrates the memory's threshold (the ingest's rule: similarity / entities, at most 1 % of the
+out-of-scope calibration questions let through) with the entity rule of this checkout, then
+reports which share of the run's corpus questions (per task) and of its out-of-scope probes the
+threshold routes to the memory. Probes not routed to the memory are answered by the bare model,
+so their answers are the base model's by construction (docs/benchmarks.md, routing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from lift_memory_bench.env import BenchEnv, SharedBaseModel
+from lift_memory_bench.events import NullEvents
+from lift_memory_bench.profiles import PROFILES
+from lift_memory_bench.retention_probes import retention_probes
+from lift_memory_bench.tasks.corpus import build_corpus
+from lift_memory_cli.core.out_of_scope import out_of_scope_questions
+from lift_memory_cli.core.routing_calibration import in_scope_pairs
+from llama_index.memory.lift.calibration import calibrate_from_features, share_at_or_above
+from llama_index.memory.lift.relevance import RelevanceScorer, relevance_score
+
+from lift_memory import LiftMemory
+from lift_memory.models import load_model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--profile", default="quality")
+    parser.add_argument("--memory", default=None, help="memory name (default: the lift memory)")
+    args = parser.parse_args()
+    profile = PROFILES[args.profile]
+    loaded = load_model(profile.model)
+    tokenizer = loaded.tokenizer
+    corpus = build_corpus(
+        profile.tasks,
+        corpus_tokens=profile.corpus_tokens,
+        questions_per_task=profile.questions_per_task,
+        count_tokens=lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"]),
+        seed=profile.seed,
+        needle_group_size=profile.needle_group_size,
+        hotpot_paragraphs=profile.hotpot_paragraphs,
+    )
+    env = BenchEnv(profile, corpus, SharedBaseModel(lambda: loaded), Path(args.out), NullEvents())
+    names = [m.name for m in env.store.list()]
+    name = args.memory or next(n for n in names if n.startswith("lift"))
+    memory = LiftMemory.load(name, store=env.store, model=loaded)
+    arm, _ = env.retrieval()
+    scorer = RelevanceScorer(memory, arm)
+    inside = scorer.features_of_many([p.question for p in in_scope_pairs(env.store, name)])
+    outside_questions, sources = out_of_scope_questions(corpus.text)
+    outside = scorer.features_of_many(outside_questions)
+    calibration = calibrate_from_features(inside, outside, out_of_scope_sources=sources)
+    kind, threshold = calibration.score_kind, calibration.threshold
+
+    def routed(questions: list[str]) -> float:
+        scores = [relevance_score(f, kind) for f in scorer.features_of_many(questions)]
+        return share_at_or_above(scores, threshold)
+
+    tasks = sorted({q.task for q in corpus.questions})
+    by_task = {t: routed([q.question for q in corpus.questions if q.task == t]) for t in tasks}
+    probes = retention_probes(profile.routing_probes, corpus.text)
+    report = {
+        "memory": name,
+        "score_kind": kind,
+        "threshold": threshold,
+        "auc": calibration.auc,
+        "in_scope_calibration_rate": calibration.in_scope_rate,
+        "out_of_scope_calibration_rate": calibration.out_of_scope_rate,
+        "corpus_questions_routed": routed([q.question for q in corpus.questions]),
+        "corpus_questions_routed_by_task": by_task,
+        "probes_routed": routed([p.question for p in probes]),
+        "probes": len(probes),
+    }
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
