@@ -34,6 +34,9 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--profile", default="quality")
     parser.add_argument("--memory", default=None, help="memory name (default: the lift memory)")
+    parser.add_argument(
+        "--max-out-of-scope-rate", type=float, default=None, help="calibration's bound (0.01)"
+    )
     args = parser.parse_args()
     profile = PROFILES[args.profile]
     loaded = load_model(profile.model)
@@ -49,14 +52,17 @@ def main() -> None:
     )
     env = BenchEnv(profile, corpus, SharedBaseModel(lambda: loaded), Path(args.out), NullEvents())
     names = [m.name for m in env.store.list()]
-    name = args.memory or next(n for n in names if n.startswith("lift"))
+    name = args.memory or next(n for n in names if n.startswith("bench-lift-"))
     memory = LiftMemory.load(name, store=env.store, model=loaded)
     arm, _ = env.retrieval()
     scorer = RelevanceScorer(memory, arm)
     inside = scorer.features_of_many([p.question for p in in_scope_pairs(env.store, name)])
     outside_questions, sources = out_of_scope_questions(corpus.text)
     outside = scorer.features_of_many(outside_questions)
-    calibration = calibrate_from_features(inside, outside, out_of_scope_sources=sources)
+    bound = {}
+    if args.max_out_of_scope_rate is not None:
+        bound["max_out_of_scope_rate"] = args.max_out_of_scope_rate
+    calibration = calibrate_from_features(inside, outside, out_of_scope_sources=sources, **bound)
     kind, threshold = calibration.score_kind, calibration.threshold
 
     def routed(questions: list[str]) -> float:
@@ -76,6 +82,13 @@ def main() -> None:
         "corpus_questions_routed": routed([q.question for q in corpus.questions]),
         "corpus_questions_routed_by_task": by_task,
         "probes_routed": routed([p.question for p in probes]),
+        "probes_routed_questions": [
+            p.question
+            for p, f in zip(
+                probes, scorer.features_of_many([p.question for p in probes]), strict=True
+            )
+            if relevance_score(f, kind) >= threshold
+        ],
         "probes": len(probes),
     }
     print(json.dumps(report, indent=1))
