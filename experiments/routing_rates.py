@@ -19,7 +19,7 @@ from lift_memory_bench.env import BenchEnv, SharedBaseModel
 from lift_memory_bench.events import NullEvents
 from lift_memory_bench.profiles import PROFILES
 from lift_memory_bench.retention_probes import retention_probes
-from lift_memory_bench.tasks.corpus import build_corpus
+from lift_memory_bench.runner import profile_corpus
 from lift_memory_cli.core.out_of_scope import out_of_scope_questions
 from lift_memory_cli.core.routing_calibration import in_scope_pairs
 from llama_index.memory.lift.calibration import calibrate_from_features, share_at_or_above
@@ -40,16 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     profile = PROFILES[args.profile]
     loaded = load_model(profile.model)
-    tokenizer = loaded.tokenizer
-    corpus = build_corpus(
-        profile.tasks,
-        corpus_tokens=profile.corpus_tokens,
-        questions_per_task=profile.questions_per_task,
-        count_tokens=lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"]),
-        seed=profile.seed,
-        needle_group_size=profile.needle_group_size,
-        hotpot_paragraphs=profile.hotpot_paragraphs,
-    )
+    corpus = profile_corpus(profile, loaded)
     env = BenchEnv(profile, corpus, SharedBaseModel(lambda: loaded), Path(args.out), NullEvents())
     names = [m.name for m in env.store.list()]
     name = args.memory or next(n for n in names if n.startswith("bench-lift-"))

@@ -146,21 +146,15 @@ def test_training_with_teachers_moves_the_closed_book_answer_toward_the_teacher(
     assert kl_now() < before
 
 
-def test_ingest_reports_the_teachers_accuracy(tiny, tmp_store) -> None:
+def test_ingest_reports_the_teachers_accuracy(tiny, tmp_store, small_config) -> None:
     loaded = tiny("llama")
-    config = LiftConfig(
-        segment_length=64,
-        segment_stride=32,
-        context_window=48,
-        stage1_epochs=0,
-        stage2_epochs=1,
-        qa_count=4,
-        qa_generator="cloze",
-        retention_samples=0,
-        max_batch_tokens=512,
-        warmup_steps=1,
-        learn_until=None,
-        self_distillation=0.5,
+    config = small_config.model_copy(
+        update={
+            "stage1_epochs": 0,
+            "retention_samples": 0,
+            "learn_until": None,
+            "self_distillation": 0.5,
+        }
     )
     said: list[str] = []
     result = ingest(

@@ -93,16 +93,7 @@ class BenchRunner:
         events.stage(f"loading {profile.model}")
         loaded = self.base.get()
         events.stage("building the corpus and questions")
-        tokenizer = loaded.tokenizer
-        corpus = build_corpus(
-            profile.tasks,
-            corpus_tokens=profile.corpus_tokens,
-            questions_per_task=profile.questions_per_task,
-            count_tokens=lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"]),
-            seed=profile.seed,
-            needle_group_size=profile.needle_group_size,
-            hotpot_paragraphs=profile.hotpot_paragraphs,
-        )
+        corpus = profile_corpus(profile, loaded)
         _write_inputs(corpus, self.out_dir)
         env = BenchEnv(profile, corpus, self.base, self.out_dir, events, fresh=self.fresh)
         self.corpus_tokens = max(env.corpus_tokens, 1)
@@ -383,6 +374,21 @@ class BenchRunner:
             for metric in METRICS
         }
         return tasks, overall, overall_ci
+
+
+def profile_corpus(profile: BenchProfile, loaded: LoadedModel) -> BenchCorpus:
+    """The corpus and questions of ``profile``, sized in ``loaded``'s tokens (deterministic: a
+    later script rebuilds a run's corpus with it)."""
+    tokenizer = loaded.tokenizer
+    return build_corpus(
+        profile.tasks,
+        corpus_tokens=profile.corpus_tokens,
+        questions_per_task=profile.questions_per_task,
+        count_tokens=lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"]),
+        seed=profile.seed,
+        needle_group_size=profile.needle_group_size,
+        hotpot_paragraphs=profile.hotpot_paragraphs,
+    )
 
 
 def run_bench(

@@ -25,6 +25,8 @@ from typer.core import TyperGroup
 from typer.main import get_command_from_info
 from typer.models import CommandInfo
 
+from lift_memory_cli.core.text import one_line
+
 PLUGIN_GROUP = "lift_memory.commands"
 
 
@@ -69,10 +71,9 @@ def plugin_commands() -> dict[str, LazyCommand]:
         try:
             entry_point.load()(registry)
         except Exception as error:  # noqa: BLE001 - a broken plugin must not break the CLI
-            message = " ".join(f"{type(error).__name__}: {error}".split())
             sys.stderr.write(
                 f"warning: plugin '{entry_point.name}' ({entry_point.value}) did not load: "
-                f"{message}\n"
+                f"{one_line(f'{type(error).__name__}: {error}')}\n"
             )
     return registry.commands
 
