@@ -1,7 +1,8 @@
-"""One face for the three trainable modules: Gated Memory (LIFT) and PEFT LoRA / PiSSA (ablations).
+"""One face for the three trainable modules: PEFT LoRA (the default), LIFT's Gated Memory, PiSSA.
 
 The trainer, the answerer and the store only see :class:`Adapter`: its trainable parameters, a
-flat tensor dict to save, its safetensors metadata, gate statistics, and how to take it off.
+flat tensor dict to save, its safetensors metadata, gate statistics, how to scale its effect
+(soft relevance routing) and how to take it off.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ class Adapter(Protocol):
     def gate_penalty(self) -> torch.Tensor | None: ...
     def reset_gate_stats(self) -> None: ...
     def disabled(self) -> contextlib.AbstractContextManager[None]: ...
+
+    # whether scaled() can fade the adapter out towards the base model (PiSSA cannot)
+    scalable: bool
+
+    def scaled(self, factor: float) -> contextlib.AbstractContextManager[None]: ...
     def detach(self) -> None: ...
     def first_adapted_layer(self) -> int: ...
 
@@ -42,6 +48,7 @@ class GatedMemoryAdapter:
     """LIFT's Gated Memory behind the :class:`Adapter` face."""
 
     kind = "gated_memory"
+    scalable = True
 
     def __init__(self, memory: GatedMemory) -> None:
         self.memory = memory
@@ -71,6 +78,10 @@ class GatedMemoryAdapter:
     def disabled(self) -> contextlib.AbstractContextManager[None]:
         return self.memory.disabled()
 
+    def scaled(self, factor: float) -> contextlib.AbstractContextManager[None]:
+        """Every gate multiplied by ``factor`` in [0, 1] while inside."""
+        return self.memory.scaled_gate(factor)
+
     def detach(self) -> None:
         self.memory.detach()
 
@@ -91,6 +102,8 @@ class PeftAdapter:
         from peft import LoraConfig, inject_adapter_in_model
 
         self.kind = kind
+        # at factor 0 a LoRA is the base model; PiSSA's residual weights are not
+        self.scalable = kind == "lora"
         self.settings = settings
         self._model = loaded.model
         num_layers = len(decoder_layers(loaded.model))
@@ -153,6 +166,27 @@ class PeftAdapter:
         finally:
             for layer in layers:
                 layer.enable_adapters(True)
+
+    @contextlib.contextmanager
+    def scaled(self, factor: float) -> Iterator[None]:
+        """The LoRA update ``B A`` multiplied by ``factor`` in [0, 1] while inside (PEFT's
+        per-layer ``scaling``): 0 is the base model, 1 the trained memory."""
+        if not 0.0 <= factor <= 1.0:
+            raise ValueError(f"scale factor must be within [0, 1], got {factor}")
+        if not self.scalable:
+            raise ValueError(f"a {self.kind} adapter cannot be scaled towards the base model")
+        from peft.tuners.lora import LoraLayer
+
+        layers = [m for m in self._model.modules() if isinstance(m, LoraLayer)]
+        previous = [dict(layer.scaling) for layer in layers]
+        for layer in layers:
+            for name in layer.scaling:
+                layer.scaling[name] *= factor
+        try:
+            yield
+        finally:
+            for layer, was in zip(layers, previous, strict=True):
+                layer.scaling.update(was)
 
     def _with_initial_factors(self) -> Iterator[None]:
         assert self._initial is not None
@@ -232,8 +266,8 @@ def restore_adapter(
             raw = json.loads(metadata["settings"])
         except (KeyError, ValueError) as error:
             raise CorruptMemory("adapter metadata has no readable settings") from error
-        try:  # adapters saved before `top_layers` existed get its default: every layer
-            settings = LoraSettings.model_validate(raw)
+        try:  # adapters saved before `top_layers` existed adapted every layer
+            settings = LoraSettings.model_validate({"top_layers": None, **raw})
         except ValueError as error:
             raise CorruptMemory(f"adapter metadata has invalid LoRA settings: {error}") from error
         adapter = PeftAdapter(loaded, kind, settings)

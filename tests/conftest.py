@@ -55,6 +55,7 @@ def tmp_store(tmp_path: Path) -> MemoryStore:
 def small_config() -> LiftConfig:
     """A LIFT config that trains a tiny model in well under a second per epoch."""
     return LiftConfig(
+        adapter="gated_memory",  # the engine tests exercise the gate; LoRA has its own tests
         segment_length=64,
         segment_stride=32,
         context_window=48,

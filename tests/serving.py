@@ -23,6 +23,7 @@ from lift_memory_cli.server import create_app
 from typer.testing import CliRunner
 
 CONFIG = {
+    "adapter": "gated_memory",  # answers report the gate statistics
     "segment_length": 64,
     "segment_stride": 32,
     "context_window": 48,
@@ -89,17 +90,23 @@ OTHER_TEXT = "The ferry to Kelby leaves at seven; its captain is Ada Brisk, who 
 
 
 def build_home(root: Path) -> Path:
-    """A store with memories 'notes' (with its Chroma arm) and 'ferry' (without), both on the
-    tiny model, built by the CLI under ``root``."""
+    """A store with memories 'notes' (a Gated Memory, with its Chroma arm) and 'ferry' (the
+    default LoRA, without), both on the tiny model, built by the CLI under ``root``: the server
+    swaps adapters of both kinds on one shared base model."""
     (root / "notes.txt").write_text(TEXT)
     (root / "ferry.txt").write_text(OTHER_TEXT)
     (root / "config.json").write_text(json.dumps(CONFIG))
+    lora = {k: v for k, v in CONFIG.items() if k not in ("adapter", "learning_rate")}
+    (root / "lora.json").write_text(json.dumps(lora))
     home = root / "home"
-    for name, extra in (("notes", []), ("ferry", ["--no-rag", "--epochs", "1"])):
+    for name, extra, config in (
+        ("notes", [], "config.json"),
+        ("ferry", ["--no-rag", "--epochs", "1"], "lora.json"),
+    ):
         args = ["--home", str(home), "ingest", str(root / f"{name}.txt"), "--name", name, *extra]
         result = CliRunner().invoke(
             cli_app,
-            [*args, "--model", "tiny-llama", "--config", str(root / "config.json"), "--json"],
+            [*args, "--model", "tiny-llama", "--config", str(root / config), "--json"],
         )
         assert result.exit_code == 0, result.output
     return home

@@ -31,7 +31,7 @@ def logits(loaded) -> torch.Tensor:
 def config(kind: str, **overrides) -> LiftConfig:
     values = dict(
         adapter=kind,
-        lora=LoraSettings(rank=4, alpha=8),
+        lora=LoraSettings(rank=4, alpha=8, top_layers=None),
         segment_length=32,
         segment_stride=16,
         stage1_epochs=1,
@@ -99,6 +99,34 @@ def test_lora_disabled_and_detach_give_base_outputs(tiny) -> None:
     adapter.detach()
     assert torch.allclose(logits(loaded), base, atol=1e-6)
     assert not any("lora_" in n for n, _ in loaded.model.named_parameters())
+
+
+def test_lora_scaled_fades_between_base_and_memory(tiny) -> None:
+    loaded = tiny("llama")
+    base = logits(loaded)
+    cfg = config("lora")
+    adapter = create_adapter(loaded, cfg)
+    train(loaded, adapter, cfg)
+    trained = logits(loaded)
+    assert adapter.scalable
+    with adapter.scaled(0.0):
+        assert torch.allclose(logits(loaded), base, atol=1e-6)
+    with adapter.scaled(0.5):
+        half = logits(loaded)
+        assert not torch.allclose(half, base) and not torch.allclose(half, trained)
+    with adapter.scaled(1.0):
+        assert torch.allclose(logits(loaded), trained, atol=1e-6)
+    assert torch.equal(logits(loaded), trained)  # the scaling is restored on the way out
+    with pytest.raises(ValueError, match="within"):
+        adapter.scaled(1.5).__enter__()
+
+
+def test_pissa_cannot_be_scaled_towards_the_base(tiny) -> None:
+    loaded = tiny("llama")
+    adapter = create_adapter(loaded, config("pissa"))
+    assert not adapter.scalable
+    with pytest.raises(ValueError, match="cannot be scaled"):
+        adapter.scaled(0.5).__enter__()
 
 
 def test_pissa_detach_is_refused(tiny) -> None:

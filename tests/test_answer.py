@@ -26,7 +26,7 @@ def open_gates(adapter) -> None:
 
 
 def test_answer_fields_with_a_gated_memory(tiny_llama) -> None:
-    adapter = create_adapter(tiny_llama, LiftConfig())
+    adapter = create_adapter(tiny_llama, LiftConfig(adapter="gated_memory"))
     answer = generate_answer(tiny_llama, QUESTION, adapter=adapter, max_new_tokens=8)
     assert isinstance(answer, Answer)
     assert isinstance(answer.text, str)
@@ -51,7 +51,7 @@ def test_answer_without_an_adapter_has_no_gate(tiny_llama) -> None:
 def test_use_memory_false_is_the_base_model(tiny) -> None:
     loaded = tiny("qwen2")
     base = generate_answer(loaded, QUESTION, max_new_tokens=12)
-    adapter = create_adapter(loaded, LiftConfig())
+    adapter = create_adapter(loaded, LiftConfig(adapter="gated_memory"))
     open_gates(adapter)
     with_memory = generate_answer(loaded, QUESTION, adapter=adapter, max_new_tokens=12)
     without = generate_answer(
@@ -76,7 +76,7 @@ CORPUS = "".join(f"Fact {i}: the keeper logged ship number {i * 7}. " for i in r
 
 @pytest.fixture
 def memory(tiny_llama) -> LiftMemory:
-    config = LiftConfig(context_window=48)
+    config = LiftConfig(adapter="gated_memory", context_window=48)
     manifest = Manifest(
         name="notes",
         base_model=tiny_llama.model_id,

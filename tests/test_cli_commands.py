@@ -19,6 +19,7 @@ from lift_memory.manifest import Manifest
 from lift_memory.store import MemoryStore
 
 TINY_CONFIG = {
+    "adapter": "gated_memory",  # `ask --json` reports the gate statistics
     "segment_length": 64,
     "segment_stride": 32,
     "context_window": 48,

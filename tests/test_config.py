@@ -7,14 +7,17 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from lift_memory.config import LiftConfig, LoraSettings
+from lift_memory.config import DEFAULT_LEARNING_RATES, LiftConfig, LoraSettings
 from lift_memory.gated_memory import GatedMemorySettings
 
 
 def test_defaults_are_valid() -> None:
     config = LiftConfig()
     assert config.segment_stride < config.segment_length
-    assert config.adapter == "gated_memory"
+    # the default memory is a LoRA in the top 12 layers, without the context samples
+    assert config.adapter == "lora" and config.learning_rate == 2e-3
+    assert (config.lora.rank, config.lora.alpha, config.lora.top_layers) == (32, 64, 12)
+    assert not config.contextualized and config.qa_with_context_fraction == 0.0
     assert config.stage1_epochs + config.stage2_epochs > 0
 
 
@@ -83,3 +86,14 @@ def test_json_round_trip() -> None:
     assert json.loads(json.dumps(dumped)) == dumped
     assert LiftConfig.model_validate(dumped) == config
     assert LiftConfig.model_validate(LiftConfig().model_dump(mode="json")) == LiftConfig()
+
+
+def test_learning_rate_follows_the_adapter_when_left_out() -> None:
+    assert LiftConfig().learning_rate == DEFAULT_LEARNING_RATES["lora"] == 2e-3
+    assert LiftConfig(adapter="gated_memory").learning_rate == 1e-2
+    assert LiftConfig.model_validate({"adapter": "pissa"}).learning_rate == 2e-3
+    # a learning rate given is kept, whatever the adapter
+    assert LiftConfig(adapter="lora", learning_rate=5e-3).learning_rate == 5e-3
+    # a dumped config (a manifest's) comes back with the rate it trained at
+    lora = LiftConfig(adapter="lora")
+    assert LiftConfig.model_validate(lora.model_dump()).learning_rate == 2e-3

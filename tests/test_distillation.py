@@ -119,6 +119,7 @@ def test_training_with_teachers_moves_the_closed_book_answer_toward_the_teacher(
     assert taught.taught == 1
     sample = taught.samples[0]
     config = LiftConfig(
+        adapter="gated_memory",
         stage1_epochs=0,
         stage2_epochs=3,
         warmup_steps=1,

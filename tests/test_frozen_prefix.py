@@ -19,6 +19,7 @@ TEXT = "Ilse keeps the lighthouse at Varrow Point; the lamp is lit at dusk. " * 
 
 def config(cache_bytes: int, **overrides) -> LiftConfig:
     values = dict(
+        adapter="gated_memory",
         segment_length=32,
         segment_stride=16,
         max_batch_tokens=64,

@@ -65,7 +65,7 @@ def memory(store) -> LiftMemory:
         "notes",
         store=store,
         model=loaded,
-        config=tiny_config(),
+        config=tiny_config(adapter="gated_memory"),  # the gate statistics are reported
     )
     memory = LiftMemory.load("notes", store=store, model=loaded)
     yield memory

@@ -11,7 +11,7 @@ from llama_index.memory.lift import ChromaRetrievalArm, LiftLLM, MiniLMEmbedding
 from lift_memory import Document, LiftMemory, MemoryStore, ingest
 from lift_memory.tiny import tiny_config, tiny_model
 
-CONFIG = tiny_config()
+CONFIG = tiny_config(adapter="gated_memory")  # the gate statistics are reported
 TEXT = "The lighthouse on Varrow Point is kept by Ilse Marrick, who lights the lamp at dusk."
 
 

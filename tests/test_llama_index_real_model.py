@@ -39,6 +39,7 @@ pytestmark = pytest.mark.slow
 # default top-12 memory this 4 + 8-epoch consolidation did not recall the dog's name (measured,
 # docs/llama_index.md), so chat memories are documented to use every layer.
 CONFIG = LiftConfig(
+    adapter="gated_memory",
     gated_memory=GatedMemorySettings(top_layers=None, hidden_multiplier=2),
     retention_loss="ce",
     segment_length=128,
@@ -48,6 +49,7 @@ CONFIG = LiftConfig(
     stage1_epochs=4,
     stage2_epochs=8,
     retention_samples=16,
+    retention_passages=0,
 )
 CHAT = [
     ("user", "My sister's dog is called Pimbleton."),

@@ -23,7 +23,6 @@ from llama_index.memory.lift import (
 from lift_memory import Document, LiftMemory, MemoryStore, ingest
 from lift_memory.tiny import tiny_config, tiny_model
 
-CONFIG = tiny_config()
 MEMORY_TEXT = "The lighthouse on Varrow Point is kept by Ilse Marrick, who lights the lamp at dusk."
 RAG_TEXT = "The ferry Silver Heron sails from Kelby to Varnholm every Tuesday morning."
 
@@ -33,11 +32,13 @@ def embed_model() -> MiniLMEmbedding:
     return MiniLMEmbedding()
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory, embed_model):
+@pytest.fixture(scope="module", params=["lora", "gated_memory"])
+def setup(request, tmp_path_factory, embed_model):
+    """A memory of each adapter kind (the default LoRA and the paper's Gated Memory)."""
     store = MemoryStore(tmp_path_factory.mktemp("home"))
     loaded = tiny_model()
-    ingest([Document("notes.txt", MEMORY_TEXT)], "notes", store=store, model=loaded, config=CONFIG)
+    config = tiny_config(adapter=request.param)
+    ingest([Document("notes.txt", MEMORY_TEXT)], "notes", store=store, model=loaded, config=config)
     memory = LiftMemory.load("notes", store=store, model=loaded)
     arm = ChromaRetrievalArm.for_memory("notes", store=store, embed_model=embed_model)
     arm.add_documents([Document("ferry.txt", RAG_TEXT)])
@@ -94,7 +95,9 @@ def test_parametric_engine_answers_from_the_memory(setup) -> None:
     engine = ParametricQueryEngine(memory, max_new_tokens=6)
     response = engine.query("Who keeps the lighthouse?")
     assert response.response == memory.ask("Who keeps the lighthouse?", max_new_tokens=6).text
-    assert response.metadata["mean_gate"] is not None and response.metadata["memory"] == "notes"
+    has_gate = memory.adapter.kind == "gated_memory"
+    assert (response.metadata["mean_gate"] is not None) == has_gate
+    assert response.metadata["memory"] == "notes"
     truncated = ParametricQueryEngine(memory, context="truncated", max_new_tokens=6)
     expected = memory.ask("Who keeps the lighthouse?", context="truncated", max_new_tokens=6)
     assert truncated.query("Who keeps the lighthouse?").response == expected.text
@@ -115,7 +118,8 @@ def test_router_returns_the_chosen_arm_with_both_arms_in_metadata(setup, policy)
     assert ("combined" in meta["arms"]) == policy.needs_combined
     memory_arm, rag_arm = meta["arms"]["memory"], meta["arms"]["retrieval"]
     assert memory_arm["answer"] == memory.ask(question, max_new_tokens=6).text
-    assert memory_arm["mean_gate"] is not None and rag_arm["mean_gate"] is None
+    has_gate = memory.adapter.kind == "gated_memory"
+    assert (memory_arm["mean_gate"] is not None) == has_gate and rag_arm["mean_gate"] is None
     assert rag_arm["similarity"] > 0.5 and "Silver Heron" in rag_arm["sources"][0]["text"]
     assert 0.0 <= meta["agreement"] <= 1.0
     assert "Silver Heron" in response.source_nodes[0].node.get_content()

@@ -138,7 +138,8 @@ def calibrated(tmp_path_factory):
     store = MemoryStore(tmp_path_factory.mktemp("home"))
     loaded = tiny_model()
     documents = [Document("notes.txt", TEXT)]
-    ingest(documents, "notes", store=store, model=loaded, config=tiny_config())
+    config = tiny_config(adapter="gated_memory")  # the gate is one of the relevance features
+    ingest(documents, "notes", store=store, model=loaded, config=config)
     build_rag_arm(store, "notes", documents, url=None, fresh=True)
     assert build_routing(store, "notes", loaded) is not None
     memory = LiftMemory.load("notes", store=store, model=loaded)
@@ -345,6 +346,66 @@ def test_soft_scaling_scales_the_gate_by_relevance(calibrated, monkeypatch) -> N
     assert all(layer.gate_multiplier == 1.0 for layer in memory.adapter.memory.layers.values())
     hard = RelevanceRouter(memory, arm, centred).decide(question)
     assert hard.gate_scale == 1.0  # the hard switch at the same score
+
+
+# --- the same routing with the default adapter, a LoRA (no gate: similarity and entities)
+@pytest.fixture(scope="module")
+def calibrated_lora(tmp_path_factory):
+    store = MemoryStore(tmp_path_factory.mktemp("home"))
+    loaded = tiny_model()
+    documents = [Document("notes.txt", TEXT)]
+    ingest(documents, "notes", store=store, model=loaded, config=tiny_config())
+    build_rag_arm(store, "notes", documents, url=None, fresh=True)
+    assert build_routing(store, "notes", loaded) is not None
+    memory = LiftMemory.load("notes", store=store, model=loaded)
+    assert memory.adapter.kind == "lora"
+    yield memory, store
+    memory.detach()
+
+
+def test_a_lora_memory_is_calibrated_and_routed_without_a_gate(calibrated_lora) -> None:
+    memory, store = calibrated_lora
+    routing = store.read_manifest("notes").extra["routing"]
+    calibration = RoutingCalibration.model_validate(
+        {k: v for k, v in routing.items() if k != "hybrid"}
+    )
+    assert set(calibration.auc_by_kind) == {"similarity", "similarity+entities", "entities"}
+    router = RelevanceRouter.for_memory(memory, store=store)
+    assert router.decide(training_question(store)).route == "memory"
+    response = ParametricQueryEngine(memory, max_new_tokens=TOKENS).query(OUT_OF_SCOPE)
+    assert response.metadata["route"]["route"] == "base"
+    expected = generate_answer(tiny_model(), OUT_OF_SCOPE, max_new_tokens=TOKENS)
+    assert response.response == expected.text  # bit-identical to a model without a memory
+    assert response.metadata["mean_logprob"] == expected.mean_logprob
+
+
+def test_soft_scaling_scales_a_lora_by_relevance(calibrated_lora, monkeypatch) -> None:
+    from llama_index.memory.lift import llm as llm_module
+    from llama_index.memory.lift.routing import memory_chroma_arm, routing_calibration
+    from peft.tuners.lora import LoraLayer
+
+    memory, store = calibrated_lora
+    arm = memory_chroma_arm(memory, store)
+    question = training_question(store)
+    calibration = routing_calibration(memory.manifest)
+    score = RelevanceRouter(memory, arm, calibration).decide(question).score
+    centred = calibration.model_copy(update={"threshold": score, "soft_width": 0.1})
+    router = RelevanceRouter(memory, arm, centred, scaling="soft")
+    assert router.decide(question).gate_scale == pytest.approx(0.5)
+    layers = [m for m in memory.loaded.model.modules() if isinstance(m, LoraLayer)]
+    trained = [layer.scaling["default"] for layer in layers]
+    seen: list[float] = []
+    original = llm_module.generate_reply
+
+    def spy(*args, **kwargs):
+        seen.extend(layer.scaling["default"] / t for layer, t in zip(layers, trained, strict=True))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(llm_module, "generate_reply", spy)
+    response = LiftLLM(memory, router=router, max_new_tokens=TOKENS).complete(question)
+    assert response.additional_kwargs["route"]["gate_scale"] == pytest.approx(0.5)
+    assert seen and all(value == pytest.approx(0.5) for value in seen)
+    assert [layer.scaling["default"] for layer in layers] == trained  # restored
 
 
 def test_an_uncalibrated_memory_answers_auto_with_the_memory(tmp_path) -> None:

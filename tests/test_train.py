@@ -22,6 +22,7 @@ TEXT = "Ilse keeps the lighthouse at Varrow Point; the lamp is lit at dusk. " * 
 
 def config(**overrides) -> LiftConfig:
     values = dict(
+        adapter="gated_memory",  # the trainer's tests were set with the Gated Memory's rates
         segment_length=32,
         segment_stride=16,
         max_batch_tokens=64,

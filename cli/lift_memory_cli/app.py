@@ -75,7 +75,7 @@ app = typer.Typer(
     cls=LiftMemoryGroup,
     help=(
         "Parametric memory for agents and RAG pipelines: internalize a corpus into a small "
-        "Gated Memory adapter with LIFT, ask it, and A/B it against Chroma retrieval."
+        "adapter (LoRA or Gated Memory) with LIFT, ask it, and A/B it against Chroma retrieval."
     ),
     no_args_is_help=True,
     add_completion=False,

@@ -1,5 +1,5 @@
 """`lift-memory ingest PATH... --name NAME`: files, folders or stdin → a parametric memory
-(LIFT: segments, auxiliary QA, Gated Memory) and, unless --no-rag, its Chroma retrieval arm.
+(LIFT: segments, auxiliary QA, the adapter) and, unless --no-rag, its Chroma retrieval arm.
 
 The pipeline is :mod:`lift_memory_cli.core.ingesting` (the server's ingest jobs run it too);
 this module reads the options and the inputs, shows progress and prints the summary.

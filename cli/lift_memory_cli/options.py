@@ -30,8 +30,8 @@ PolicyOption = typer.Option(
 ScalingOption = typer.Option(
     "--scaling",
     metavar="HOW",
-    help="auto mode: hard (memory or bare model) or soft (the memory's gate scaled by "
-    "the question's relevance; Gated Memory).",
+    help="auto mode: hard (memory or bare model) or soft (the memory scaled by the "
+    "question's relevance; LoRA or Gated Memory).",
 )
 
 

@@ -1,5 +1,5 @@
 """The ingest pipeline of `lift-memory ingest` and of the server's ingest jobs: documents → the
-engine's ingest (LIFT: segments, auxiliary QA, Gated Memory) → the Chroma retrieval arm → the
+engine's ingest (LIFT: segments, auxiliary QA, the adapter) → the Chroma retrieval arm → the
 summary that ``ingest --json`` prints.
 
 Reading the inputs is the caller's (files and folders for the command, request bodies for the

@@ -86,8 +86,8 @@ class LiftLLM(CustomLLM):
     )
     scaling: Scaling = Field(
         default="hard",
-        description="auto mode: hard switch, or soft (the Gated Memory's gate scaled by the "
-        "relevance).",
+        description="auto mode: hard switch, or soft (the memory's effect scaled by the "
+        "relevance: a LoRA's update, a Gated Memory's gate).",
     )
     system_prompt: str | None = Field(default=None)
     memory_name: str = Field(description="The memory's name in its store (set from the memory).")

@@ -5,9 +5,10 @@ the threshold calibrated at ingest (``calibration.py``, the manifest's ``extra["
 at or above it the memory answers, below it the base model with the memory switched off — the
 base model's answer exactly. ``memory`` and ``base`` force one side.
 
-Scaling: ``hard`` (the default) is that switch; ``soft`` scales the Gated Memory's gate by the
-relevance instead — a ramp from 0 at ``threshold - soft_width`` (the base model exactly) to 1 at
-``threshold + soft_width`` (the memory as trained). Other adapters have no gate: soft acts hard.
+Scaling: ``hard`` (the default) is that switch; ``soft`` scales the memory by the relevance
+instead (a LoRA's update, a Gated Memory's gate) — a ramp from 0 at ``threshold - soft_width``
+(the base model exactly) to 1 at ``threshold + soft_width`` (the memory as trained). PiSSA cannot
+be faded out towards the base model: soft acts hard.
 
 A memory without a calibration (built with the engine's ``ingest`` alone, or ``--no-rag``)
 answers every question in ``auto`` with the memory, as before routing existed, and says so.
@@ -24,7 +25,7 @@ from llama_index.memory.lift.calibration import RoutingCalibration
 from llama_index.memory.lift.relevance import RelevanceScorer, relevance_score
 from llama_index.memory.lift.retrieval import AnyRetriever, ChromaRetrievalArm, RetrievedPassages
 
-from lift_memory.adapters import Adapter, GatedMemoryAdapter
+from lift_memory.adapters import Adapter
 from lift_memory.manifest import Manifest
 from lift_memory.memory import LiftMemory
 from lift_memory.store import MemoryStore
@@ -102,9 +103,10 @@ def memory_chroma_arm(
 
 
 def gate_scaled(adapter: Adapter, factor: float) -> contextlib.AbstractContextManager[Any]:
-    """The adapter with its gate multiplied by ``factor`` (Gated Memory; others: unchanged)."""
-    if isinstance(adapter, GatedMemoryAdapter) and factor < 1.0:
-        return adapter.memory.scaled_gate(factor)
+    """The adapter's effect multiplied by ``factor`` (a Gated Memory's gate, a LoRA's scaling;
+    an adapter that cannot be scaled, PiSSA, stays unchanged)."""
+    if adapter.scalable and factor < 1.0:
+        return adapter.scaled(factor)
     return contextlib.nullcontext()
 
 
@@ -177,7 +179,7 @@ class RelevanceRouter:
         features = self.scorer.features(question, retrieved=retrieved, with_gate=with_gate)
         score = relevance_score(features, calibration.score_kind)
         threshold = calibration.threshold
-        if self.scaling == "soft" and self.memory.adapter.kind == "gated_memory":
+        if self.scaling == "soft" and self.memory.adapter.scalable:
             scale = soft_factor(score, threshold, calibration.soft_width)
             how = f"soft: gate x {scale:.2f}" if 0.0 < scale < 1.0 else ""
         else:
