@@ -76,6 +76,8 @@ def test_quality_profile_composition() -> None:
     for field in QUALITY_RECIPE:
         assert getattr(lora, field) == getattr(QUALITY.lift, field), field
     assert QUALITY.trainings() == ["lift", "lora"]
+    # routing and the hybrid run over the LoRA: the library's default memory
+    assert QUALITY.routed_memory == "lora"
 
 
 def test_quality_corpus_asks_24_questions_of_every_task() -> None:
@@ -173,5 +175,8 @@ def test_tiny_quality_run_reports_the_recipes_accounting(tiny_quality) -> None:
     lift, lora = report["results"]["lift"]["costs"], report["results"]["lora"]["costs"]
     assert lift["qa_pairs"] == lora["qa_pairs"]  # one recipe, two adapters
     assert lora["adapter"] == "lora" and lift["adapter"] == "gated_memory"
+    hybrid = report["results"]["hybrid"]["costs"]
+    assert (hybrid["adapter"], hybrid["memory"]) == ("lora", lora["memory"])  # the routed memory
+    assert "routing" in report["results"]["lora"] and "routing" not in report["results"]["lift"]
     assert 0.5 <= lora["trainable_params"] / lift["trainable_params"] <= 2.0
     assert "## Training" in (out / "report.md").read_text()

@@ -1,8 +1,9 @@
 """End-to-end on the real default model (SmolLM2-135M-Instruct, CPU): the issue's bar.
 
-A ~200-token fictional document is ingested with Gated Memory; with no context at all the memory
-must answer at least 4 of 5 factual questions that the base model cannot, and a question that has
-nothing to do with the document must get the same answer with and without the memory.
+A ~200-token fictional document is ingested with the library's defaults (a LoRA memory); with no
+context at all the memory must answer at least 4 of 5 factual questions that the base model
+cannot, and a question that has nothing to do with the document must get the same answer with and
+without the memory.
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ def test_memory_answers_questions_the_base_model_cannot(real_model, tmp_path, ca
             f"adapter {result.manifest.adapter_bytes} B / base {real_model.parameter_bytes()} B"
         )
         for (q, _), a, hit in zip(QUESTIONS, answers, hits, strict=True):
-            print(f"  [{'x' if hit else ' '}] {q} -> {a.text!r} (gate {a.mean_gate:.3f})")
+            gate = "" if a.mean_gate is None else f" (gate {a.mean_gate:.3f})"
+            print(f"  [{'x' if hit else ' '}] {q} -> {a.text!r}{gate}")
         print(f"  unrelated: {unrelated_with!r} / without memory {unrelated_without!r}")
     assert sum(hits) >= 4, [a.text for a in answers]
     assert unrelated_with == unrelated_without == unrelated_before

@@ -67,7 +67,7 @@ def estimate_cost(profile: BenchProfile, corpus_tokens: int | None = None) -> Co
     answers += profile.generic_questions  # the base model's reference answers
     if training:  # the base model's retention answers, recorded once for all trainings
         answers += profile.lift.retention_samples
-    routed = [m for m in profile.methods if METHOD_CLASSES[m].routing_probe]
+    routed = [m for m in profile.methods if m == profile.routed_memory]
     if routed and profile.routing_probes:  # base answers once, then memory-on per method
         answers += profile.routing_probes * (1 + len(routed)) + VERIFIED * len(routed)
     if routed or "hybrid" in profile.methods:  # the routing calibration, as ingest makes it

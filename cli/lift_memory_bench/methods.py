@@ -68,9 +68,6 @@ class Method(ABC):
     # only methods with a memory are probed ("ask"); the base model's closed-book answers are
     # the reference itself; context-only methods have nothing attached to measure.
     retention_probe: ClassVar[Literal["ask", "reference", "none"]] = "none"
-    # The retention benchmark of relevance routing (routing_bench.py): auto vs forced memory
-    # on the out-of-scope probes, and the corpus questions' routing rate.
-    routing_probe: ClassVar[bool] = False
 
     def __init__(self, env: BenchEnv) -> None:
         self.env = env
@@ -203,7 +200,6 @@ class MemoryMethod(Method):
 
 class Lift(MemoryMethod):
     name = "lift"
-    routing_probe = True
 
 
 class LiftIcl(MemoryMethod):
@@ -233,11 +229,13 @@ class LiftNoCtx(MemoryMethod):
 
 
 class Hybrid(MemoryMethod):
-    """The LlamaIndex HybridRouterQueryEngine over the ``lift`` memory and the Chroma index."""
+    """The LlamaIndex HybridRouterQueryEngine over the profile's routed memory (``lift`` or a
+    PEFT arm, ``BenchProfile.routed_memory``) and the Chroma index."""
 
     name = "hybrid"
 
     def setup(self) -> MethodCosts:
+        self.variant = self.env.profile.routed_memory
         from lift_memory_cli.core.answerer import make_policy
         from llama_index.memory.lift import HybridRouterQueryEngine, RelevanceRouter
         from llama_index.memory.lift.calibrated_policy import hybrid_calibration_of

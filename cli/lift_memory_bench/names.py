@@ -42,7 +42,7 @@ METHOD_DESCRIPTIONS: dict[MethodName, str] = {
     "rag": "Chroma RAG: top-k retrieved chunks in the prompt, memory off",
     "lift": "LIFT Gated Memory, no context",
     "lift-icl": "LIFT Gated Memory + truncated ICL",
-    "hybrid": "hybrid router: LIFT memory arm vs Chroma retrieval arm, per question",
+    "hybrid": "hybrid router: the routed memory's arm vs Chroma retrieval arm, per question",
     "lora": "LoRA adapter trained with the LIFT recipe, matched trainable parameters",
     "pissa": "PiSSA adapter trained with the LIFT recipe, matched trainable parameters",
     "lift-no-qa": "ablation: LIFT without auxiliary QA",

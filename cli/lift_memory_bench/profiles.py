@@ -97,6 +97,13 @@ class BenchProfile(BaseModel):
     # `lift` is the paper's method, the Gated Memory with contextualized training; the library's
     # default memory (a LoRA, docs/architecture.md) is the `lora` arm with the same recipe
     lift: LiftConfig = LiftConfig.model_validate(PAPER_MEMORY)
+    routed_memory: Literal["lift", "lora", "pissa"] = Field(
+        default="lift",
+        description="The memory the hybrid router and the routing retention benchmark run over: "
+        "`lift` (the paper's Gated Memory) or the `lora` / `pissa` arm (the library's default "
+        "memory is a LoRA). The method of that name must be among the methods for the "
+        "routing benchmark to run.",
+    )
     peft_learning_rate: float = Field(default=2e-3, gt=0.0, le=1.0)
     # only for the printed cost estimate
     estimate_train_tokens_per_s: float = Field(default=140.0, gt=0.0)
@@ -117,7 +124,12 @@ class BenchProfile(BaseModel):
 
     def trainings(self) -> list[Variant]:
         """The trainings the chosen methods need, each once, in method order."""
-        return list(dict.fromkeys(METHOD_TRAINING[m] for m in self.methods if m in METHOD_TRAINING))
+        trainings = [
+            self.routed_memory if m == "hybrid" else METHOD_TRAINING[m]
+            for m in self.methods
+            if m in METHOD_TRAINING
+        ]
+        return list(dict.fromkeys(trainings))
 
     def with_overrides(self, overrides: dict[str, Any]) -> BenchProfile:
         """This profile with some fields replaced (``lift`` merges into the LiftConfig)."""
@@ -190,6 +202,9 @@ FULL = BenchProfile(
 # the facts are extractable closed-book (its epochs are then a maximum). The rest is the full
 # profile's recipe.
 QUALITY_RECIPE: dict[str, Any] = {
+    # the library's recipe since the LoRA default: no context samples (half the training tokens
+    # at the same closed-book recall, docs/architecture.md), for both memories
+    "contextualized": False,
     "qa_generator": "facts",
     "qa_count": None,  # every fact x qa_per_fact, not the full profile's fixed 200
     "qa_per_fact": 4,
@@ -214,6 +229,7 @@ QUALITY = BenchProfile(
     questions_per_task=24,
     tasks=("fact-single", "fact-multihop", "fact-timeline", "needle-single", "hotpotqa"),
     methods=("base", "rag", "lift", "lora", "hybrid"),
+    routed_memory="lora",  # the library's default memory: routing and the hybrid run over it
     max_new_tokens=24,
     lift=LiftConfig.model_validate({**FULL.lift.model_dump(), **QUALITY_RECIPE}),
     peft_learning_rate=FULL.peft_learning_rate,

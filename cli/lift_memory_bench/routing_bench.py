@@ -1,7 +1,7 @@
 """The retention benchmark: does the memory speak only when spoken to?
 
-For a memory method (``Method.routing_probe``) on the run's Chroma index and the routing
-calibration its ingest records (``BenchEnv.routing``):
+For the profile's routed memory (``BenchProfile.routed_memory``), on the run's Chroma index and
+the routing calibration its ingest records (``BenchEnv.routing``):
 
 - **out of scope**: the probes of ``retention_probes.py`` (>= 200 in the full and quality
   profiles), each answered by the base model (memory off), with the memory forced on, and in

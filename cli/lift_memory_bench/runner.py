@@ -235,7 +235,8 @@ class BenchRunner:
                 per_question.append({"task": question.task, **cell})
                 events.answering(name, done, total)
 
-            routing = self._routing(method, corpus, replies) if method.routing_probe else None
+            routed = name == self.profile.routed_memory  # the memory the router runs over
+            routing = self._routing(method, corpus, replies) if routed else None
             probe_answers = list(reference) if method.retention_probe == "reference" else []
             for index, probe in enumerate(probed):
                 probe_answers.append(method.reply(probe.question).text)

@@ -290,11 +290,17 @@ def _pipeline(
     ]
     segments = count_segments(token_counts, effective.segment_length, effective.segment_stride)
     events.done(f"loaded model {model_id}")
+    from lift_memory.ingest import default_qa_generator  # the model code (torch)
+
+    stage2 = (
+        f"at most {effective.stage2_epochs}" if effective.learn_until else effective.stage2_epochs
+    )
     events.note(
         f"  corpus: {sum(token_counts):,} tokens → {segments} segments of "
         f"{effective.segment_length} tokens (stride {effective.segment_stride}); "
-        f"{effective.stage1_epochs} + {effective.stage2_epochs} epochs, "
-        f"{effective.qa_count} QA pairs"
+        f"{effective.stage1_epochs} + {stage2} epochs, "
+        f"{_qa_plan(qa_generator or default_qa_generator(loaded, effective), effective)}, "
+        f"a {effective.adapter} adapter"
     )
     result = _train(store, request, loaded, config, qa_generator, events, parallel, replacing)
     if not main:
@@ -491,3 +497,15 @@ def summary(
         "rag": rag,
         "routing": routing_info(manifest),
     }
+
+
+def _qa_plan(generator: QAGenerator | None, config: LiftConfig) -> str:
+    """The QA part of the plan line: none, every fact asked a few ways, or a fixed count."""
+    from lift_memory.ingest import requested_qa_count
+
+    if generator is None:
+        return "no QA"
+    count = requested_qa_count(generator, config)
+    if generator.name == "facts" and not count:
+        return f"QA on every fact (up to {config.qa_per_fact} phrasings each)"
+    return f"{count} QA pairs ({generator.name})"
