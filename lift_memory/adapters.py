@@ -178,15 +178,13 @@ class PeftAdapter:
         from peft.tuners.lora import LoraLayer
 
         layers = [m for m in self._model.modules() if isinstance(m, LoraLayer)]
-        previous = [dict(layer.scaling) for layer in layers]
         for layer in layers:
-            for name in layer.scaling:
-                layer.scaling[name] *= factor
+            layer.scale_layer(factor)
         try:
             yield
         finally:
-            for layer, was in zip(layers, previous, strict=True):
-                layer.scaling.update(was)
+            for layer in layers:
+                layer.unscale_layer()  # back to alpha / rank, the scale it trained at
 
     def _with_initial_factors(self) -> Iterator[None]:
         assert self._initial is not None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from typing import Any
 
 import pytest
 import torch
@@ -38,7 +39,7 @@ from llama_index.memory.lift.calibration import calibrate_from_features, choose_
 from llama_index.memory.lift.relevance import question_entities
 from llama_index.memory.lift.routing import forced_route, routed, soft_factor
 
-from lift_memory import Document, LiftMemory, MemoryStore, ingest
+from lift_memory import Document, LiftConfig, LiftMemory, MemoryStore, ingest
 from lift_memory.answer import generate_answer
 from lift_memory.gated_memory import GatedMemorySettings, attach_gated_memory
 from lift_memory.prompts import prompt_ids, question_prompt
@@ -132,17 +133,23 @@ def test_scaled_gate_scales_every_gate_and_one_changes_nothing() -> None:
 
 
 # --- a calibrated memory on the tiny model
-@pytest.fixture(scope="module")
-def calibrated(tmp_path_factory):
+def calibrated_memory(tmp_path_factory, adapter: str) -> tuple[LiftMemory, MemoryStore]:
     """Memory 'notes' with its Chroma arm and the routing calibration ingest records."""
     store = MemoryStore(tmp_path_factory.mktemp("home"))
     loaded = tiny_model()
     documents = [Document("notes.txt", TEXT)]
-    config = tiny_config(adapter="gated_memory")  # the gate is one of the relevance features
-    ingest(documents, "notes", store=store, model=loaded, config=config)
+    ingest(documents, "notes", store=store, model=loaded, config=tiny_config(adapter=adapter))
     build_rag_arm(store, "notes", documents, url=None, fresh=True)
     assert build_routing(store, "notes", loaded) is not None
     memory = LiftMemory.load("notes", store=store, model=loaded)
+    assert memory.adapter.kind == adapter
+    return memory, store
+
+
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory):
+    # a Gated Memory: the gate is one of the relevance features
+    memory, store = calibrated_memory(tmp_path_factory, "gated_memory")
     yield memory, store
     memory.detach()
 
@@ -318,16 +325,26 @@ def test_calibrated_policy_uses_measured_reliability() -> None:
     assert ConfidencePolicy().select(evidence(0.95)).chosen == "memory"
 
 
-def test_soft_scaling_scales_the_gate_by_relevance(calibrated, monkeypatch) -> None:
-    memory, store = calibrated
-    from llama_index.memory.lift import llm as llm_module
+def centred_on_a_question(
+    memory: LiftMemory, store: MemoryStore
+) -> tuple[str, Any, RoutingCalibration]:
+    """A training question, the memory's Chroma arm and its calibration moved so that the
+    threshold sits on that question's score (soft width 0.1): soft routing answers it at half
+    scale."""
     from llama_index.memory.lift.routing import memory_chroma_arm, routing_calibration
 
     arm = memory_chroma_arm(memory, store)
     question = training_question(store)
     calibration = routing_calibration(memory.manifest)
     score = RelevanceRouter(memory, arm, calibration).decide(question).score
-    centred = calibration.model_copy(update={"threshold": score, "soft_width": 0.1})
+    return question, arm, calibration.model_copy(update={"threshold": score, "soft_width": 0.1})
+
+
+def test_soft_scaling_scales_the_gate_by_relevance(calibrated, monkeypatch) -> None:
+    memory, store = calibrated
+    from llama_index.memory.lift import llm as llm_module
+
+    question, arm, centred = centred_on_a_question(memory, store)
     router = RelevanceRouter(memory, arm, centred, scaling="soft")
     decision = router.decide(question)
     assert decision.route == "memory" and decision.gate_scale == pytest.approx(0.5)
@@ -351,14 +368,7 @@ def test_soft_scaling_scales_the_gate_by_relevance(calibrated, monkeypatch) -> N
 # --- the same routing with the default adapter, a LoRA (no gate: similarity and entities)
 @pytest.fixture(scope="module")
 def calibrated_lora(tmp_path_factory):
-    store = MemoryStore(tmp_path_factory.mktemp("home"))
-    loaded = tiny_model()
-    documents = [Document("notes.txt", TEXT)]
-    ingest(documents, "notes", store=store, model=loaded, config=tiny_config())
-    build_rag_arm(store, "notes", documents, url=None, fresh=True)
-    assert build_routing(store, "notes", loaded) is not None
-    memory = LiftMemory.load("notes", store=store, model=loaded)
-    assert memory.adapter.kind == "lora"
+    memory, store = calibrated_memory(tmp_path_factory, LiftConfig().adapter)  # the default
     yield memory, store
     memory.detach()
 
@@ -381,15 +391,10 @@ def test_a_lora_memory_is_calibrated_and_routed_without_a_gate(calibrated_lora) 
 
 def test_soft_scaling_scales_a_lora_by_relevance(calibrated_lora, monkeypatch) -> None:
     from llama_index.memory.lift import llm as llm_module
-    from llama_index.memory.lift.routing import memory_chroma_arm, routing_calibration
     from peft.tuners.lora import LoraLayer
 
     memory, store = calibrated_lora
-    arm = memory_chroma_arm(memory, store)
-    question = training_question(store)
-    calibration = routing_calibration(memory.manifest)
-    score = RelevanceRouter(memory, arm, calibration).decide(question).score
-    centred = calibration.model_copy(update={"threshold": score, "soft_width": 0.1})
+    question, arm, centred = centred_on_a_question(memory, store)
     router = RelevanceRouter(memory, arm, centred, scaling="soft")
     assert router.decide(question).gate_scale == pytest.approx(0.5)
     layers = [m for m in memory.loaded.model.modules() if isinstance(m, LoraLayer)]
