@@ -14,13 +14,14 @@ from lift_memory_bench.names import PROFILE_NAMES
 from lift_memory_bench.profiles import PROFILES, QUALITY, QUALITY_RECIPE
 from lift_memory_bench.tasks.corpus import build_corpus
 from lift_memory_bench.unrelated_texts import UNRELATED_TEXTS
-from lift_memory_bench.variants import variant_config
 from lift_memory_cli.app import app as lift_memory_app
 from typer.testing import CliRunner
 
+from lift_memory.config import LiftConfig
 from lift_memory.training_tokens import estimate_training_tokens
 
-QUALITY_METHODS = ("base", "rag", "lift", "lora", "hybrid")
+QUALITY_METHODS = ("base", "rag", "lora", "hybrid")
+TINY_METHODS = ("base", "rag", "lift", "lora", "hybrid")  # the paper's memory added back
 QUALITY_TASKS = ("fact-single", "fact-multihop", "fact-timeline", "needle-single", "hotpotqa")
 MEMORIES = ("lift", "lora", "hybrid")
 
@@ -37,6 +38,9 @@ TINY_QUALITY = {
     "peft_learning_rate": 1e-3,
     "estimate_train_tokens_per_s": 15000.0,
     "estimate_seconds_per_answer": 0.05,
+    "methods": list(TINY_METHODS),
+    # the default memory's own schedule, shrunk: one stage-2 epoch where `lift` runs two
+    "variant_overrides": {"lora": {"stage2_epochs": 1}},
     "lift": {
         "segment_length": 128,
         "segment_stride": 96,
@@ -66,16 +70,9 @@ def test_quality_profile_composition() -> None:
         assert getattr(QUALITY.lift, field) == value, field
     assert QUALITY.lift.qa_generator == "facts" and QUALITY.lift.fact_statements
     assert QUALITY.lift.learn_until == 0.95
-    # the LoRA trains with the same recipe, in the memory's layers, at its own learning rate
-    lora = variant_config(QUALITY.lift, "lora", lora_rank=7)
-    assert (lora.adapter, lora.lora.rank, lora.lora.top_layers) == (
-        "lora",
-        7,
-        QUALITY.lift.gated_memory.top_layers,
-    )
-    for field in QUALITY_RECIPE:
-        assert getattr(lora, field) == getattr(QUALITY.lift, field), field
-    assert QUALITY.trainings() == ["lift", "lora"]
+    # the `lora` arm is the library's default memory, exactly as `lift-memory ingest` trains it
+    assert QUALITY.training_config("lora") == LiftConfig()
+    assert QUALITY.trainings() == ["lora"]
     # routing and the hybrid run over the LoRA: the library's default memory
     assert QUALITY.routed_memory == "lora"
 
@@ -107,9 +104,9 @@ def test_the_estimate_counts_the_per_fact_recipe() -> None:
         tokens, full.model_dump(mode="json")
     )
     estimate = estimate_cost(QUALITY)
-    assert list(estimate.training_tokens) == ["lift", "lora"]
-    assert estimate.training_tokens["lift"] == estimate.training_tokens["lora"]
-    assert estimate.answers >= 6 * 24 * len(QUALITY.tasks)  # hybrid answers twice
+    assert list(estimate.training_tokens) == ["lora"]
+    assert estimate.training_tokens["lora"] == training_tokens(LiftConfig(), QUALITY.corpus_tokens)
+    assert estimate.answers >= 5 * 24 * len(QUALITY.tasks)  # hybrid answers 2-3 times
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +128,8 @@ def tiny_quality(tmp_path_factory) -> tuple[Path, dict, str]:
 def test_tiny_quality_run_has_every_method_and_task(tiny_quality) -> None:
     _, report, output = tiny_quality
     assert "profile quality" in output and "estimate:" in output
-    assert report["methods"] == list(QUALITY_METHODS) and report["tasks"] == list(QUALITY_TASKS)
-    for method in QUALITY_METHODS:
+    assert report["methods"] == list(TINY_METHODS) and report["tasks"] == list(QUALITY_TASKS)
+    for method in TINY_METHODS:
         result = report["results"][method]
         assert result["status"] == "ok", (method, result.get("traceback"))
         assert all(result["tasks"][t]["n"] == 3 for t in QUALITY_TASKS)
@@ -146,7 +143,7 @@ def test_tiny_quality_run_has_every_method_and_task(tiny_quality) -> None:
 def test_tiny_quality_run_reports_sane_confidence_intervals(tiny_quality) -> None:
     out, report, _ = tiny_quality
     assert report["confidence"]["level"] == 0.95 and report["confidence"]["resamples"] == 200
-    for method in QUALITY_METHODS:
+    for method in TINY_METHODS:
         result = report["results"][method]
         for task in QUALITY_TASKS:
             scores = result["tasks"][task]
@@ -173,6 +170,7 @@ def test_tiny_quality_run_reports_the_recipes_accounting(tiny_quality) -> None:
         assert set(retention["perplexity_by_text"]) == set(UNRELATED_TEXTS)
         assert retention["perplexity_ratio_max"] >= retention["perplexity_ratio"] > 0
     lift, lora = report["results"]["lift"]["costs"], report["results"]["lora"]["costs"]
+    assert lora["epochs_run"]["segments+qa"] == 1  # the profile's override, for `lora` only
     assert lift["qa_pairs"] == lora["qa_pairs"]  # one recipe, two adapters
     assert lora["adapter"] == "lora" and lift["adapter"] == "gated_memory"
     hybrid = report["results"]["hybrid"]["costs"]

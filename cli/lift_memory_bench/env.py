@@ -37,7 +37,7 @@ from lift_memory_bench.budget import ParameterBudget, matched_budget
 from lift_memory_bench.events import BenchEvents
 from lift_memory_bench.profiles import BenchProfile
 from lift_memory_bench.tasks.corpus import BenchCorpus
-from lift_memory_bench.variants import Variant, variant_config, variant_memory_name
+from lift_memory_bench.variants import Variant, variant_memory_name
 
 # the base model's retention answers, shared by the run's trainings
 RETENTION_ANSWERS_FILE = "retention-answers.json"
@@ -162,12 +162,7 @@ class BenchEnv:
 
     def training_config(self, variant: Variant) -> LiftConfig:
         rank = self.budget().lora_rank if variant in ("lora", "pissa") else 16
-        return variant_config(
-            self.profile.lift,
-            variant,
-            lora_rank=rank,
-            peft_learning_rate=self.profile.peft_learning_rate,
-        )
+        return self.profile.training_config(variant, lora_rank=rank)
 
     def _name(self, variant: Variant) -> str:
         config = self.training_config(variant)

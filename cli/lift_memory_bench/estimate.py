@@ -19,7 +19,6 @@ from lift_memory.training_tokens import estimate_training_tokens
 from lift_memory_bench.methods import METHOD_CLASSES
 from lift_memory_bench.profiles import BenchProfile
 from lift_memory_bench.routing_bench import VERIFIED
-from lift_memory_bench.variants import variant_config
 
 
 def training_tokens(config: LiftConfig, corpus_tokens: int) -> int:
@@ -54,7 +53,7 @@ def estimate_cost(profile: BenchProfile, corpus_tokens: int | None = None) -> Co
     minutes at the profile's ``estimate_*`` speeds."""
     tokens = corpus_tokens or profile.corpus_tokens
     training = {
-        variant: training_tokens(variant_config(profile.lift, variant), tokens)
+        variant: training_tokens(profile.training_config(variant), tokens)
         for variant in profile.trainings()
     }
     questions = profile.questions_per_task * len(profile.tasks)
