@@ -34,22 +34,46 @@ class FactQAGenerator:
         self.per_fact = per_fact
 
     def pairs_per_fact(self, text: str) -> list[list[QAPair]]:
-        """The pairs of each fact, in corpus order, then the composed (two-fact) ones."""
+        """The pairs of each fact, in corpus order, then the composed (two-fact) ones.
+
+        A fact's phrasings come from its corpus sentence and from that sentence's restatements
+        (`simplify.py`), natural questions first: the stilted in-situ question ("Kettle Tor, a
+        granite hill how many metres high?") only where nothing else asks the fact.
+        """
         from lift_memory.qa.fact_questions import phrasings
         from lift_memory.qa.facts import find_facts
 
-        grouped = []
+        natural: dict[tuple[str, str], list] = {}  # (corpus sentence, answer) -> phrasings
+        in_situ: dict[tuple[str, str], list] = {}
         asked: list[tuple[str, list]] = []  # (sentence, phrasings) of every fact
         for sentence, span, fact in find_facts(text):
             every = phrasings(sentence, span, fact.label)
+            if fact.restated:
+                every = [p for p in every if p.kind != "in_situ"]
             asked.append((fact.sentence, every))
-            chosen = every[: self.per_fact]
+            key = (fact.sentence, fact.answer)
+            natural.setdefault(key, []).extend(p for p in every if p.kind != "in_situ")
+            in_situ.setdefault(key, []).extend(p for p in every if p.kind == "in_situ")
+        grouped = []
+        for (sentence, answer), chosen in natural.items():
+            seen: set[str] = set()
+            unique = []
+            for p in [*chosen, *in_situ[(sentence, answer)]]:
+                if p.question.lower() not in seen:
+                    seen.add(p.question.lower())
+                    unique.append(p)
             pairs = [
-                QAPair(p.question, p.answer, fact.sentence, "facts", reply=p.reply) for p in chosen
+                QAPair(p.question, p.answer, sentence, "facts", reply=p.reply)
+                for p in unique[: self.per_fact]
             ]
             if pairs:
                 grouped.append(pairs)
-        return grouped + composed_pairs(asked)
+        asked_already = {p.question.lower() for g in grouped for p in g}
+        for group in composed_pairs(asked):  # a fact and its restatement compose alike
+            if group[0].question.lower() not in asked_already:
+                asked_already.add(group[0].question.lower())
+                grouped.append(group)
+        return grouped
 
     def generate(self, text: str, n: int) -> list[QAPair]:
         grouped = self.pairs_per_fact(text)

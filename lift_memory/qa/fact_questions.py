@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lift_memory.qa.facts import WEEKDAYS
+
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
 
@@ -118,6 +120,8 @@ def _wh_phrase(span: Span, label: str, top: Token) -> tuple[str, set[int]]:
         return ("how much" if label == "MONEY" else "how many"), {t.i for t in span}
     if label in ("DATE", "TIME") and _DURATION.search(span.text) and not _YEAR.search(span.text):
         return "how long", noun_phrase
+    if label == "DATE" and span.root.text in WEEKDAYS:
+        return "on which day", noun_phrase
     if label == "DATE":
         return ("what year" if _YEAR.search(span.text) else "when"), noun_phrase
     if label == "TIME":
@@ -163,12 +167,29 @@ def _question(parts: list[str]) -> str:
     return _sentence_case(text) + "?"
 
 
+def _measured(top: Token) -> Token | None:
+    """The adjective a measure phrase measures: 'high' in '214 metres high', 'away' in
+    'forty-two kilometres away' — asked as 'how high', 'how far away'."""
+    head = top.head
+    if top.dep_ == "npadvmod" and head.pos_ in ("ADJ", "ADV") and head is not top:
+        return head
+    return None
+
+
 def _fronted(span: Span, label: str) -> list[Phrasing]:
     top = _attachment(span)
     wh, replaced = _wh_phrase(span, label, top)
+    measured = _measured(top) if label in _NUMBER_LABELS else None
+    if measured is not None:
+        wh = "how far away" if measured.lower_ == "away" else f"how {measured.lower_}"
+        replaced = {t.i for t in measured.subtree}
+        if measured.dep_ == "acomp":  # "long and never more than three kilometres wide"
+            others = [c for c in measured.head.children if c.dep_ in ("acomp", "cc")]
+            replaced |= {t.i for c in others for t in c.subtree}
+        top = measured
     unit_head = top
     preposition = None
-    if top.dep_ == "pobj" and top.head.dep_ in ("prep", "agent"):
+    if top.dep_ in ("pobj", "pcomp") and top.head.dep_ in ("prep", "agent"):
         preposition = top.head
         unit_head = preposition
     verb = _governor(unit_head)
@@ -231,8 +252,8 @@ def _fronted(span: Span, label: str) -> list[Phrasing]:
             wh = "where"
         elif wh in ("what year", "when") and word in _TIME_PREPOSITIONS:
             wh = "in what year" if wh == "what year" else "when"
-        elif wh == "how long":
-            pass  # "for fifty years" -> "how long"
+        elif wh in ("how long", "on which day"):
+            pass  # "for fifty years" -> "how long", "on Thursday" -> "on which day"
         elif preposition.dep_ == "agent":
             wh = "by whom" if wh == "who" else "by what"
         else:
@@ -416,6 +437,8 @@ def _in_situ(sentence: Span, span: Span, label: str) -> Phrasing:
     wh, replaced = _wh_phrase(span, label, top)
     if span.root.dep_ in ("oprd", "appos") or wh == "how many":
         replaced = {t.i for t in span}
+    if wh == "on which day":  # in place, after its own preposition: "climb ... on which day"
+        wh = "which day"
     tokens = [t for t in sentence if not t.is_space]
     while tokens and tokens[-1].is_punct:
         tokens.pop()

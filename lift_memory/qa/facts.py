@@ -40,7 +40,8 @@ class Fact:
     """One answer phrase of one sentence.
 
     ``answer`` is the phrase as written ("the engineer Orla Fenwick" is reduced to the entity,
-    "Orla Fenwick"); ``label`` its kind (a spaCy entity label, or PROPN / NUM for phrases the
+    "Orla Fenwick"); ``start`` / ``end`` locate it in the parsed sentence (the restatement, for
+    a restated fact); ``label`` its kind (a spaCy entity label, or PROPN / NUM for phrases the
     recognizer missed); ``paragraph`` the index of the paragraph it comes from.
     """
 
@@ -50,6 +51,7 @@ class Fact:
     start: int  # character offsets of the answer in the sentence
     end: int
     paragraph: int
+    restated: bool = False  # found in a restatement of ``sentence`` (simplify.py)
 
 
 @functools.lru_cache(maxsize=1)
@@ -129,7 +131,8 @@ def answer_spans(sentence: Span) -> list[Span]:
     return chosen
 
 
-_PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "from", "inside", "outside"})
+_PLACE_PREPOSITIONS = frozenset({"in", "at", "on", "near", "from", "inside", "outside"})
+WEEKDAYS = frozenset({"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"})
 _MISREAD_AS_NAMES = frozenset({"PERSON", "ORG", "NORP", "PROPN"})
 
 
@@ -137,10 +140,12 @@ def span_label(span: Span) -> str:
     """The entity label, or PROPN / NUM for phrases the recognizer did not label.
 
     Invented names fool the recognizer ("born in Dunmore" as a PERSON); a name governed by a
-    place preposition is read as a place, since people are rarely "in" or "at" someone.
+    place preposition is read as a place, since people are rarely "in", "at" or "on" someone.
     """
     label = span.label_ or ("NUM" if span.root.like_num else "PROPN")
     root = span.root
+    if root.text in WEEKDAYS:  # "leaves every Thursday": the small model leaves days unlabelled
+        return "DATE"
     governed = root.head if root.dep_ == "pobj" else None
     placed = governed is not None and governed.lower_ in _PLACE_PREPOSITIONS
     if placed and label in _MISREAD_AS_NAMES and not any(t.like_num for t in span):
@@ -148,30 +153,77 @@ def span_label(span: Span) -> str:
     return label
 
 
-def find_facts(text: str) -> list[tuple[Span, Span, Fact]]:
-    """Every fact of ``text`` with its parsed sentence and answer span (for phrasing)."""
+def find_facts(text: str, restate: bool = True) -> list[tuple[Span, Span, Fact]]:
+    """Every fact of ``text`` with its parsed sentence and answer span (for phrasing).
+
+    With ``restate``, facts are also found in each sentence's simpler restatements
+    (`simplify.py`: a modifier as a sentence of its own, a leading "It" named), parsed
+    separately; such a fact keeps the corpus sentence as its ``sentence`` (the evidence) and is
+    marked ``restated``. Only answers the corpus sentence itself holds are kept.
+    """
     nlp = english_pipeline()
     mentions = []
+    restatements: list[tuple[int, Span, str]] = []  # (paragraph, corpus sentence, restated)
     for index, doc in enumerate(nlp.pipe(paragraphs(text))):
+        previous_subject = None
         for sentence in doc.sents:
-            if is_prose(sentence):
-                mentions += [(index, sentence, span) for span in answer_spans(sentence)]
+            if not is_prose(sentence):
+                continue
+            mentions += [
+                (index, sentence, span, sentence, False) for span in answer_spans(sentence)
+            ]
+            if restate:
+                restatements += _restatements(index, sentence, previous_subject)
+                previous_subject = _subject_after(sentence, previous_subject)
+    if restatements:
+        parsed = nlp.pipe(text for _, _, text in restatements)
+        for (index, original, _), doc in zip(restatements, parsed, strict=True):
+            for sentence in doc.sents:
+                if is_prose(sentence):
+                    mentions += [
+                        (index, sentence, span, original, True)
+                        for span in answer_spans(sentence)
+                        if span.text in original.text
+                    ]
     # one name, one kind: a name read as a place anywhere ("born in Dunmore") is a place
     # everywhere ("Dunmore was founded in 1702")
-    places = {span.text for _, _, span in mentions if span_label(span) == "GPE"}
+    places = {span.text for _, _, span, _, _ in mentions if span_label(span) == "GPE"}
     found = []
-    for index, sentence, span in mentions:
+    for index, sentence, span, original, restated in mentions:
         offset = sentence.start_char
         label = span_label(span)
         if span.text in places and label in _MISREAD_AS_NAMES:
             label = "GPE"
         fact = Fact(
-            sentence=sentence.text.strip(),
+            sentence=original.text.strip(),
             answer=span.text,
             label=label,
             start=span.start_char - offset,
             end=span.end_char - offset,
             paragraph=index,
+            restated=restated,
         )
         found.append((sentence, span, fact))
     return found
+
+
+def _restatements(
+    index: int, sentence: Span, antecedent: str | None
+) -> list[tuple[int, Span, str]]:
+    from lift_memory.qa.simplify import resolve_pronoun, simpler_sentences
+
+    resolved = resolve_pronoun(sentence, antecedent)
+    if resolved is None:
+        return [(index, sentence, text) for text in simpler_sentences(sentence)]
+    parsed = next(iter(english_pipeline()(resolved).sents))
+    return [(index, sentence, text) for text in [resolved, *simpler_sentences(parsed)]]
+
+
+def _subject_after(sentence: Span, antecedent: str | None) -> str | None:
+    """What a following "It" names: this sentence's subject (its own "It" resolved first)."""
+    from lift_memory.qa.simplify import resolve_pronoun, subject_phrase
+
+    resolved = resolve_pronoun(sentence, antecedent)
+    if resolved is not None:
+        sentence = next(iter(english_pipeline()(resolved).sents))
+    return subject_phrase(sentence)
