@@ -130,9 +130,10 @@ class LiftConfig(BaseModel):
     retention_passages: int = Field(
         default=8,
         ge=0,
-        le=8,
-        description="Bundled generic prose passages (up to 8) trained as retention text, so "
-        "the memory also leaves ordinary text alone, not only short Q&A turns.",
+        le=14,
+        description="Bundled generic passages (up to 14: 8 of expository prose, then a "
+        "dialogue, verse, code, instructions, a letter and a news brief) trained as retention "
+        "text, so the memory also leaves ordinary text alone, not only short Q&A turns.",
     )
 
     retention_loss: Literal["kl", "ce"] = Field(

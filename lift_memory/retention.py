@@ -84,6 +84,41 @@ GENERIC_PASSAGES: tuple[str, ...] = (
     "is usually brewed with water just off the boil for three to five minutes, while green tea "
     "prefers cooler water and a shorter steep, or it turns bitter. Milk, lemon or sugar are "
     "matters of taste, and every country seems to have its own customs.",
+    # Other genres than expository prose (conversation, verse, code, instructions, a letter,
+    # a news brief), so that the memory leaves their style alone too.
+    "ANNA: Did you remember to water the plants while I was away?\n"
+    "LEO: Every other day, like you said. The fern looks happier than ever.\n"
+    "ANNA: And the basil?\n"
+    "LEO: Ah. The basil and I need to talk about that.\n"
+    "ANNA: Leo!\n"
+    "LEO: It was already drooping on Monday. I think it missed you.",
+    "The river takes the evening light\n"
+    "and carries it beneath the bridge;\n"
+    "a heron waits, as still as night,\n"
+    "along the reed bed's muddy ridge.\n"
+    "The swallows stitch the air for flies,\n"
+    "the church clock counts the hour twice,\n"
+    "and somewhere, under darker skies,\n"
+    "the first stars settle, sharp as ice.",
+    "def word_counts(lines):\n"
+    "    \"\"\"Count how often each word appears, ignoring case.\"\"\"\n"
+    "    counts = {}\n"
+    "    for line in lines:\n"
+    "        for word in line.lower().split():\n"
+    "            counts[word] = counts.get(word, 0) + 1\n"
+    "    return counts\n",
+    "How to repot a houseplant: 1. Water the plant the day before. 2. Choose a pot one size "
+    "larger, with a drainage hole. 3. Tip the plant out gently, supporting the stem between "
+    "your fingers. 4. Loosen the roots and trim any that are black or soft. 5. Set it in fresh "
+    "compost at the same depth as before, firm the soil lightly and water well.",
+    "Dear Ms Patel,\nThank you for your letter of 3 May about the broken streetlight outside "
+    "number 14. An engineer visited on Friday and found a faulty cable, which has now been "
+    "replaced. Please let us know if the light fails again.\nYours sincerely,\nJ. Okafor, "
+    "Highways Team",
+    "Library extends weekend opening hours. The central library will open on Sundays from "
+    "next month, from ten in the morning until four in the afternoon, after a pilot scheme "
+    "last winter drew more visitors than expected. Staff said the reading room and the "
+    "children's corner were busiest, and that the café would open at the same times.",
 )
 
 
