@@ -43,28 +43,22 @@ class FactQAGenerator:
         from lift_memory.qa.fact_questions import phrasings
         from lift_memory.qa.facts import find_facts
 
-        natural: dict[tuple[str, str], list] = {}  # (corpus sentence, answer) -> phrasings
-        in_situ: dict[tuple[str, str], list] = {}
+        by_fact: dict[tuple[str, str], list] = {}  # (corpus sentence, answer) -> phrasings
         asked: list[tuple[str, list]] = []  # (sentence, phrasings) of every fact
         for sentence, span, fact in find_facts(text):
             every = phrasings(sentence, span, fact.label)
             if fact.restated:
                 every = [p for p in every if p.kind != "in_situ"]
             asked.append((fact.sentence, every))
-            key = (fact.sentence, fact.answer)
-            natural.setdefault(key, []).extend(p for p in every if p.kind != "in_situ")
-            in_situ.setdefault(key, []).extend(p for p in every if p.kind == "in_situ")
+            by_fact.setdefault((fact.sentence, fact.answer), []).extend(every)
         grouped = []
-        for (sentence, answer), chosen in natural.items():
-            seen: set[str] = set()
-            unique = []
-            for p in [*chosen, *in_situ[(sentence, answer)]]:
-                if p.question.lower() not in seen:
-                    seen.add(p.question.lower())
-                    unique.append(p)
+        for (sentence, _answer), every in by_fact.items():
+            unique = {}  # by question, natural phrasings before in-situ ones (a stable sort)
+            for p in sorted(every, key=lambda p: p.kind == "in_situ"):
+                unique.setdefault(p.question.lower(), p)
             pairs = [
                 QAPair(p.question, p.answer, sentence, "facts", reply=p.reply)
-                for p in unique[: self.per_fact]
+                for p in list(unique.values())[: self.per_fact]
             ]
             if pairs:
                 grouped.append(pairs)

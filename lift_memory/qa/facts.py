@@ -161,6 +161,8 @@ def find_facts(text: str, restate: bool = True) -> list[tuple[Span, Span, Fact]]
     separately; such a fact keeps the corpus sentence as its ``sentence`` (the evidence) and is
     marked ``restated``. Only answers the corpus sentence itself holds are kept.
     """
+    from lift_memory.qa.simplify import subject_phrase
+
     nlp = english_pipeline()
     mentions = []
     restatements: list[tuple[int, Span, str]] = []  # (paragraph, corpus sentence, restated)
@@ -173,8 +175,9 @@ def find_facts(text: str, restate: bool = True) -> list[tuple[Span, Span, Fact]]
                 (index, sentence, span, sentence, False) for span in answer_spans(sentence)
             ]
             if restate:
-                restatements += _restatements(index, sentence, previous_subject)
-                previous_subject = _subject_after(sentence, previous_subject)
+                resolved = _resolved(sentence, previous_subject)  # parsed once, used twice
+                restatements += _restatements(index, sentence, resolved)
+                previous_subject = subject_phrase(resolved or sentence)
     if restatements:
         parsed = nlp.pipe(text for _, _, text in restatements)
         for (index, original, _), doc in zip(restatements, parsed, strict=True):
@@ -207,23 +210,18 @@ def find_facts(text: str, restate: bool = True) -> list[tuple[Span, Span, Fact]]
     return found
 
 
-def _restatements(
-    index: int, sentence: Span, antecedent: str | None
-) -> list[tuple[int, Span, str]]:
-    from lift_memory.qa.simplify import resolve_pronoun, simpler_sentences
+def _resolved(sentence: Span, antecedent: str | None) -> Span | None:
+    """The sentence with a leading "It" / "Its" named (simplify.py), parsed; None if unchanged."""
+    from lift_memory.qa.simplify import resolve_pronoun
 
-    resolved = resolve_pronoun(sentence, antecedent)
+    text = resolve_pronoun(sentence, antecedent)
+    return None if text is None else next(iter(english_pipeline()(text).sents))
+
+
+def _restatements(index: int, sentence: Span, resolved: Span | None) -> list[tuple[int, Span, str]]:
+    from lift_memory.qa.simplify import simpler_sentences
+
     if resolved is None:
         return [(index, sentence, text) for text in simpler_sentences(sentence)]
-    parsed = next(iter(english_pipeline()(resolved).sents))
-    return [(index, sentence, text) for text in [resolved, *simpler_sentences(parsed)]]
-
-
-def _subject_after(sentence: Span, antecedent: str | None) -> str | None:
-    """What a following "It" names: this sentence's subject (its own "It" resolved first)."""
-    from lift_memory.qa.simplify import resolve_pronoun, subject_phrase
-
-    resolved = resolve_pronoun(sentence, antecedent)
-    if resolved is not None:
-        sentence = next(iter(english_pipeline()(resolved).sents))
-    return subject_phrase(sentence)
+    texts = [resolved.text, *simpler_sentences(resolved)]
+    return [(index, sentence, text) for text in texts]
