@@ -81,7 +81,7 @@ def default_qa_generator(loaded: LoadedModel, config: LiftConfig) -> QAGenerator
     if kind == "none" or config.qa_count == 0:
         return None
     if kind == "facts":
-        return FactQAGenerator(per_fact=config.qa_per_fact)
+        return FactQAGenerator(per_fact=config.qa_per_fact, restate=config.qa_restate_modifiers)
     cloze = ClozeQAGenerator(seed=config.seed)
     if kind == "cloze":
         return cloze
@@ -93,7 +93,7 @@ def default_qa_generator(loaded: LoadedModel, config: LiftConfig) -> QAGenerator
         if parameters >= _MODEL_QA_MIN_PARAMETERS:
             return TopUpQAGenerator(model_generator, cloze)
         if english_pipeline_installed():
-            return FactQAGenerator(per_fact=config.qa_per_fact)
+            return FactQAGenerator(per_fact=config.qa_per_fact, restate=config.qa_restate_modifiers)
         return cloze
     raise LiftMemoryError(
         f"qa_generator '{kind}' needs its own settings: pass a generator object "
@@ -227,7 +227,7 @@ def statement_samples(
     from lift_memory.qa.fact_generator import fact_statements
 
     corpus_text = "\n\n".join(d.text for d in documents)
-    texts = fact_statements(corpus_text, seed=config.seed)
+    texts = fact_statements(corpus_text, seed=config.seed, restate=config.qa_restate_modifiers)
     restated = [Document(f"statements-{i}", text) for i, text in enumerate(texts)]
     tokenized = tokenize_documents(loaded.tokenizer, restated)
     return segment_samples(tokenized, config.segment_length, config.segment_stride)

@@ -101,7 +101,7 @@ GENERIC_PASSAGES: tuple[str, ...] = (
     "and somewhere, under darker skies,\n"
     "the first stars settle, sharp as ice.",
     "def word_counts(lines):\n"
-    "    \"\"\"Count how often each word appears, ignoring case.\"\"\"\n"
+    '    """Count how often each word appears, ignoring case."""\n'
     "    counts = {}\n"
     "    for line in lines:\n"
     "        for word in line.lower().split():\n"

@@ -114,9 +114,18 @@ def test_restated_facts_join_their_corpus_sentence() -> None:
     assert any(f.restated for _, _, f in facts)
     assert all(f.sentence == text for _, _, f in facts)  # the evidence stays the corpus
     assert not any(f.restated for _, _, f in find_facts(text, restate=False))
-    groups = FactQAGenerator(per_fact=4).pairs_per_fact(text)
+    groups = FactQAGenerator(per_fact=4, restate=True).pairs_per_fact(text)
     height = next(g for g in groups if g[0].answer == "214 metres")
     # the natural question first; the in-situ one only after it
     assert height[0].question == "How high is Kettle Tor?"
     assert height[-1].question.endswith("a granite hill how many metres high?")
     assert all(p.evidence == text for p in height)
+
+
+def test_restatements_are_asked_only_when_asked_for() -> None:
+    """Off by default (LiftConfig.qa_restate_modifiers): the in-situ question asks the height."""
+    text = "The highest point of the island is Kettle Tor, a granite hill 214 metres high."
+    plain = FactQAGenerator(per_fact=4).generate(text, 0)
+    assert "How high is Kettle Tor?" not in {p.question for p in plain}
+    restated = FactQAGenerator(per_fact=4, restate=True).generate(text, 0)
+    assert "How high is Kettle Tor?" in {p.question for p in restated}

@@ -28,10 +28,11 @@ class FactQAGenerator:
 
     name = "facts"
 
-    def __init__(self, per_fact: int = DEFAULT_PER_FACT) -> None:
+    def __init__(self, per_fact: int = DEFAULT_PER_FACT, restate: bool = False) -> None:
         if per_fact < 1:
             raise ValueError("per_fact must be at least 1")
         self.per_fact = per_fact
+        self.restate = restate  # also ask the facts of each sentence's restatements (simplify.py)
 
     def pairs_per_fact(self, text: str) -> list[list[QAPair]]:
         """The pairs of each fact, in corpus order, then the composed (two-fact) ones.
@@ -45,7 +46,7 @@ class FactQAGenerator:
 
         by_fact: dict[tuple[str, str], list] = {}  # (corpus sentence, answer) -> phrasings
         asked: list[tuple[str, list]] = []  # (sentence, phrasings) of every fact
-        for sentence, span, fact in find_facts(text):
+        for sentence, span, fact in find_facts(text, restate=self.restate):
             every = phrasings(sentence, span, fact.label)
             if fact.restated:
                 every = [p for p in every if p.kind != "in_situ"]
@@ -118,7 +119,7 @@ def composed_pairs(asked: list[tuple[str, list]]) -> list[list[QAPair]]:
     return groups
 
 
-def fact_statements(text: str, seed: int = 0) -> list[str]:
+def fact_statements(text: str, seed: int = 0, restate: bool = False) -> list[str]:
     """Plain-text augmentations of ``text``: per paragraph, its facts' short sentences, and
     its sentences in a shuffled order (paragraphs of one sentence are left out)."""
     from lift_memory.qa.fact_questions import phrasings
@@ -126,7 +127,7 @@ def fact_statements(text: str, seed: int = 0) -> list[str]:
 
     rng = random.Random(seed)
     restated: dict[int, list[str]] = {}
-    for sentence, span, fact in find_facts(text):
+    for sentence, span, fact in find_facts(text, restate=restate):
         for phrasing in phrasings(sentence, span, fact.label):
             sentences = restated.setdefault(fact.paragraph, [])
             if phrasing.kind != "in_situ" and phrasing.reply not in sentences:

@@ -18,10 +18,10 @@ forms (Allen-Zhu & Li, arXiv 2309.14316); every phrasing here is one such form.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lift_memory.qa.detokenize import detokenize
 from lift_memory.qa.facts import WEEKDAYS
 
 if TYPE_CHECKING:
@@ -61,19 +61,6 @@ class Phrasing:
     reply: str
     kind: str
     description: str = ""  # the answer described by the fact: "the person who built the tower"
-
-
-def detokenize(tokens: Iterable[Token]) -> str:
-    """Tokens back to text with the original spacing, spaces collapsed, none before punctuation."""
-    parts: list[str] = []
-    previous = None
-    for t in tokens:
-        if previous is not None and t.i != previous.i + 1 and not parts[-1].endswith(" "):
-            parts.append(" ")  # tokens were removed in between: keep the words apart
-        parts.append(t.text + t.whitespace_)
-        previous = t
-    text = re.sub(r"\s+", " ", "".join(parts)).strip()
-    return re.sub(r"\s+([,.;:!?%)]|'s\b|’s\b|n't\b)", r"\1", text).strip(" ,;:")
 
 
 def _sentence_case(text: str) -> str:

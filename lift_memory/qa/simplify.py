@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from lift_memory.qa.fact_questions import detokenize
+from lift_memory.qa.detokenize import detokenize
 
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
