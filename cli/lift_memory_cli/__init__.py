@@ -1,4 +1,4 @@
-"""The `lift-memory` command line (docs/design.md §6): ``lift_memory_cli.app:main``.
+"""The `lift-memory` command line (docs/design.md §6): ``lift_memory_cli.entry:main``.
 
 - ``core``: the service layer the commands and the server share (no typer, fastapi or rich):
   the store home, opening memories, the ingest pipeline with its Chroma arm, answering in every

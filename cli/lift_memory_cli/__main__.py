@@ -1,5 +1,5 @@
 """`python -m lift_memory_cli` is `lift-memory`."""
 
-from lift_memory_cli.app import main
+from lift_memory_cli.entry import main
 
 main()
