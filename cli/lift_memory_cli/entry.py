@@ -26,13 +26,12 @@ def main() -> None:
         path = help_cache_path()
         try:
             with open(path, encoding="utf-8") as cached:
-                sys.stdout.write(cached.read())
-            return
-        except OSError:
-            pass
-        text = render_help()
+                text = cached.read()
+        except OSError:  # not cached yet (or unreadable): render it once and keep it
+            text = render_help()
+            _write_quietly(path, text)
+        # written outside the try: a closed pipe (`--help | head -1`) must not re-render
         sys.stdout.write(text)
-        _write_quietly(path, text)
         return
     from lift_memory_cli.app import app
 
