@@ -45,6 +45,12 @@ def contains(answer: str, gold: list[str]) -> bool:
     return any(" " + re.sub(r"[^a-z0-9]+", " ", g.lower()).strip() + " " in text for g in gold)
 
 
+def first_sentence(answer: str) -> str:
+    """The answer up to its first sentence end: an answer that names two candidates ("1903.
+    It was built in 1847.") is scored on the one it gives first."""
+    return re.split(r"(?<=[.!?])\s", answer.strip(), maxsplit=1)[0]
+
+
 def questions(path: Path) -> list[tuple[str, list[str]]]:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     return [
@@ -65,6 +71,13 @@ def main() -> None:
         help="engine: LiftConfig defaults under --config; demo: the demo's old pinned recipe",
     )
     parser.add_argument("--text", default=str(SAMPLES / "varnholm.txt"))
+    parser.add_argument(
+        "--train-probe",
+        type=int,
+        default=0,
+        help="also answer every Nth of the memory's own training questions closed-book "
+        "(greedy, scored on the first sentence): how much of what was taught is said",
+    )
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     base = dict(OLD_DEMO_RECIPE) if args.base == "demo" else {}
@@ -116,13 +129,32 @@ def main() -> None:
         rows = []
         for q, gold in questions(path):
             a = memory.ask(q, max_new_tokens=32).text
-            rows.append({"q": q, "gold": gold, "answer": a, "hit": contains(a, gold)})
+            rows.append(
+                {
+                    "q": q,
+                    "gold": gold,
+                    "answer": a,
+                    "hit": contains(a, gold),
+                    "hit_first": contains(first_sentence(a), gold),
+                }
+            )
         report["sets"][set_name] = {
             "hits": sum(r["hit"] for r in rows),
+            "hits_first_sentence": sum(r["hit_first"] for r in rows),
             "n": len(rows),
             "rows": rows,
         }
-        print(set_name, sum(r["hit"] for r in rows), "/", len(rows), flush=True)
+        first = sum(r["hit_first"] for r in rows)
+        print(set_name, sum(r["hit"] for r in rows), "/", len(rows), f"(first sentence {first})")
+    if args.train_probe > 0:
+        rows = []
+        for pair in result.qa_pairs[:: args.train_probe]:
+            a = memory.ask(pair.question, max_new_tokens=32).text
+            hit = contains(first_sentence(a), [pair.answer])
+            rows.append({"q": pair.question, "gold": pair.answer, "answer": a, "hit": hit})
+        hits = sum(r["hit"] for r in rows)
+        report["sets"]["train"] = {"hits_first_sentence": hits, "n": len(rows), "rows": rows}
+        print("train", hits, "/", len(rows), "(first sentence)", flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=1))
     print(json.dumps({k: v for k, v in report.items() if k != "sets"}, default=str))

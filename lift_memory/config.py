@@ -104,11 +104,13 @@ class LiftConfig(BaseModel):
         description="Also train each paragraph restated as its facts' short sentences and with "
         "its sentences reordered, as plain text in stage 2 ('facts' generator's parse).",
     )
-    qa_answer_style: Literal["sentence", "short"] = Field(
+    qa_answer_style: Literal["sentence", "short", "answer_first"] = Field(
         default="sentence",
         description="sentence: train the evidence sentence as the reply (the fact in the "
         "model's own answering style, recalled through the memorised text); short: the bare "
-        "answer span.",
+        "answer span; answer_first: the short answer, then the sentence ('1847. The "
+        "lighthouse was built in 1847 ...'), so the question itself, not a restated prefix, "
+        "must bring up the answer (docs/lift.md §6).",
     )
     self_distillation: float = Field(
         default=0.0,

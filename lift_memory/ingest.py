@@ -141,10 +141,19 @@ def qa_samples(
 
 def reply_of(pair: QAPair, config: LiftConfig) -> str:
     """What training teaches the model to answer: the bare answer ('short'), or a sentence —
-    the pair's own short answer sentence where it has one, else its evidence sentence."""
+    the pair's own short answer sentence where it has one, else its evidence sentence — led by
+    the bare answer for 'answer_first' (unless the sentence already starts with it)."""
     if config.qa_answer_style == "short":
         return pair.answer
-    return pair.reply.strip() or pair.evidence.strip() or pair.answer
+    sentence = pair.reply.strip() or pair.evidence.strip() or pair.answer
+    answer = pair.answer.strip()
+    leads = sentence.lower().startswith(answer.lower())
+    if config.qa_answer_style == "answer_first" and answer and not leads:
+        # A sentence reply puts the answer after a restatement of the question, so the
+        # restated prefix, not the question, can carry the binding; leading with the answer
+        # trains (and the extractability probe measures) question -> answer.
+        return f"{answer[:1].upper()}{answer[1:].rstrip('.')}. {sentence}"
+    return sentence
 
 
 def qa_samples_by_fact(

@@ -130,3 +130,25 @@ def test_ingest_locates_each_answer_among_its_reply_tokens(tiny) -> None:
     loaded = tiny("llama")  # a byte tokenizer: one token per byte
     assert answer_token_span(loaded.tokenizer, "It is Ilse.", "Ilse") == (5, 10)
     assert answer_token_span(loaded.tokenizer, "It is Ilse.", "Tomas") is None
+
+
+def test_answer_first_replies_lead_with_the_answer(tiny) -> None:
+    from lift_memory.ingest import answer_token_span, reply_of
+    from lift_memory.qa.base import QAPair
+
+    built = QAPair(
+        "In what year was the lighthouse built?",
+        "1847",
+        "The lighthouse was built in 1847.",
+        "facts",
+        reply="The lighthouse was built in 1847.",
+    )
+    keeper = QAPair("Who keeps the lighthouse?", "Ilse", TEXT, "facts", reply="Ilse keeps it.")
+    first = config(qa_answer_style="answer_first")
+    assert reply_of(built, first) == "1847. The lighthouse was built in 1847."
+    assert reply_of(keeper, first) == "Ilse keeps it."  # already leads with the answer
+    assert reply_of(built, config()) == "The lighthouse was built in 1847."
+    assert reply_of(built, config(qa_answer_style="short")) == "1847"
+    # the extractability probe then measures the leading answer, not the restated one
+    loaded = tiny("llama")  # a byte tokenizer: one token per byte
+    assert answer_token_span(loaded.tokenizer, reply_of(built, first), "1847") == (0, 4)
