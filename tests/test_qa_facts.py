@@ -58,23 +58,6 @@ def test_years_numbers_and_names_get_their_wh_phrase() -> None:
     )
 
 
-def test_a_question_is_also_asked_without_its_optional_modifiers() -> None:
-    # users ask short questions; the sentence's adverbials and relative clauses are left out
-    assert questions_about("1847")["trimmed"] == [
-        (
-            "In what year was its only lighthouse built?",
-            "Its only lighthouse was built in 1847 by the engineer Orla Fenwick.",
-        )
-    ]
-    assert {q for q, _ in questions_about("2009")["trimmed"]} == {
-        "In what year did Edda Mirel arrive?"
-    }
-    assert {q for q, _ in questions_about("164")["trimmed"]} == {
-        "How many steps may visitors climb of the tower?"
-    }
-    assert "trimmed" not in questions_about("Biscuit")  # nothing to leave out
-
-
 def test_relative_clauses_and_appositions() -> None:
     assert ("In what year did Edda Mirel arrive on the island?", "Edda Mirel arrived on the island in 2009.") in questions_about("2009")["fronted"]  # fmt: skip
     kinds = questions_about("Sigrun Hale")

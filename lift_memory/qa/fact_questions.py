@@ -250,26 +250,23 @@ def _fronted(span: Span, label: str) -> list[Phrasing]:
     subject_text = _lowercase_start(subject_tokens)
     if auxiliaries:
         first = auxiliaries[0]
-        others = [t for t in others if t.i != first.i]
-        parts_before = [wh, first.text.lower()]
+        rest = [t for t in others if t.i != first.i]
+        question = _question([wh, first.text.lower(), subject_text, detokenize(rest)])
     elif verb.lemma_ == "be":
-        others = [t for t in others if t.i != verb.i]
-        parts_before = [wh, verb.text.lower()]
+        rest = [t for t in others if t.i != verb.i]
+        question = _question([wh, verb.text.lower(), subject_text, detokenize(rest)])
     elif verb.tag_ in _DO:
-        others = [t for t in others if t.i != verb.i]
-        parts_before = [wh, _DO[verb.tag_], "\x00", verb.lemma_]  # \x00: the subject's place
+        rest = [t for t in others if t.i != verb.i]
+        after = detokenize(rest)
+        question = _question([wh, _DO[verb.tag_], subject_text, verb.lemma_, after])
     else:
         return []
-    question = _question(_with_subject(parts_before, subject_text) + [detokenize(others)])
     described = ""
     relative = _RELATIVES.get(label)
     if relative and (preposition is None or label not in _PLACE_LABELS or wh == "where"):
         statement = [t for t in clause_for_question if t.i not in unit]
         described = _description(label, f"the {_NOUNS[label]} {relative}", statement)
     results.append(Phrasing(question, answer, reply, "fronted", described))
-    short = _trimmed(question, verb, subject_tokens, others, parts_before)
-    if short is not None:
-        results.append(Phrasing(short, answer, reply, "trimmed"))
     if preposition is not None and preposition.dep_ == "agent" and len(auxiliaries) == 1:
         results += _active(verb, auxiliaries[0], subject, top, span, clause, unit)
     named = label in _PERSON_LABELS or label in _NAMED_LABELS
@@ -282,55 +279,6 @@ def _fronted(span: Span, label: str) -> list[Phrasing]:
             Phrasing(f"{who} {verb.text.lower()} {answer}?", subject_np, back, "reverse")
         )
     return results
-
-
-def _with_subject(parts: list[str], subject: str) -> list[str]:
-    """The question's words before the rest of the clause, the subject in its place (after
-    the auxiliary, or where ``\x00`` marks it: between do-support and the verb)."""
-    if "\x00" in parts:
-        return [subject if p == "\x00" else p for p in parts]
-    return [*parts, subject]
-
-
-# Modifiers a reader leaves out of a question: adverbials of the verb ("on Sunday afternoons",
-# "with a cargo of copper bells") and descriptions of a noun ("called the Silver Heron", "who
-# ran the bakery for fifty years", "made of black basalt").
-_VERB_MODIFIERS = frozenset({"prep", "advcl", "npadvmod", "agent"})
-_NOUN_MODIFIERS = frozenset({"appos", "relcl", "acl"})
-
-
-def _trimmed(
-    question: str, verb: Token, subject: list[Token], others: list[Token], before: list[str]
-) -> str | None:
-    """The fronted question without its optional modifiers, as a reader would ask it ("In what
-    year did the cargo ship Marrowind run aground?" for "... run aground on the Knuckle Reef
-    with a cargo of copper bells?"), or None when nothing is left out."""
-    kept = {t.i for t in subject} | {t.i for t in others}
-    dropped: set[int] = set()
-    for child in verb.children:
-        if child.dep_ in _VERB_MODIFIERS and child.i > verb.i:
-            dropped |= {t.i for t in child.subtree}
-    for token in [*subject, *others]:
-        below = {t.i for t in token.subtree}
-        # the clause's own verb can hang below a noun ("Jonas Brekk, who has made ..."): keep it
-        if token.dep_ in _NOUN_MODIFIERS and token.head.i in kept and verb.i not in below:
-            dropped |= below
-    if not dropped & kept:
-        return None
-    short_subject = [t for t in subject if t.i not in dropped and not _dangling_punct(t)]
-    short_others = [t for t in others if t.i not in dropped and not _dangling_punct(t)]
-    if not short_subject:
-        return None
-    words = _with_subject(before, _lowercase_start(short_subject)) + [detokenize(short_others)]
-    trimmed = _question(words)
-    if trimmed == question or len(trimmed.split()) < 4:
-        return None
-    return trimmed
-
-
-def _dangling_punct(token: Token) -> bool:
-    """A comma that set off a dropped modifier."""
-    return token.is_punct and token.text in (",", ";", ":", "-", "—")
 
 
 def _antecedent(noun: Token) -> list[Token]:
