@@ -145,7 +145,14 @@ def main() -> None:
             "rows": rows,
         }
         first = sum(r["hit_first"] for r in rows)
-        print(set_name, sum(r["hit"] for r in rows), "/", len(rows), f"(first sentence {first})")
+        print(
+            set_name,
+            sum(r["hit"] for r in rows),
+            "/",
+            len(rows),
+            f"(first sentence {first})",
+            flush=True,
+        )
     if args.train_probe > 0:
         rows = []
         for pair in result.qa_pairs[:: args.train_probe]:

@@ -147,13 +147,12 @@ def reply_of(pair: QAPair, config: LiftConfig) -> str:
         return pair.answer
     sentence = pair.reply.strip() or pair.evidence.strip() or pair.answer
     answer = pair.answer.strip()
-    leads = sentence.lower().startswith(answer.lower())
-    if config.qa_answer_style == "answer_first" and answer and not leads:
-        # A sentence reply puts the answer after a restatement of the question, so the
-        # restated prefix, not the question, can carry the binding; leading with the answer
-        # trains (and the extractability probe measures) question -> answer.
-        return f"{answer[:1].upper()}{answer[1:].rstrip('.')}. {sentence}"
-    return sentence
+    if config.qa_answer_style != "answer_first" or sentence.lower().startswith(answer.lower()):
+        return sentence
+    # A sentence reply puts the answer after a restatement of the question, so the restated
+    # prefix, not the question, can carry the binding; leading with the answer trains (and the
+    # extractability probe measures) question -> answer.
+    return f"{answer[:1].upper()}{answer[1:].rstrip('.')}. {sentence}"
 
 
 def qa_samples_by_fact(

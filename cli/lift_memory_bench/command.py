@@ -92,8 +92,8 @@ def bench_command(
             "--profile",
             metavar="NAME",
             help="quick (tiny model, seconds), full (every method on the bundled SmolLM2-135M, "
-            "~70 min on 2 CPU cores) or quality (base, rag, lift, lora, hybrid with the per-fact "
-            "recipe, 24 questions per task, 95% confidence intervals, ~1 h).",
+            "~70 min on 2 CPU cores) or quality (base, rag, the default LoRA memory and hybrid, "
+            "24 questions per task, 95% confidence intervals; ~3 h on 2 CPU cores).",
         ),
     ] = "full",
     config_file: Annotated[
