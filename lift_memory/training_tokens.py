@@ -2,7 +2,10 @@
 
 Mirrors the sample building of ``ingest.training_stages`` for a one-document corpus, so a demo
 or a benchmark profile can size its training budget (tokens ÷ tokens/s) before loading anything.
-Pure Python on purpose: importing it costs no torch.
+Two figures: ``estimate_training_tokens`` is the most a run can train (every epoch, every
+sample); with ``learn_until`` a run usually stops earlier and rests the facts it has learned,
+which ``expected_training_tokens`` models from measured runs (docs/benchmarks.md). Pure Python
+on purpose: importing it costs no torch.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ __all__ = [
     "RECITE_INSTRUCTION_TOKENS",
     "RETENTION_TOKENS",
     "estimate_training_tokens",
+    "expected_stage2_pending",
+    "expected_training_tokens",
 ]
 
 QA_TOKENS = 75  # one QA sample: chat template + question + evidence sentence
@@ -33,33 +38,78 @@ FACT_PAIRS_PER_TOKEN_MAX = 0.235
 FACT_QA_TOKENS = 80
 STATEMENT_TOKENS_PER_TOKEN = 1.64
 PROBE_COST = 1 / 3
+# How fast facts become extractable at the library defaults (a top-12 LoRA, learn_until 0.9),
+# measured per stage-2 epoch (docs/benchmarks.md): the share of the facts learned after the first
+# epoch (1k-token text 44/115, the ~5.8k-token quality corpus 203/691), and the share of the
+# still pending facts each later epoch learns (quality corpus 35 % and 40 % in epochs 2 and 3;
+# the 1k text reaches 90 % after 4-6 epochs, ~37 % a later epoch). Expected, not promised: a seed
+# alone moves the stopping epoch by one.
+FIRST_EPOCH_LEARNED = 0.33
+LATER_EPOCH_LEARNED = 0.38
 
 
 def estimate_training_tokens(corpus_tokens: int, config: dict[str, Any]) -> int:
-    """Tokens the trainer reads for ``config`` (a LiftConfig dict) on a one-document corpus.
+    """The most tokens the trainer reads for ``config`` (a LiftConfig dict) on a one-document
+    corpus: every epoch of both stages, every sample (``learn_until`` never stopping early).
 
     Matches the engine's sample building: overlapping segments in both stages; QA pairs and
     retention samples in stage 2 (plus, when enabled, contextualized and in-context QA samples).
     """
-    c = LiftConfig.model_validate(config)
+    return _training_tokens(corpus_tokens, LiftConfig.model_validate(config), expected=False)
+
+
+def expected_training_tokens(corpus_tokens: int, config: dict[str, Any]) -> int:
+    """The tokens a run of ``config`` is expected to train: as ``estimate_training_tokens``, but
+    with ``learn_until`` stage 2 ends once that share of the facts is learned and learned facts'
+    QA samples rest (``expected_stage2_pending``). Without ``learn_until`` the two agree."""
+    return _training_tokens(corpus_tokens, LiftConfig.model_validate(config), expected=True)
+
+
+def expected_stage2_pending(config: LiftConfig) -> list[float]:
+    """For each stage-2 epoch a run is expected to train, the share of the facts still pending
+    (trained) in it: 1.0 for the first, then fewer until ``learn_until`` is reached or the epochs
+    run out. Every epoch with ``learn_until`` unset."""
+    if config.learn_until is None:
+        return [1.0] * config.stage2_epochs
+    pending, shares = 1.0, []
+    for epoch in range(config.stage2_epochs):
+        shares.append(pending)
+        pending *= 1 - (FIRST_EPOCH_LEARNED if epoch == 0 else LATER_EPOCH_LEARNED)
+        if 1 - pending >= config.learn_until - 1e-9:
+            break
+    return shares
+
+
+def _uses_fact_pairs(c: LiftConfig) -> bool:
+    # "auto" is the 'facts' generator for the models the estimate is used with (below a billion
+    # parameters, ingest.default_qa_generator); bigger models write 40 questions themselves
+    return c.qa_generator in ("facts", "auto") and c.qa_count != 0
+
+
+def _training_tokens(corpus_tokens: int, c: LiftConfig, *, expected: bool) -> int:
     spans = segment_spans(corpus_tokens, c.segment_length, c.segment_stride)
     segments = sum(end - start for start, end in spans)
     if c.contextualized:  # window + recite instruction + the segment again
         segments += sum(
             c.context_window + RECITE_INSTRUCTION_TOKENS + end - start for start, end in spans
         )
-    if c.qa_generator == "facts":  # a maximum: learn_until may stop stage 2 earlier
+    fact_pairs = _uses_fact_pairs(c)
+    if fact_pairs:
         per_token = FACT_PAIRS_PER_TOKEN.get(c.qa_per_fact, FACT_PAIRS_PER_TOKEN_MAX)
         pairs = round(corpus_tokens * per_token)
         if c.qa_count:
             pairs = min(pairs, c.qa_count)
         sample = FACT_QA_TOKENS
     else:
-        pairs, sample = c.planned_qa_count(), QA_TOKENS
+        pairs, sample = (0 if c.qa_generator == "none" else c.planned_qa_count()), QA_TOKENS
     qa = pairs * sample
     qa += round(pairs * c.qa_with_context_fraction) * (sample + c.context_window)
     statements = round(corpus_tokens * STATEMENT_TOKENS_PER_TOKEN) if c.fact_statements else 0
     retention = c.retention_samples * RETENTION_TOKENS + c.retention_passages * PASSAGE_TOKENS
-    stage2 = segments + statements + qa + retention
-    probes = round(pairs * sample * PROBE_COST) if c.learn_until is not None else 0
-    return c.stage1_epochs * segments + c.stage2_epochs * (stage2 + probes)
+    probes = round(pairs * sample * PROBE_COST) if c.learn_until is not None and pairs else 0
+    # segments, statements, retention and the probes come every epoch; QA only for the facts
+    # still pending
+    every_epoch = segments + statements + retention + probes
+    pending = expected_stage2_pending(c) if expected else [1.0] * c.stage2_epochs
+    stage2 = len(pending) * every_epoch + round(qa * sum(pending))
+    return c.stage1_epochs * segments + stage2

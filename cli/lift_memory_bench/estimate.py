@@ -2,10 +2,11 @@
 
 The command prints it before committing an hour; the runner records it in the report.
 
-Training tokens come from the engine's estimate (``lift_memory.training_tokens``, which also
-counts the "facts" generator's pairs, ``fact_statements`` and ``learn_until``'s probes). With
-``learn_until`` the figure is for the maximum epochs: a run that reaches its target earlier
-(and rests learned facts) trains less.
+Training tokens come from the engine's estimates (``lift_memory.training_tokens``, which also
+count the "facts" generator's pairs, ``fact_statements`` and ``learn_until``'s probes): the
+tokens a run is expected to train (with ``learn_until``, stage 2 stops once enough facts are
+learned and learned facts rest) sets the minutes; the most it can train (every epoch on every
+fact) is printed beside it.
 """
 
 from __future__ import annotations
@@ -15,14 +16,20 @@ from dataclasses import dataclass
 from lift_memory_cli.core.routing_calibration import HYBRID_SAMPLE
 
 from lift_memory.config import LiftConfig
-from lift_memory.training_tokens import estimate_training_tokens
+from lift_memory.training_tokens import estimate_training_tokens, expected_training_tokens
 from lift_memory_bench.methods import METHOD_CLASSES
 from lift_memory_bench.profiles import BenchProfile
 from lift_memory_bench.routing_bench import VERIFIED
 
 
 def training_tokens(config: LiftConfig, corpus_tokens: int) -> int:
-    """Training tokens (or their equivalent in work) of one ingest of ``corpus_tokens``."""
+    """Training tokens (or their equivalent in work) one ingest of ``corpus_tokens`` is expected
+    to train."""
+    return expected_training_tokens(corpus_tokens, config.model_dump(mode="json"))
+
+
+def most_training_tokens(config: LiftConfig, corpus_tokens: int) -> int:
+    """The most training tokens one ingest of ``corpus_tokens`` can train (every epoch)."""
     return estimate_training_tokens(corpus_tokens, config.model_dump(mode="json"))
 
 
@@ -30,7 +37,8 @@ def training_tokens(config: LiftConfig, corpus_tokens: int) -> int:
 class CostEstimate:
     """What a run will cost, before it runs."""
 
-    training_tokens: dict[str, int]  # per training variant
+    training_tokens: dict[str, int]  # per training variant, expected
+    most_training_tokens: dict[str, int]  # per training variant, if no epoch stops early
     answers: int  # greedy generations (questions, retention probes, routing; all methods)
     option_passes: int  # multiple-choice scoring prefills
     minutes: float
@@ -40,7 +48,15 @@ class CostEstimate:
         return sum(self.training_tokens.values())
 
     def describe(self) -> str:
-        trainings = ", ".join(f"{k} {v / 1000:.0f}k" for k, v in self.training_tokens.items())
+        trainings = ", ".join(
+            f"{k} {v / 1000:.0f}k"
+            + (
+                f" (at most {most / 1000:.0f}k)"
+                if (most := self.most_training_tokens[k]) > v
+                else ""
+            )
+            for k, v in self.training_tokens.items()
+        )
         return (
             f"{len(self.training_tokens)} training(s) [{trainings or 'none'}] = "
             f"{self.total_training_tokens / 1000:.0f}k training tokens; {self.answers} answers; "
@@ -54,6 +70,10 @@ def estimate_cost(profile: BenchProfile, corpus_tokens: int | None = None) -> Co
     tokens = corpus_tokens or profile.corpus_tokens
     training = {
         variant: training_tokens(profile.training_config(variant), tokens)
+        for variant in profile.trainings()
+    }
+    most = {
+        variant: most_training_tokens(profile.training_config(variant), tokens)
         for variant in profile.trainings()
     }
     questions = profile.questions_per_task * len(profile.tasks)
@@ -76,4 +96,4 @@ def estimate_cost(profile: BenchProfile, corpus_tokens: int | None = None) -> Co
     seconds += (answers + option_passes / 2) * profile.estimate_seconds_per_answer
     if "icl-full" in profile.methods:  # a prompt of the whole corpus instead of the window
         seconds += questions * (tokens / profile.window - 1) * 0.5
-    return CostEstimate(training, answers, option_passes, seconds / 60)
+    return CostEstimate(training, most, answers, option_passes, seconds / 60)

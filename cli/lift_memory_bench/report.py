@@ -253,8 +253,12 @@ def markdown(report: dict[str, Any]) -> str:
     lines += ["", "## Tasks", ""]
     lines += [f"- **{t}**: {d}" for t, d in report["task_descriptions"].items()]
     estimate = report["estimate"]["training_tokens"]
+    most = report["estimate"].get("most_training_tokens", {})  # reports since 2026-12-03
     if estimate:
-        trainings = ", ".join(f"{k} ~{v / 1000:.0f}k" for k, v in estimate.items())
+        trainings = ", ".join(
+            f"{k} ~{v / 1000:.0f}k" + (f" (at most {most[k] / 1000:.0f}k)" if k in most else "")
+            for k, v in estimate.items()
+        )
         lines += ["", f"Training tokens as estimated before the run: {trainings}."]
     lines += ["", "Per-question answers and option scores: report.json (`questions`)."]
     return "\n".join(lines) + "\n"

@@ -149,6 +149,7 @@ class BenchRunner:
             },
             "estimate": {
                 "training_tokens": estimate.training_tokens,
+                "most_training_tokens": estimate.most_training_tokens,
                 "answers": estimate.answers,
                 "minutes": estimate.minutes,
             },

@@ -38,7 +38,7 @@ from rich.console import Console
 from lift_memory.config import LiftConfig
 from lift_memory.errors import LiftMemoryError
 from lift_memory.store import MemoryStore
-from lift_memory.training_tokens import estimate_training_tokens
+from lift_memory.training_tokens import estimate_training_tokens, expected_training_tokens
 from lift_memory_cli.core.rag_arm import rag_info
 
 NAME = "varnholm-demo"
@@ -96,7 +96,8 @@ def main() -> None:
     model, config_path = _settings()
     config = json.loads(config_path.read_text()) if config_path else {}
     corpus_tokens = round(len(CORPUS.read_text(encoding="utf-8")) / CHARS_PER_TOKEN)
-    train_tokens = estimate_training_tokens(corpus_tokens, config)
+    train_tokens = expected_training_tokens(corpus_tokens, config)
+    most_tokens = estimate_training_tokens(corpus_tokens, config)
     minutes = train_tokens / TRAIN_TOKENS_PER_S / 60
     console.print("[bold]lift-memory demo[/]")
     c = LiftConfig.model_validate(config)
@@ -111,8 +112,9 @@ def main() -> None:
             if c.learn_until
             else ""
         )
-        + f": at most ~{train_tokens / 1000:.0f}k training tokens, ~{minutes:.0f} min at "
-        f"~{TRAIN_TOKENS_PER_S:.0f} tokens/s on 2 CPU cores."
+        + f": ~{train_tokens / 1000:.0f}k training tokens expected (at most "
+        f"{most_tokens / 1000:.0f}k), ~{minutes:.0f} min at ~{TRAIN_TOKENS_PER_S:.0f} tokens/s "
+        "on 2 CPU cores."
     )
     home_args = ["--home", str(home)] if home else []
     state, has_rag = _existing_memory(home, config)

@@ -1,0 +1,67 @@
+"""The engine's training-token estimates: the maximum, and what learn_until is expected to train."""
+
+from __future__ import annotations
+
+import pytest
+
+from lift_memory.config import LiftConfig
+from lift_memory.training_tokens import (
+    FACT_QA_TOKENS,
+    estimate_training_tokens,
+    expected_stage2_pending,
+    expected_training_tokens,
+)
+
+
+def test_auto_counts_the_fact_pairs_the_small_default_model_gets() -> None:
+    # "auto" is the 'facts' generator below a billion parameters (ingest.default_qa_generator):
+    # ~0.22 pairs per corpus token at 4 per fact, not a fixed 40
+    auto = estimate_training_tokens(1000, {"learn_until": None, "stage2_epochs": 1})
+    facts = estimate_training_tokens(
+        1000, {"learn_until": None, "stage2_epochs": 1, "qa_generator": "facts"}
+    )
+    forty = estimate_training_tokens(
+        1000, {"learn_until": None, "stage2_epochs": 1, "qa_generator": "cloze"}
+    )
+    assert auto == facts
+    assert auto - forty > 150 * FACT_QA_TOKENS - 40 * 75
+
+
+def test_without_learn_until_every_epoch_trains_every_fact() -> None:
+    config = {"learn_until": None, "stage2_epochs": 7}
+    assert expected_stage2_pending(LiftConfig.model_validate(config)) == [1.0] * 7
+    assert expected_training_tokens(3000, config) == estimate_training_tokens(3000, config)
+
+
+def test_learn_until_stops_once_the_target_share_is_expected_learned() -> None:
+    pending = expected_stage2_pending(LiftConfig())  # learn_until 0.9, at most 12 epochs
+    assert pending[0] == 1.0
+    assert all(later < earlier for earlier, later in zip(pending, pending[1:], strict=False))
+    assert 3 <= len(pending) <= 7  # measured: 4-6 epochs on the 1k-token text
+    stricter = expected_stage2_pending(LiftConfig(learn_until=0.99))
+    assert len(stricter) > len(pending)
+    capped = expected_stage2_pending(LiftConfig(stage2_epochs=2))
+    assert capped == pending[:2]
+
+
+@pytest.mark.parametrize("corpus_tokens", [500, 1000, 6000])
+def test_the_expected_run_is_a_fraction_of_the_maximum(corpus_tokens: int) -> None:
+    expected = expected_training_tokens(corpus_tokens, {})
+    most = estimate_training_tokens(corpus_tokens, {})
+    assert 0 < expected < most / 2
+
+
+def test_no_qa_trains_no_pairs_and_no_probes() -> None:
+    none = estimate_training_tokens(1000, {"qa_generator": "none", "fact_statements": False})
+    zero = estimate_training_tokens(1000, {"qa_count": 0, "fact_statements": False})
+    segments_only = estimate_training_tokens(
+        1000,
+        {
+            "qa_generator": "none",
+            "fact_statements": False,
+            "retention_samples": 0,
+            "retention_passages": 0,
+        },
+    )
+    assert none == zero
+    assert segments_only < none
