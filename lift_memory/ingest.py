@@ -406,7 +406,8 @@ def ingest(
             if adapter.kind != "pissa":  # PiSSA rewrote the base weights; nothing to take off
                 adapter.detach()
             raise
-        timings["train_s"] = timings.get("train_s", 0.0) + result.seconds
+        # the whole training's seconds, earlier attempts included (the checkpoint carries them)
+        timings["train_s"] = result.seconds
 
         if not main:  # the main process commits: wait for it, then report what it wrote
             if adapter.kind != "pissa":

@@ -132,6 +132,7 @@ class LiftTrainer:
         )
         self.stop_requested = False  # set from a signal handler to stop at the next step
         self.frozen_cache: FrozenPrefixCache | None = None
+        self.restored_totals: tuple[int, float] = (0, 0.0)  # tokens, seconds of a checkpoint
         # What each learning-target measurement decided, by "stage:epoch" (the samples resting
         # in that epoch) and "stop:stage" (the epoch count the stage ended at). Checkpointed, so
         # a resumed run rebuilds exactly the batches the interrupted one trained on.
@@ -147,12 +148,19 @@ class LiftTrainer:
         result = TrainResult()
         done = self._load_checkpoint() if resume else 0
         result.resumed_from_step = done
+        # a resumed run reports the whole training (tokens, seconds), not only its own share
+        restored_tokens, restored_seconds = self.restored_totals if done else (0, 0.0)
+        result.tokens = restored_tokens
         model = self.loaded.model
         pad_id = self.loaded.tokenizer.pad_token_id or 0
         device = self.loaded.device
         self.frozen_cache = self._frozen_cache(stages)
         step = 0
         started = time.perf_counter()
+
+        def elapsed_s() -> float:
+            return time.perf_counter() - started
+
         facts: tuple[int, int] | None = None
         for stage_index, stage in enumerate(stages):
             for epoch, batches in enumerate(plan[stage_index]):
@@ -173,7 +181,9 @@ class LiftTrainer:
                     if step <= done:  # replayed by the checkpoint
                         continue
                     if self.stop_requested:
-                        self.save_checkpoint(step - 1)
+                        self.save_checkpoint(
+                            step - 1, result.tokens, restored_seconds + elapsed_s()
+                        )
                         raise KeyboardInterrupt("training stopped; checkpoint saved")
                     for group in self.optimizer.param_groups:
                         group["lr"] = _learning_rate(step - 1, total_steps, self.config)
@@ -213,7 +223,9 @@ class LiftTrainer:
                                 step=step,
                                 total_steps=total_steps,
                                 loss=result.final_loss,
-                                tokens_per_s=result.tokens / elapsed if elapsed else 0.0,
+                                tokens_per_s=(result.tokens - restored_tokens) / elapsed
+                                if elapsed
+                                else 0.0,
                                 elapsed_s=elapsed,
                                 eta_s=elapsed / steps_run * (total_steps - step),
                                 facts_learned=facts[0] if facts else None,
@@ -221,7 +233,7 @@ class LiftTrainer:
                             )
                         )
                     if step % self.config.checkpoint_every_steps == 0:
-                        self.save_checkpoint(step)
+                        self.save_checkpoint(step, result.tokens, restored_seconds + elapsed_s())
                 result.epochs_run[stage.name] = epoch + 1
                 if stage.target is not None and stage.target.probes:
                     measured = self.learning_log.get(f"facts:{stage_index}:{epoch + 1}")
@@ -231,10 +243,10 @@ class LiftTrainer:
                     result.facts_learned, result.facts_total = facts
                 if epoch_tokens:
                     result.stage_losses[stage.name] = epoch_loss / epoch_tokens
-                    self.save_checkpoint(step)
+                    self.save_checkpoint(step, result.tokens, restored_seconds + elapsed_s())
         model.eval()
         result.steps = step
-        result.seconds = time.perf_counter() - started
+        result.seconds = restored_seconds + elapsed_s()
         return result
 
     def _measure(self, stage_index: int, stage: Stage, epoch: int) -> list[int]:
@@ -315,7 +327,9 @@ class LiftTrainer:
         return loss
 
     # --- checkpoints: adapter weights, AdamW moments and the step, in one atomic file
-    def save_checkpoint(self, step: int) -> None:
+    def save_checkpoint(self, step: int, tokens: int = 0, seconds: float = 0.0) -> None:
+        """Adapter, optimizer moments, the step, the learning log, and the tokens and seconds
+        trained so far (a resumed run reports the whole training)."""
         if self.checkpoint_dir is None or (self.parallel and not self.parallel.is_main):
             return  # the main process writes; the others hold the same state
         tensors = {f"adapter.{k}": v for k, v in self.adapter.tensors().items()}
@@ -327,6 +341,8 @@ class LiftTrainer:
             "step": str(step),
             "config": json.dumps(self.config.model_dump(mode="json")),
             "learning_log": json.dumps(self.learning_log),
+            "tokens": str(tokens),
+            "seconds": repr(seconds),
         }
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
         atomic_save_safetensors(self.checkpoint_dir / CHECKPOINT_FILE, tensors, meta)
@@ -341,6 +357,11 @@ class LiftTrainer:
             metadata = handle.metadata()
             step = int(metadata["step"])
             self.learning_log = json.loads(metadata.get("learning_log", "{}"))
+            # checkpoints written before 2026-12-03 did not record them
+            self.restored_totals = (
+                int(metadata.get("tokens", "0")),
+                float(metadata.get("seconds", "0")),
+            )
         tensors = load_file(str(path))
         adapter_state = {
             k[len("adapter.") :]: v for k, v in tensors.items() if k.startswith("adapter.")

@@ -107,7 +107,7 @@ def test_the_estimate_counts_the_per_fact_recipe() -> None:
     assert list(estimate.training_tokens) == ["lora"]
     assert estimate.training_tokens["lora"] == training_tokens(LiftConfig(), QUALITY.corpus_tokens)
     # the library default trains until 90 % of the facts are learned: far below its maximum
-    assert estimate.most_training_tokens["lora"] > 3 * estimate.training_tokens["lora"]
+    assert estimate.most_training_tokens["lora"] > 1.5 * estimate.training_tokens["lora"]
     assert "(at most" in estimate.describe()
     assert estimate.answers >= 5 * 24 * len(QUALITY.tasks)  # hybrid answers 2-3 times
 

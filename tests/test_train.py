@@ -149,6 +149,9 @@ def test_interrupted_training_resumes_to_the_same_adapter(
     result = resumed.train(stages(fresh, cfg), resume=True)
     assert result.resumed_from_step == stop_at
     assert seen[0] == stop_at + 1  # no step is trained twice
+    # the resumed run reports the whole training, the interrupted attempt's tokens and time too
+    assert result.tokens == full.tokens
+    assert result.seconds > resumed.restored_totals[1] > 0
     expected = uninterrupted.tensors()
     for key, value in resumed_adapter.tensors().items():
         assert torch.allclose(value, expected[key], atol=1e-6), key
