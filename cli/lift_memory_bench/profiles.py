@@ -254,7 +254,9 @@ QUALITY = BenchProfile(
     # the `lora` arm is the library's default memory as `lift-memory ingest` trains it: every
     # LiftConfig default (rank, stride, learning rate, learn_until and its epoch maximum)
     variant_overrides={"lora": LiftConfig().model_dump(mode="json")},
-    estimate_train_tokens_per_s=FULL.estimate_train_tokens_per_s,
+    # the library's default LoRA with its extractability probes, measured on this profile
+    # (2026-12-03): ~910k expected work-tokens (probes count a third) in ~105 min on 2 cores
+    estimate_train_tokens_per_s=145.0,
     # the full run's answering took 2.2 s a generation with icl-full's 8 s answers among them;
     # these five methods answer in ~1.8-2.7 s (hybrid runs two arms, counted as two answers)
     estimate_seconds_per_answer=2.0,
