@@ -68,14 +68,9 @@ def estimate_cost(profile: BenchProfile, corpus_tokens: int | None = None) -> Co
     """Training tokens per training (the engine's sample building, estimated), generations and
     minutes at the profile's ``estimate_*`` speeds."""
     tokens = corpus_tokens or profile.corpus_tokens
-    training = {
-        variant: training_tokens(profile.training_config(variant), tokens)
-        for variant in profile.trainings()
-    }
-    most = {
-        variant: most_training_tokens(profile.training_config(variant), tokens)
-        for variant in profile.trainings()
-    }
+    configs = {variant: profile.training_config(variant) for variant in profile.trainings()}
+    training = {variant: training_tokens(c, tokens) for variant, c in configs.items()}
+    most = {variant: most_training_tokens(c, tokens) for variant, c in configs.items()}
     questions = profile.questions_per_task * len(profile.tasks)
     # the hybrid runs its arms: memory and retrieval, and the combined one when calibrated
     hybrid_arms = 3 if profile.hybrid_policy == "calibrated" else 2
