@@ -33,7 +33,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", required=True)
     parser.add_argument("--profile", default="quality")
-    parser.add_argument("--memory", default=None, help="memory name (default: the lift memory)")
+    parser.add_argument(
+        "--memory", default=None, help="memory name (default: the library-default memory)"
+    )
     parser.add_argument(
         "--max-out-of-scope-rate", type=float, default=None, help="calibration's bound (0.01)"
     )
@@ -43,7 +45,9 @@ def main() -> None:
     corpus = profile_corpus(profile, loaded)
     env = BenchEnv(profile, corpus, SharedBaseModel(lambda: loaded), Path(args.out), NullEvents())
     names = [m.name for m in env.store.list()]
-    name = args.memory or next(n for n in names if n.startswith("bench-lift-"))
+    # the library-default memory's arm (``bench-lora-…`` since the LoRA default; ``bench-lift-…``
+    # in runs before it)
+    name = args.memory or next(n for n in names if n.startswith(("bench-lora-", "bench-lift-")))
     memory = LiftMemory.load(name, store=env.store, model=loaded)
     arm, _ = env.retrieval()
     scorer = RelevanceScorer(memory, arm)

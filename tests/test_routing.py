@@ -36,7 +36,11 @@ from llama_index.memory.lift import (
 from llama_index.memory.lift.arms import ArmResult
 from llama_index.memory.lift.calibrated_policy import ArmReliability
 from llama_index.memory.lift.calibration import calibrate_from_features, choose_threshold
-from llama_index.memory.lift.relevance import question_entities
+from llama_index.memory.lift.relevance import (
+    corpus_vocabulary,
+    entity_overlap,
+    question_entities,
+)
 from llama_index.memory.lift.routing import forced_route, routed, soft_factor
 
 from lift_memory import Document, LiftConfig, LiftMemory, MemoryStore, ingest
@@ -87,6 +91,19 @@ def test_calibration_picks_the_best_separating_score_kind() -> None:
     assert question_entities("What is the special magic number for restless-badger?") == {
         "restless-badger"
     }
+
+
+def test_entities_are_names_the_corpus_names_too() -> None:
+    # a possessive names the same thing; the pronoun "I" names nothing
+    assert question_entities("What is Rupiox Drixshu's profession?") == {"rupiox", "drixshu"}
+    assert question_entities("Guess my favourite season if I love snow.") == set()
+    assert question_entities("What should I'm ... I've 1887?") == {"1887"}
+    # the corpus counts only what it writes as a name, a number or an identifier
+    names = corpus_vocabulary(["The sun is yellow. Rupiox Drixshu's trade is clockmaking."])
+    assert {"rupiox", "drixshu", "the"} <= names and "sun" not in names
+    assert entity_overlap("Is the Sun a star or a planet?", names) == 0.0
+    assert entity_overlap("What is Rupiox Drixshu's profession?", names) == 1.0
+    assert entity_overlap("When did the Sun meet Rupiox?", names) == 0.5
 
 
 def test_soft_factor_ramps_around_the_threshold() -> None:

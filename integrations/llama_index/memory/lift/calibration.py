@@ -27,7 +27,10 @@ from llama_index.memory.lift.relevance import (
 
 from lift_memory.manifest import utc_now_iso
 
-DEFAULT_MAX_OUT_OF_SCOPE_RATE = 0.01
+# Half the 1 % that the retention target allows (docs/benchmarks.md, routing): a threshold set
+# at exactly 1 % on ~200 questions lets a new sample through at about that rate, over the target
+# one time in two (measured: 1.0 % of 690 unseen real questions at 1 %, 0.6 % at 0.5 %).
+DEFAULT_MAX_OUT_OF_SCOPE_RATE = 0.005
 DEFAULT_MIN_IN_SCOPE_RATE = 0.95
 # Where in the chosen gap the threshold sits, from its out-of-scope end. Not the middle: the
 # out-of-scope sample stands for new out-of-scope questions, but the training questions (written

@@ -6,7 +6,9 @@ Three features per question, all cheap next to generating an answer:
   memory's own Chroma arm (one top-1 retrieval);
 - ``entity_overlap``: the share of the question's entities (capitalised words after the first,
   numbers, and identifiers: words with an inner hyphen, like the key "restless-badger") that
-  occur in the corpus;
+  the corpus names too — a name counts only where the corpus writes it as one (capitalised, a
+  number, an identifier): "the Sun" of a question is no evidence for a corpus that only says
+  "the sun is yellow";
 - ``gate``: the Gated Memory's mean gate over the question's prompt (one forward pass; None for
   LoRA / PiSSA memories).
 
@@ -39,7 +41,10 @@ SCORE_KINDS: tuple[ScoreKind, ...] = ("similarity", "similarity+entities", "enti
 
 NO_SIMILARITY = -1.0  # nothing retrieved (an empty collection): as unrelated as cosine gets
 
-_WORD = re.compile(r"[^\W_][\w'-]*")
+_WORD = re.compile(r"[^\W_][\w'’-]*")
+_POSSESSIVE = re.compile(r"(?:['’]s|['’])$", re.IGNORECASE)
+# Always capitalised, never a name: the pronoun "I" and its contractions.
+_FIRST_PERSON = frozenset({"i", "i'm", "i'd", "i've", "i'll", "i’m", "i’d", "i’ve", "i’ll"})
 
 
 @dataclass(frozen=True)
@@ -70,23 +75,36 @@ def relevance_score(features: RelevanceFeatures, kind: ScoreKind) -> float:
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(text)
+    """The words of ``text``, a possessive's "'s" taken off ("Drixshu's" is "Drixshu")."""
+    return [_POSSESSIVE.sub("", word) or word for word in _WORD.findall(text)]
+
+
+def is_number_or_identifier(word: str) -> bool:
+    """A word with a digit, or an identifier joined by a hyphen (keys and codes such as
+    "restless-badger" name one thing as surely as a name does)."""
+    return any(ch.isdigit() for ch in word) or "-" in word.strip("-")
+
+
+def is_name_like(word: str) -> bool:
+    return word[0].isupper() or is_number_or_identifier(word)
 
 
 def question_entities(question: str) -> set[str]:
     """Lower-cased names and numbers of a question: capitalised words after the first (the first
-    is capitalised anyway), every word with a digit, and identifiers joined by a hyphen (keys and
-    codes such as "restless-badger" name one thing of the corpus as surely as a name does)."""
+    is capitalised anyway) except the pronoun "I", numbers and identifiers."""
     found = set()
     for index, word in enumerate(words(question)):
-        identifier = "-" in word.strip("-")
-        if identifier or any(ch.isdigit() for ch in word) or (index > 0 and word[0].isupper()):
+        capitalised_name = index > 0 and word[0].isupper() and word.lower() not in _FIRST_PERSON
+        if capitalised_name or is_number_or_identifier(word):
             found.add(word.lower())
     return found
 
 
 def corpus_vocabulary(texts: Iterable[str]) -> frozenset[str]:
-    return frozenset(word.lower() for text in texts for word in words(text))
+    """The names of a corpus, lower-cased: every name-like word (a sentence's capitalised first
+    word included — a name there is still a name, and a question's entities are never
+    "the" or "a")."""
+    return frozenset(word.lower() for text in texts for word in words(text) if is_name_like(word))
 
 
 def entity_overlap(question: str, vocabulary: frozenset[str]) -> float:
