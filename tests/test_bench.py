@@ -283,3 +283,27 @@ def test_quick_profile_runs_the_retention_benchmark(quick_report) -> None:
     markdown = (out / "report.md").read_text()
     assert "## Relevance routing: the retention benchmark" in markdown
     assert "## Hybrid router arms per task" in markdown
+
+
+def test_a_new_relevance_rule_recalibrates_a_reused_memory(
+    quick_report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second run into the same folder reuses the trained memories and their routing
+    calibration, unless the relevance rule changed since: then the old threshold means nothing."""
+    import shutil
+
+    from llama_index.memory.lift import relevance
+
+    out, _, first_output = quick_report
+    again = tmp_path / "again"
+    shutil.copytree(out, again)
+    assert "calibrating relevance routing" in first_output
+    monkeypatch.setattr(relevance, "RELEVANCE_RULE_VERSION", relevance.RELEVANCE_RULE_VERSION + 1)
+    home = out.parent / "home"
+    result = CliRunner().invoke(app, ["bench", "--home", str(home), "--quick", "--out", str(again)])
+    assert result.exit_code == 0, result.output
+    assert "calibrating relevance routing" in result.output
+    for manifest in (again / "store").glob("memories/*/manifest.json"):
+        routing = json.loads(manifest.read_text())["extra"].get("routing")
+        if routing is not None:
+            assert routing["bench_key"]["relevance_rule"] == relevance.RELEVANCE_RULE_VERSION

@@ -294,14 +294,19 @@ class BenchEnv:
     # --- relevance routing (auto mode, the hybrid's calibrated policy)
     def routing(self, variant: Variant, memory: LiftMemory) -> dict[str, Any] | None:
         """The routing calibration an ingest records, for ``variant``'s memory over this run's
-        Chroma index; kept in the memory's manifest and reused while the index settings and
-        corpus are the same. None for a memory without training questions."""
+        Chroma index; kept in the memory's manifest and reused while the index settings, the
+        corpus and the relevance rule are the same. None for a memory without training questions."""
+        from llama_index.memory.lift.calibration import DEFAULT_MAX_OUT_OF_SCOPE_RATE
+        from llama_index.memory.lift.relevance import RELEVANCE_RULE_VERSION
+
         arm, _ = self.retrieval()
         name = self.train(variant).name
         key = {
             "corpus": self.corpus_sha,
             "chunk_size": self.profile.rag_chunk_size,
             "max_new_tokens": self.profile.max_new_tokens,
+            "relevance_rule": RELEVANCE_RULE_VERSION,
+            "max_out_of_scope_rate": DEFAULT_MAX_OUT_OF_SCOPE_RATE,
         }
         saved = self.store.read_manifest(name).extra.get("routing")
         if isinstance(saved, dict) and saved.get("bench_key") == key:
