@@ -303,6 +303,11 @@ def test_a_new_relevance_rule_recalibrates_a_reused_memory(
     result = CliRunner().invoke(app, ["bench", "--home", str(home), "--quick", "--out", str(again)])
     assert result.exit_code == 0, result.output
     assert "calibrating relevance routing" in result.output
+    # the trainings are not redone, and the estimate says so before the run
+    report = json.loads((again / "report.json").read_text())
+    assert report["estimate"]["reused"] == sorted(QUICK.trainings())
+    assert all(tokens == 0 for tokens in report["estimate"]["training_tokens"].values())
+    assert all(f"{variant} reused" in result.output for variant in QUICK.trainings())
     for manifest in (again / "store").glob("memories/*/manifest.json"):
         routing = json.loads(manifest.read_text())["extra"].get("routing")
         if routing is not None:

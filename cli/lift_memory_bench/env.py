@@ -191,6 +191,13 @@ class BenchEnv:
                 self._retention = (pairs, seconds)
         return self._retention
 
+    def finished(self, variant: Variant) -> bool:
+        """Whether an earlier run into this folder finished ``variant``'s training (reused)."""
+        name = self._name(variant)
+        if self.fresh or not self.store.exists(name):
+            return False
+        return self.store.read_manifest(name).status == "complete"
+
     def train(self, variant: Variant) -> TrainingRecord:
         """Ingest the corpus as ``variant`` (once per run; reused from the store if finished)."""
         if variant in self._trainings:
@@ -198,7 +205,7 @@ class BenchEnv:
         name = self._name(variant)
         reused = False
         existing = self.store.read_manifest(name) if self.store.exists(name) else None
-        if existing is not None and existing.status == "complete" and not self.fresh:
+        if self.finished(variant):
             reused = True
             self.events.note(f"{variant}: reusing the finished memory {name}")
         else:

@@ -11,6 +11,7 @@ fact) is printed beside it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from lift_memory_cli.core.routing_calibration import HYBRID_SAMPLE
@@ -42,6 +43,7 @@ class CostEstimate:
     answers: int  # greedy generations (questions, retention probes, routing; all methods)
     option_passes: int  # multiple-choice scoring prefills
     minutes: float
+    reused: frozenset[str] = frozenset()  # trainings finished by an earlier run: not retrained
 
     @property
     def total_training_tokens(self) -> int:
@@ -49,7 +51,9 @@ class CostEstimate:
 
     def describe(self) -> str:
         trainings = ", ".join(
-            f"{k} {v / 1000:.0f}k"
+            f"{k} reused"
+            if k in self.reused
+            else f"{k} {v / 1000:.0f}k"
             + (
                 f" (at most {most / 1000:.0f}k)"
                 if (most := self.most_training_tokens[k]) > v
@@ -64,13 +68,17 @@ class CostEstimate:
         )
 
 
-def estimate_cost(profile: BenchProfile, corpus_tokens: int | None = None) -> CostEstimate:
-    """Training tokens per training (the engine's sample building, estimated), generations and
-    minutes at the profile's ``estimate_*`` speeds."""
+def estimate_cost(
+    profile: BenchProfile, corpus_tokens: int | None = None, reused: Collection[str] = ()
+) -> CostEstimate:
+    """Training tokens per training (the engine's sample building, estimated; none for the
+    ``reused`` ones, finished by an earlier run into the same folder), generations and minutes
+    at the profile's ``estimate_*`` speeds."""
     tokens = corpus_tokens or profile.corpus_tokens
     configs = {variant: profile.training_config(variant) for variant in profile.trainings()}
-    training = {variant: training_tokens(c, tokens) for variant, c in configs.items()}
-    most = {variant: most_training_tokens(c, tokens) for variant, c in configs.items()}
+    finished = frozenset(reused) & configs.keys()
+    training = {v: 0 if v in finished else training_tokens(c, tokens) for v, c in configs.items()}
+    most = {v: 0 if v in finished else most_training_tokens(c, tokens) for v, c in configs.items()}
     questions = profile.questions_per_task * len(profile.tasks)
     # the hybrid runs its arms: memory and retrieval, and the combined one when calibrated
     hybrid_arms = 3 if profile.hybrid_policy == "calibrated" else 2
@@ -91,4 +99,4 @@ def estimate_cost(profile: BenchProfile, corpus_tokens: int | None = None) -> Co
     seconds += (answers + option_passes / 2) * profile.estimate_seconds_per_answer
     if "icl-full" in profile.methods:  # a prompt of the whole corpus instead of the window
         seconds += questions * (tokens / profile.window - 1) * 0.5
-    return CostEstimate(training, most, answers, option_passes, seconds / 60)
+    return CostEstimate(training, most, answers, option_passes, seconds / 60, finished)

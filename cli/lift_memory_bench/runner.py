@@ -97,7 +97,8 @@ class BenchRunner:
         _write_inputs(corpus, self.out_dir)
         env = BenchEnv(profile, corpus, self.base, self.out_dir, events, fresh=self.fresh)
         self.corpus_tokens = max(env.corpus_tokens, 1)
-        estimate = estimate_cost(profile, env.corpus_tokens)
+        reused = [variant for variant in profile.trainings() if env.finished(variant)]
+        estimate = estimate_cost(profile, env.corpus_tokens, reused)
         events.note(
             f"corpus: {env.corpus_tokens:,} tokens ({env.corpus_tokens / profile.window:.1f}x the "
             f"{profile.window}-token window), {len(corpus.questions)} questions; "
@@ -150,6 +151,7 @@ class BenchRunner:
             "estimate": {
                 "training_tokens": estimate.training_tokens,
                 "most_training_tokens": estimate.most_training_tokens,
+                "reused": sorted(estimate.reused),
                 "answers": estimate.answers,
                 "minutes": estimate.minutes,
             },
