@@ -292,13 +292,15 @@ def test_a_new_relevance_rule_recalibrates_a_reused_memory(
     calibration, unless the relevance rule changed since: then the old threshold means nothing."""
     import shutil
 
-    from llama_index.memory.lift import relevance
+    from llama_index.memory.lift import relevance_rule
 
     out, _, first_output = quick_report
     again = tmp_path / "again"
     shutil.copytree(out, again)
     assert "calibrating relevance routing" in first_output
-    monkeypatch.setattr(relevance, "RELEVANCE_RULE_VERSION", relevance.RELEVANCE_RULE_VERSION + 1)
+    monkeypatch.setattr(
+        relevance_rule, "RELEVANCE_RULE_VERSION", relevance_rule.RELEVANCE_RULE_VERSION + 1
+    )
     home = out.parent / "home"
     result = CliRunner().invoke(app, ["bench", "--home", str(home), "--quick", "--out", str(again)])
     assert result.exit_code == 0, result.output
@@ -311,4 +313,4 @@ def test_a_new_relevance_rule_recalibrates_a_reused_memory(
     for manifest in (again / "store").glob("memories/*/manifest.json"):
         routing = json.loads(manifest.read_text())["extra"].get("routing")
         if routing is not None:
-            assert routing["bench_key"]["relevance_rule"] == relevance.RELEVANCE_RULE_VERSION
+            assert routing["bench_key"]["relevance_rule"] == relevance_rule.RELEVANCE_RULE_VERSION

@@ -41,6 +41,7 @@ from llama_index.memory.lift.relevance import (
     entity_overlap,
     question_entities,
 )
+from llama_index.memory.lift.relevance_rule import RELEVANCE_RULE_VERSION
 from llama_index.memory.lift.routing import forced_route, routed, soft_factor
 
 from lift_memory import Document, LiftConfig, LiftMemory, MemoryStore, ingest
@@ -87,6 +88,7 @@ def test_calibration_picks_the_best_separating_score_kind() -> None:
     assert calibration.auc_by_kind["similarity"] == 0.0
     assert calibration.in_scope_rate == 1.0 and calibration.out_of_scope_rate == 0.0
     assert "gate" not in calibration.auc_by_kind  # no gate measured
+    assert calibration.relevance_rule == RELEVANCE_RULE_VERSION  # the features it was set on
     assert question_entities("Who keeps Varrow Point in 1887?") == {"varrow", "point", "1887"}
     assert question_entities("What is the special magic number for restless-badger?") == {
         "restless-badger"

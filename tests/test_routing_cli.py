@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from lift_memory_cli.app import app
 from lift_memory_cli.server import create_app
+from llama_index.memory.lift.relevance_rule import RELEVANCE_RULE_VERSION
 from typer.testing import CliRunner
 
 from lift_memory.qa import read_qa_jsonl
@@ -156,6 +157,20 @@ def test_resume_adds_the_calibration_to_a_complete_memory(home, files, tmp_path)
     assert "routing" in store.read_manifest("plain").extra
     done = ingest(tmp_path, files, "plain", "--resume")
     assert done.exit_code == 1 and "already complete" in done.stderr
+    # a calibration made under an older relevance rule still routes, `info` says it is stale,
+    # and --resume redoes it
+    manifest = store.read_manifest("plain")
+    old = {k: v for k, v in manifest.extra["routing"].items() if k != "relevance_rule"}
+    store.write_manifest(manifest.model_copy(update={"extra": {**manifest.extra, "routing": old}}))
+    stale = run(tmp_path, "info", "plain")
+    assert f"this version scores with rule {RELEVANCE_RULE_VERSION}" in stale.stdout
+    routed = run(tmp_path, "ask", "plain", OUT_OF_SCOPE, "--json", "--max-new-tokens", "3")
+    assert json.loads(routed.stdout)["route"]["threshold"] == old["threshold"]
+    recalibrated = ingest(tmp_path, files, "plain", "--resume")
+    assert recalibrated.exit_code == 0, recalibrated.output
+    routing = store.read_manifest("plain").extra["routing"]
+    assert routing["relevance_rule"] == RELEVANCE_RULE_VERSION
+    assert "recalibrates" not in run(tmp_path, "info", "plain").stdout
 
 
 @pytest.fixture(scope="module")

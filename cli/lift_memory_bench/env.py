@@ -304,7 +304,7 @@ class BenchEnv:
         Chroma index; kept in the memory's manifest and reused while the index settings, the
         corpus and the relevance rule are the same. None for a memory without training questions."""
         from llama_index.memory.lift.calibration import DEFAULT_MAX_OUT_OF_SCOPE_RATE
-        from llama_index.memory.lift.relevance import RELEVANCE_RULE_VERSION
+        from llama_index.memory.lift.relevance_rule import RELEVANCE_RULE_VERSION
 
         arm, _ = self.retrieval()
         name = self.train(variant).name

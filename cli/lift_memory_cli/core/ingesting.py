@@ -30,7 +30,7 @@ from lift_memory_cli.core.memories import resume_command
 from lift_memory_cli.core.processes import is_main_process, join_data_parallel
 from lift_memory_cli.core.qa_source import QASource, check_qa_source
 from lift_memory_cli.core.rag_arm import build_rag_arm, rag_info, require_embeddings
-from lift_memory_cli.core.routing import routing_info
+from lift_memory_cli.core.routing import routing_info, routing_is_current
 from lift_memory_cli.core.routing_calibration import routing_step
 from lift_memory_cli.core.text import plural
 
@@ -257,13 +257,14 @@ def _pipeline(
     if request.rag:
         require_embeddings()
     if request.resume and existing is not None and existing.status == "complete":
-        if not request.rag or (rag_info(existing) and routing_info(existing)):
+        if not request.rag or (rag_info(existing) and routing_is_current(existing)):
             if replacing:  # trained and built, killed before the swap: only the swap is left
                 return _finished(store, existing, rag=rag_info(existing), started=started)
             raise ServiceError(f"memory '{name}' is already complete; nothing to resume")
         if not main:
             return None
-        # the arm and the routing calibration (built after it) are all that is missing
+        # the arm and the routing calibration (built after it; or made under an older relevance
+        # rule) are all that is missing
         data = (
             _finished(store, existing, rag=rag_info(existing), started=started)
             if rag_info(existing)

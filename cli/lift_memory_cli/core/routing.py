@@ -27,6 +27,15 @@ def routing_info(manifest: Manifest) -> dict[str, Any] | None:
     return info if isinstance(info, dict) and "threshold" in info else None
 
 
+def routing_is_current(manifest: Manifest) -> bool:
+    """Whether the memory has a calibration made with this version's relevance rule (an older
+    one still routes, with a threshold set on other features; `ingest --resume` redoes it)."""
+    from llama_index.memory.lift.relevance_rule import is_current  # light, but the integration's
+
+    info = routing_info(manifest)
+    return info is not None and is_current(info)
+
+
 def needs_retrieval(manifest: Manifest, modes: Iterable[str]) -> bool:
     """Whether answering in ``modes`` opens the memory's Chroma arm: rag and hybrid always,
     auto when the memory has a calibration to score questions with (and the arm it needs)."""
@@ -48,6 +57,17 @@ def routing_lines(info: dict[str, Any] | None) -> list[str]:
         f"{info['in_scope_rate']:.0%} of {info['in_scope_count']} in scope, "
         f"{info['out_of_scope_rate']:.0%} of {info['out_of_scope_count']} out of scope",
     ]
+    from llama_index.memory.lift.relevance_rule import (
+        RELEVANCE_RULE_VERSION,
+        calibrated_rule,
+        is_current,
+    )
+
+    if not is_current(info):
+        lines.append(
+            f"calibrated with relevance rule {calibrated_rule(info)}, this version scores with "
+            f"rule {RELEVANCE_RULE_VERSION}: `ingest --resume` recalibrates"
+        )
     sources = info.get("out_of_scope_sources") or {}
     if sources:
         lines.append("out of scope: " + ", ".join(f"{k} {v}" for k, v in sources.items()))

@@ -24,6 +24,7 @@ from llama_index.memory.lift.relevance import (
     ScoreKind,
     relevance_score,
 )
+from llama_index.memory.lift.relevance_rule import RELEVANCE_RULE_VERSION, UNVERSIONED_RULE
 
 from lift_memory.manifest import utc_now_iso
 
@@ -113,6 +114,10 @@ class RoutingCalibration(BaseModel):
         default=MIN_SOFT_WIDTH,
         description="Soft scaling: the gate ramps from 0 at threshold - width to 1 at + width.",
     )
+    relevance_rule: int = Field(
+        default=UNVERSIONED_RULE,
+        description="The relevance rule the scores were measured with (relevance_rule.py).",
+    )
     in_scope_median: float | None = None
     out_of_scope_median: float | None = None
     calibrated_at: str = Field(default_factory=utc_now_iso)
@@ -167,6 +172,7 @@ def calibrate_from_features(
         max_out_of_scope_rate=max_out_of_scope_rate,
         min_in_scope_rate=min_in_scope_rate,
         soft_width=max(MIN_SOFT_WIDTH, (in_median - out_median) / 4.0),
+        relevance_rule=RELEVANCE_RULE_VERSION,
         in_scope_median=in_median,
         out_of_scope_median=out_median,
     )

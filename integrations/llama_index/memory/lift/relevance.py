@@ -39,9 +39,6 @@ ScoreKind = Literal["similarity", "similarity+entities", "entities", "gate"]
 SCORE_KINDS: tuple[ScoreKind, ...] = ("similarity", "similarity+entities", "entities", "gate")
 """In order of preference: calibration keeps the first of equally separating kinds."""
 
-# Bumped when the features change meaning, so a cached calibration is not reused across rules
-# (2: a question's names count only where the corpus writes them as names).
-RELEVANCE_RULE_VERSION = 2
 NO_SIMILARITY = -1.0  # nothing retrieved (an empty collection): as unrelated as cosine gets
 
 _WORD = re.compile(r"[^\W_][\w'’-]*")
