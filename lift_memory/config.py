@@ -99,6 +99,12 @@ class LiftConfig(BaseModel):
         "by default: no recall gain on the 1k-token text, and the unrelated control of the "
         "end-to-end test drifted with it (docs/benchmarks.md).",
     )
+    qa_timeline_pairs: bool = Field(
+        default=False,
+        description="'facts' generator: also ask which of two dated events of the corpus came "
+        "first, in both orders, answered by the earlier event alone (lift_memory/qa/"
+        "timeline_pairs.py). Off by default until measured (docs/benchmarks.md).",
+    )
     fact_statements: bool = Field(
         default=True,
         description="Also train each paragraph restated as its facts' short sentences and with "

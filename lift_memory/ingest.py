@@ -73,6 +73,15 @@ def document_record(loaded: LoadedModel, document: Document) -> DocumentRecord:
     )
 
 
+def _fact_generator(config: LiftConfig) -> FactQAGenerator:
+    return FactQAGenerator(
+        per_fact=config.qa_per_fact,
+        restate=config.qa_restate_modifiers,
+        timeline=config.qa_timeline_pairs,
+        seed=config.seed,
+    )
+
+
 def default_qa_generator(loaded: LoadedModel, config: LiftConfig) -> QAGenerator | None:
     """The generator ``config.qa_generator`` names ("auto": the model itself when it is big
     enough, topped up with model-free cloze questions; below that the model-free 'facts'
@@ -81,7 +90,7 @@ def default_qa_generator(loaded: LoadedModel, config: LiftConfig) -> QAGenerator
     if kind == "none" or config.qa_count == 0:
         return None
     if kind == "facts":
-        return FactQAGenerator(per_fact=config.qa_per_fact, restate=config.qa_restate_modifiers)
+        return _fact_generator(config)
     cloze = ClozeQAGenerator(seed=config.seed)
     if kind == "cloze":
         return cloze
@@ -93,7 +102,7 @@ def default_qa_generator(loaded: LoadedModel, config: LiftConfig) -> QAGenerator
         if parameters >= _MODEL_QA_MIN_PARAMETERS:
             return TopUpQAGenerator(model_generator, cloze)
         if english_pipeline_installed():
-            return FactQAGenerator(per_fact=config.qa_per_fact, restate=config.qa_restate_modifiers)
+            return _fact_generator(config)
         return cloze
     raise LiftMemoryError(
         f"qa_generator '{kind}' needs its own settings: pass a generator object "

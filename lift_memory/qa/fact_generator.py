@@ -28,11 +28,19 @@ class FactQAGenerator:
 
     name = "facts"
 
-    def __init__(self, per_fact: int = DEFAULT_PER_FACT, restate: bool = False) -> None:
+    def __init__(
+        self,
+        per_fact: int = DEFAULT_PER_FACT,
+        restate: bool = False,
+        timeline: bool = False,
+        seed: int = 0,
+    ) -> None:
         if per_fact < 1:
             raise ValueError("per_fact must be at least 1")
         self.per_fact = per_fact
         self.restate = restate  # also ask the facts of each sentence's restatements (simplify.py)
+        self.timeline = timeline  # also ask which of two dated events came first
+        self.seed = seed
 
     def pairs_per_fact(self, text: str) -> list[list[QAPair]]:
         """The pairs of each fact, in corpus order, then the composed (two-fact) ones.
@@ -46,7 +54,10 @@ class FactQAGenerator:
 
         by_fact: dict[tuple[str, str], list] = {}  # (corpus sentence, answer) -> phrasings
         asked: list[tuple[str, list]] = []  # (sentence, phrasings) of every fact
+        dated = []  # (parsed sentence, answer span, label, corpus sentence): timeline pairs
         for sentence, span, fact in find_facts(text, restate=self.restate):
+            if not fact.restated:
+                dated.append((sentence, span, fact.label, fact.sentence))
             every = phrasings(sentence, span, fact.label)
             if fact.restated:
                 every = [p for p in every if p.kind != "in_situ"]
@@ -68,6 +79,10 @@ class FactQAGenerator:
             if group[0].question.lower() not in asked_already:
                 asked_already.add(group[0].question.lower())
                 grouped.append(group)
+        if self.timeline:
+            from lift_memory.qa.timeline_pairs import dated_events, timeline_pairs
+
+            grouped += timeline_pairs(dated_events(dated), seed=self.seed)
         return grouped
 
     def generate(self, text: str, n: int) -> list[QAPair]:

@@ -1,0 +1,116 @@
+"""Composed "which came first" pairs: two dated events of the corpus, compared.
+
+Single-fact pairs teach "In what year did Kowim Rimkourk found the Beispock Guild?". Asked which
+of two events came first, a memory trained only on those recites one dated sentence, often of a
+third event (docs/benchmarks.md, timeline). These pairs ask the comparison itself, in both orders
+of the two events, and answer with the earlier event alone ("First: Kowim Rimkourk founded the
+Beispock Guild, in 1266."): naming one event is the answer; naming both would not say which.
+
+Each dated event is compared with :data:`PARTNERS` others (a seeded draw), so a corpus of *n*
+dated events gives about ``PARTNERS * n / 2`` comparisons, and unseen pairs must come from what
+the trained ones taught about each event's place in time.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lift_memory.qa.base import QAPair
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span
+
+PARTNERS = 4
+MAX_CLAUSE_WORDS = 16
+_YEAR = re.compile(r"(?:in |the year )?(\d{3,4})", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DatedEvent:
+    clause: str  # the sentence without its date: "Kowim Rimkourk founded the Beispock Guild"
+    year: int
+    sentence: str  # the corpus sentence (the evidence)
+
+
+def year_of(answer: str) -> int | None:
+    """The year a DATE answer names when it is exactly a year ("1266", "in 1266"), else None."""
+    match = _YEAR.fullmatch(answer.strip())
+    return int(match.group(1)) if match else None
+
+
+def event_clause(sentence: Span, answer: Span) -> str | None:
+    """``sentence`` without the phrase that dates it ("In 1266, " or " in 1300"), as a clause
+    that can sit inside a question; None for a sentence that would not read as one event: the
+    date not a phrase of its own, another number left in it, a pronoun for its subject (whose?),
+    or longer than :data:`MAX_CLAUSE_WORDS`."""
+    head = answer.root.head
+    dating = head if head.dep_ == "prep" and head.i < answer.start else None
+    start, end = (
+        (dating.left_edge.i, dating.right_edge.i + 1) if dating else (answer.start, answer.end)
+    )
+    if end < answer.end:  # the preposition's phrase does not hold the whole date
+        return None
+    last = sentence.end - 1 if sentence[-1].is_punct else sentence.end
+    kept = [t for t in sentence if not start <= t.i < end and t.i < last]
+    if kept and kept[0].i == end and kept[0].text == ",":  # "In 1266, Kowim …"
+        kept = kept[1:]
+    words = [t for t in kept if not t.is_punct]
+    if not 3 <= len(words) <= MAX_CLAUSE_WORDS or words[0].pos_ == "PRON":
+        return None
+    if any(t.like_num for t in words) or not any(t.pos_ in ("VERB", "AUX") for t in words):
+        return None
+    clause = "".join(t.text_with_ws for t in kept).strip().rstrip(",").strip()
+    if kept[0].pos_ == "DET":  # "The lighthouse …" mid-question; a name keeps its capital
+        clause = clause[:1].lower() + clause[1:]
+    return clause
+
+
+def dated_events(found: list[tuple[Span, Span, str, str]]) -> list[DatedEvent]:
+    """The corpus's dated events from ``(sentence, answer span, label, corpus sentence)`` facts,
+    once per event (the first year found for it)."""
+    events: dict[str, DatedEvent] = {}
+    for sentence, span, label, evidence in found:
+        year = year_of(span.text) if label == "DATE" else None
+        if year is None:
+            continue
+        clause = event_clause(sentence, span)
+        if clause and clause.lower() not in events:
+            events[clause.lower()] = DatedEvent(clause, year, evidence)
+    return list(events.values())
+
+
+def timeline_pairs(
+    events: list[DatedEvent], seed: int = 0, partners: int = PARTNERS
+) -> list[list[QAPair]]:
+    """One group per compared pair of events of different years: the question in both orders."""
+    order = list(range(len(events)))
+    random.Random(seed).shuffle(order)
+    compared: set[tuple[int, int]] = set()
+    groups = []
+    for position, index in enumerate(order):
+        for step in range(1, partners // 2 + 1):
+            other = order[(position + step) % len(order)]
+            key = (min(index, other), max(index, other))
+            if other == index or key in compared or events[index].year == events[other].year:
+                continue
+            compared.add(key)
+            a, b = events[index], events[other]
+            first = a if a.year < b.year else b
+            reply = f"First: {first.clause}, in {first.year}."
+            evidence = f"{a.sentence} {b.sentence}"
+            groups.append(
+                [
+                    QAPair(
+                        f"Which happened first: {x.clause}, or {y.clause}?",
+                        first.clause,
+                        evidence,
+                        "facts",
+                        reply=reply,
+                    )
+                    for x, y in ((a, b), (b, a))
+                ]
+            )
+    return groups

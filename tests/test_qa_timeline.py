@@ -1,0 +1,62 @@
+"""Composed "which came first" pairs (lift_memory/qa/timeline_pairs.py) over spaCy's parse."""
+
+from __future__ import annotations
+
+import re
+
+from lift_memory.config import LiftConfig
+from lift_memory.ingest import default_qa_generator
+from lift_memory.qa import FactQAGenerator
+from lift_memory.qa.timeline_pairs import DatedEvent, timeline_pairs, year_of
+
+TEXT = (
+    "In 1266, Kowim Rimkourk founded the Beispock Guild. Vothtein Sumlol opened the library of "
+    "Kriolby in 1300. The lighthouse on Varnholm was built in 1847 by Orla Fenwick. "
+    "The ferry leaves every Thursday."
+)
+
+
+def comparisons(generator: FactQAGenerator) -> list[list]:
+    return [g for g in generator.pairs_per_fact(TEXT) if g[0].question.startswith("Which")]
+
+
+def test_each_pair_is_asked_both_ways_and_answered_by_the_earlier_event() -> None:
+    groups = comparisons(FactQAGenerator(timeline=True))
+    assert len(groups) == 3  # three dated events, every pair (the weekday is no year)
+    clauses = {
+        "Kowim Rimkourk founded the Beispock Guild": 1266,
+        "Vothtein Sumlol opened the library of Kriolby": 1300,
+        "the lighthouse on Varnholm was built by Orla Fenwick": 1847,
+    }
+    for group in groups:
+        a, b = group
+        assert a.question != b.question and a.reply == b.reply and a.answer == b.answer
+        named = [c for c in clauses if c in a.question]
+        assert len(named) == 2 and all(c in b.question for c in named)
+        earlier = min(named, key=clauses.get)
+        assert a.answer == earlier
+        assert a.reply == f"First: {earlier}, in {clauses[earlier]}."
+        assert not any(c in a.reply for c in named if c != earlier)  # names one event only
+        assert a.question.startswith("Which happened first: ") and a.question.endswith("?")
+
+
+def test_off_by_default_and_through_the_config() -> None:
+    assert comparisons(FactQAGenerator()) == []
+    generator = default_qa_generator(None, LiftConfig(qa_generator="facts", qa_timeline_pairs=True))
+    assert isinstance(generator, FactQAGenerator) and generator.timeline
+
+
+def test_years_and_pairing() -> None:
+    assert year_of("1266") == 1266 and year_of("in 1847") == 1847
+    assert year_of("every Thursday") is None and year_of("the 1840s") is None
+    events = [DatedEvent(f"event {i}", 1000 + i % 3, f"Sentence {i}.") for i in range(9)]
+    groups = timeline_pairs(events, seed=0)
+    assert groups == timeline_pairs(events, seed=0)  # seeded
+    assert groups != timeline_pairs(events, seed=1)
+    asked = [g[0].question for g in groups]
+    assert len(asked) == len(set(asked)) and 0 < len(groups) <= 2 * len(events)
+    year = {e.clause: e.year for e in events}
+    for group in groups:  # events of one year are never compared
+        a, b = re.fullmatch(r"Which happened first: (.*), or (.*)\?", group[0].question).groups()
+        assert year[a] != year[b]
+        assert group[0].answer == (a if year[a] < year[b] else b)
