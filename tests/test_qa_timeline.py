@@ -12,7 +12,7 @@ from lift_memory.qa.timeline_pairs import DatedEvent, timeline_pairs, year_of
 TEXT = (
     "In 1266, Kowim Rimkourk founded the Beispock Guild. Vothtein Sumlol opened the library of "
     "Kriolby in 1300. The lighthouse on Varnholm was built in 1847 by Orla Fenwick. "
-    "The ferry leaves every Thursday."
+    "The ferry leaves every Thursday. The keeper is Edda Mirel, who arrived in 2009."
 )
 
 
@@ -22,7 +22,8 @@ def comparisons(generator: FactQAGenerator) -> list[list]:
 
 def test_each_pair_is_asked_both_ways_and_answered_by_the_earlier_event() -> None:
     groups = comparisons(FactQAGenerator(timeline=True))
-    assert len(groups) == 3  # three dated events, every pair (the weekday is no year)
+    # three dated events, every pair: a weekday is no year, and 2009 dates the relative clause
+    assert len(groups) == 3
     clauses = {
         "Kowim Rimkourk founded the Beispock Guild": 1266,
         "Vothtein Sumlol opened the library of Kriolby": 1300,

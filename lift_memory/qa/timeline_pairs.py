@@ -44,14 +44,17 @@ def year_of(answer: str) -> int | None:
 def event_clause(sentence: Span, answer: Span) -> str | None:
     """``sentence`` without the phrase that dates it ("In 1266, " or " in 1300"), as a clause
     that can sit inside a question; None for a sentence that would not read as one event: the
-    date not a phrase of its own, another number left in it, a pronoun for its subject (whose?),
-    or longer than :data:`MAX_CLAUSE_WORDS`."""
+    date not a phrase of its own or dating a clause inside the sentence ("…, who arrived in
+    2009"), another number left in it, a pronoun for its subject (whose?), or longer than
+    :data:`MAX_CLAUSE_WORDS`."""
     head = answer.root.head
     dating = head if head.dep_ == "prep" and head.i < answer.start else None
     start, end = (
         (dating.left_edge.i, dating.right_edge.i + 1) if dating else (answer.start, answer.end)
     )
     if end < answer.end:  # the preposition's phrase does not hold the whole date
+        return None
+    if (dating or answer.root).head.dep_ != "ROOT":  # it dates a clause inside the sentence
         return None
     last = sentence.end - 1 if sentence[-1].is_punct else sentence.end
     kept = [t for t in sentence if not start <= t.i < end and t.i < last]
