@@ -19,7 +19,7 @@ from lift_memory_bench.likelihood import option_logprobs
 from lift_memory_bench.metrics import contains as contains_metric
 from lift_memory_bench.metrics import exact_match, percentile, token_f1
 from lift_memory_bench.names import METHODS, TASKS
-from lift_memory_bench.profiles import FULL, METHOD_TRAINING, QUICK
+from lift_memory_bench.profiles import FULL, METHOD_TRAINING, QUALITY, QUICK
 from lift_memory_bench.tasks.corpus import SECTIONS, build_corpus
 from lift_memory_bench.unrelated_texts import UNRELATED_TEXTS
 from lift_memory_cli.app import app as lift_memory_app
@@ -206,6 +206,13 @@ def test_full_profile_trains_each_variant_once() -> None:
     assert estimate_cost(FULL.with_overrides({"methods": ["base", "rag"]})).training_tokens == {}
     tuned = FULL.with_overrides({"lift": {"stage2_epochs": 1}})
     assert tuned.lift.stage2_epochs == 1 and tuned.lift.segment_length == FULL.lift.segment_length
+    # a training's own overrides merge into the profile's: the quality profile's `lora` arm
+    # keeps the library defaults apart from the field given
+    timeline = QUALITY.with_overrides({"variant_overrides": {"lora": {"qa_timeline_pairs": True}}})
+    config = timeline.training_config("lora")
+    assert config.qa_timeline_pairs and config == QUALITY.training_config("lora").model_copy(
+        update={"qa_timeline_pairs": True}
+    )
 
 
 def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:

@@ -102,7 +102,8 @@ def bench_command(
             "--config",
             metavar="FILE",
             help="JSON object of profile fields to override (corpus_tokens, questions_per_task, "
-            'window, methods, ..., and "lift": {LiftConfig fields}).',
+            'window, methods, ..., "lift": {LiftConfig fields}, and "variant_overrides": '
+            '{"lora": {LiftConfig fields}} for one training: the quality profile\'s lora arm).',
             show_default=False,
         ),
     ] = None,

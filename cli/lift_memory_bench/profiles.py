@@ -148,11 +148,19 @@ class BenchProfile(BaseModel):
         return LiftConfig.model_validate({**config.model_dump(mode="json"), **overrides})
 
     def with_overrides(self, overrides: dict[str, Any]) -> BenchProfile:
-        """This profile with some fields replaced (``lift`` merges into the LiftConfig)."""
+        """This profile with some fields replaced (``lift`` merges into the LiftConfig, and each
+        training's ``variant_overrides`` into the profile's own for it: the quality profile's
+        `lora` arm keeps the library defaults apart from the fields given)."""
         data = self.model_dump(mode="json")
         lift = overrides.get("lift")
         if isinstance(lift, dict):
             overrides = {**overrides, "lift": {**data["lift"], **lift}}
+        variants = overrides.get("variant_overrides")
+        if isinstance(variants, dict):
+            merged = dict(data["variant_overrides"])
+            for variant, fields in variants.items():
+                merged[variant] = {**merged.get(variant, {}), **(fields or {})}
+            overrides = {**overrides, "variant_overrides": merged}
         return BenchProfile.model_validate({**data, **overrides})
 
 
