@@ -73,3 +73,8 @@ def test_no_qa_trains_no_pairs_and_no_probes() -> None:
     )
     assert none == zero
     assert segments_only < none
+
+
+def test_timeline_pairs_add_their_pairs() -> None:
+    plain = estimate_training_tokens(5000, LiftConfig())
+    assert estimate_training_tokens(5000, LiftConfig(qa_timeline_pairs=True)) > plain
