@@ -26,6 +26,17 @@ QUALITY_TASKS = ("fact-single", "fact-multihop", "fact-timeline", "needle-single
 MEMORIES = ("lift", "lora", "hybrid")
 
 # the quality profile's composition and recipe switches at the quick profile's sizes
+TINY_RECIPE = {
+    "segment_length": 128,
+    "segment_stride": 96,
+    "context_window": 128,
+    "stage1_epochs": 1,
+    "stage2_epochs": 2,
+    "retention_samples": 2,
+    "retention_passages": 0,
+    "max_batch_tokens": 2048,
+    "warmup_steps": 1,
+}
 TINY_QUALITY = {
     "model": "tiny-llama",
     "window": 256,
@@ -39,18 +50,11 @@ TINY_QUALITY = {
     "estimate_train_tokens_per_s": 15000.0,
     "estimate_seconds_per_answer": 0.05,
     "methods": list(TINY_METHODS),
-    # the default memory's own schedule, shrunk: one stage-2 epoch where `lift` runs two
-    "variant_overrides": {"lora": {"stage2_epochs": 1}},
-    "lift": {
-        "segment_length": 128,
-        "segment_stride": 96,
-        "context_window": 128,
-        "stage1_epochs": 1,
-        "stage2_epochs": 2,
-        "retention_samples": 2,
-        "retention_passages": 0,
-        "max_batch_tokens": 2048,
-        "warmup_steps": 1,
+    "lift": TINY_RECIPE,
+    # merged into the profile's `lora` arm (the library defaults): the tiny recipe, a rank that
+    # keeps the budget near the Gated Memory's, and one stage-2 epoch where `lift` runs two
+    "variant_overrides": {
+        "lora": {**TINY_RECIPE, "stage2_epochs": 1, "lora": {"rank": 8, "alpha": 16}}
     },
 }
 
