@@ -54,7 +54,8 @@ def event_clause(sentence: Span, answer: Span) -> str | None:
     )
     if end < answer.end:  # the preposition's phrase does not hold the whole date
         return None
-    if (dating or answer.root).head.dep_ != "ROOT":  # it dates a clause inside the sentence
+    dated = dating if dating is not None else answer.root
+    if dated.head.dep_ != "ROOT":  # it dates a clause inside the sentence
         return None
     last = sentence.end - 1 if sentence[-1].is_punct else sentence.end
     kept = [t for t in sentence if not start <= t.i < end and t.i < last]
