@@ -56,7 +56,7 @@ class FactQAGenerator:
         asked: list[tuple[str, list]] = []  # (sentence, phrasings) of every fact
         dated = []  # (parsed sentence, answer span, label, corpus sentence): timeline pairs
         for sentence, span, fact in find_facts(text, restate=self.restate):
-            if not fact.restated:
+            if self.timeline and not fact.restated:
                 dated.append((sentence, span, fact.label, fact.sentence))
             every = phrasings(sentence, span, fact.label)
             if fact.restated:

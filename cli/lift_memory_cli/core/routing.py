@@ -47,6 +47,12 @@ def needs_retrieval(manifest: Manifest, modes: Iterable[str]) -> bool:
 
 def routing_lines(info: dict[str, Any] | None) -> list[str]:
     """What `info` prints about routing: the rule, the separation, the hybrid's measurements."""
+    from llama_index.memory.lift.relevance_rule import (  # light, but the integration's
+        RELEVANCE_RULE_VERSION,
+        calibrated_rule,
+        is_current,
+    )
+
     if info is None:
         return ["none (auto mode answers with the memory; `ingest --resume` adds it)"]
     auc = info.get("auc")
@@ -57,12 +63,6 @@ def routing_lines(info: dict[str, Any] | None) -> list[str]:
         f"{info['in_scope_rate']:.0%} of {info['in_scope_count']} in scope, "
         f"{info['out_of_scope_rate']:.0%} of {info['out_of_scope_count']} out of scope",
     ]
-    from llama_index.memory.lift.relevance_rule import (
-        RELEVANCE_RULE_VERSION,
-        calibrated_rule,
-        is_current,
-    )
-
     if not is_current(info):
         lines.append(
             f"calibrated with relevance rule {calibrated_rule(info)}, this version scores with "
