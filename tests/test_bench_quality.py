@@ -5,6 +5,7 @@ confidence intervals and the recipe's accounting are checked where they are prod
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from lift_memory_bench.unrelated_texts import UNRELATED_TEXTS
 from lift_memory_cli.app import app as lift_memory_app
 from typer.testing import CliRunner
 
+from lift_memory.answer import generate_answer
 from lift_memory.config import LiftConfig
 from lift_memory.training_tokens import estimate_training_tokens, expected_training_tokens
 
@@ -79,6 +81,9 @@ def test_quality_profile_composition() -> None:
     assert QUALITY.trainings() == ["lora"]
     # routing and the hybrid run over the LoRA: the library's default memory
     assert QUALITY.routed_memory == "lora"
+    # answers as long as `ask` gives them: a shorter budget cut composed answers before the answer
+    default_budget = inspect.signature(generate_answer).parameters["max_new_tokens"].default
+    assert QUALITY.max_new_tokens == default_budget
 
 
 def test_quality_corpus_asks_24_questions_of_every_task() -> None:
@@ -143,8 +148,25 @@ def test_tiny_quality_run_has_every_method_and_task(tiny_quality) -> None:
     for question in report["questions"]:
         timeline = question["task"] == "fact-timeline"
         assert question["scored_by_choice"] == timeline
-        for cell in question["replies"].values():
+        for method, cell in question["replies"].items():
             assert ("text_choice" in cell) == timeline
+            # whether the answer ran into the token limit, where the method generates it itself
+            assert isinstance(cell.get("cut_off"), bool) == (method != "hybrid"), method
+
+
+def test_tiny_quality_run_reports_answers_cut_at_the_token_limit(tiny_quality) -> None:
+    out, report, _ = tiny_quality
+    for method in TINY_METHODS:
+        for task in QUALITY_TASKS:
+            share = report["results"][method]["tasks"][task]["cut_off"]
+            if method == "hybrid":
+                assert share is None
+                continue
+            cells = [q["replies"][method] for q in report["questions"] if q["task"] == task]
+            assert share == pytest.approx(sum(c["cut_off"] for c in cells) / len(cells))
+    markdown = (out / "report.md").read_text()
+    assert "## Answers cut off at the token limit" in markdown
+    assert "| base | " in markdown.split("## Answers cut off")[1]
 
 
 def test_tiny_quality_run_reports_sane_confidence_intervals(tiny_quality) -> None:

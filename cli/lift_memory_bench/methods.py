@@ -47,6 +47,9 @@ class Reply:
     use_memory: bool
     chosen: str | None = None  # the hybrid router's arm
     arms: dict[str, str] | None = None  # every arm's answer, where the router ran several
+    # the generation stopped at the profile's max_new_tokens, not at the end of its answer;
+    # None where the method does not know (the hybrid's arms generate inside the router)
+    cut_off: bool | None = None
 
 
 @dataclass
@@ -103,7 +106,8 @@ class Method(ABC):
             use_memory=use_memory,
             max_new_tokens=self.env.profile.max_new_tokens,
         )
-        return Reply(answer.text, answer.latency_s, context, use_memory)
+        cut_off = answer.generated_tokens >= self.env.profile.max_new_tokens
+        return Reply(answer.text, answer.latency_s, context, use_memory, cut_off=cut_off)
 
 
 class BaseMethod(Method):
@@ -156,7 +160,8 @@ class Rag(Method):
         passages = [passage_text(node) for node in self.arm.retrieve(question)]
         context = self.env.fit_window(passages_context(passages)) if passages else None
         reply = self._generate(question, context, use_memory=False)
-        return Reply(reply.text, time.perf_counter() - started, context, False)
+        latency = time.perf_counter() - started
+        return Reply(reply.text, latency, context, False, cut_off=reply.cut_off)
 
 
 class MemoryMethod(Method):

@@ -256,7 +256,10 @@ QUALITY = BenchProfile(
     # the bars are read on the library's default memory.
     methods=("base", "rag", "lora", "hybrid"),
     routed_memory="lora",  # the library's default memory: routing and the hybrid run over it
-    max_new_tokens=24,
+    # `ask`'s and the server's default: at 24 the memory's composed answers ("Saelholm, the
+    # place where Leidaem Relgriosk was born, was founded in 13") were cut before their answer,
+    # 8 of 24 multi-hop replies in the 2026-12-03 run (docs/benchmarks.md)
+    max_new_tokens=48,
     lift=LiftConfig.model_validate({**FULL.lift.model_dump(), **QUALITY_RECIPE}),
     peft_learning_rate=FULL.peft_learning_rate,
     # the `lora` arm is the library's default memory as `lift-memory ingest` trains it: every

@@ -64,6 +64,32 @@ def _accuracy_table(report: dict[str, Any], metric: str) -> list[str]:
     return lines
 
 
+def _cut_off_table(report: dict[str, Any]) -> list[str]:
+    """Share of each method's answers that ran into the token limit, per task (methods that
+    know it; reports written before the field have none)."""
+    tasks = report["tasks"]
+    rows = [
+        (method, [report["results"][method]["tasks"][t].get("cut_off") for t in tasks])
+        for method in _ok(report)
+    ]
+    rows = [(method, shares) for method, shares in rows if any(s is not None for s in shares)]
+    if not rows:
+        return []
+    lines = [
+        "## Answers cut off at the token limit",
+        "",
+        f"Share of answers that stopped at {report['profile']['max_new_tokens']} new tokens, not "
+        "at their end: a right answer that puts its answer late can be cut before it.",
+        "",
+        "| method | " + " | ".join(tasks) + " |",
+        "|---|" + "---|" * len(tasks),
+    ]
+    lines += [
+        f"| {method} | " + " | ".join(_pct(s) for s in shares) + " |" for method, shares in rows
+    ]
+    return [*lines, ""]
+
+
 def _confidence_note(report: dict[str, Any]) -> list[str]:
     confidence = report.get("confidence") or {}
     if not confidence.get("resamples"):
@@ -144,6 +170,7 @@ def markdown(report: dict[str, Any]) -> str:
         lines += _accuracy_table(report, metric)
         lines.append("")
     lines += ["![accuracy per method and task](accuracy.png)", ""]
+    lines += _cut_off_table(report)
 
     lines += [
         "## All metrics (mean over tasks)",

@@ -227,6 +227,8 @@ class BenchRunner:
                     "option_logprobs": scores,
                 }
                 cell.update(question_scores(reply.text, question))
+                if reply.cut_off is not None:
+                    cell["cut_off"] = reply.cut_off
                 if reply.chosen is not None:
                     cell["chosen"] = reply.chosen
                 if reply.arms:  # every arm scored, so the router's arms compare per task
@@ -361,6 +363,13 @@ class BenchRunner:
             task: {
                 "n": sum(1 for row in per_question if row["task"] == task),
                 **{metric: mean(values[task][metric]) for metric in METRICS},
+                # share of answers that ran into max_new_tokens (None: not known): a long,
+                # right answer cut before its answer span scores as wrong
+                "cut_off": mean(
+                    float(row["cut_off"])
+                    for row in per_question
+                    if row["task"] == task and "cut_off" in row
+                ),
                 "ci": {
                     metric: bounds(interval(values[task][metric], resamples=resamples, seed=seed))
                     for metric in METRICS
