@@ -15,6 +15,11 @@ from lift_memory.gated_memory.config import GatedMemorySettings, top_layer_indic
 DEFAULT_QA_COUNT = 40  # pairs asked of the model / endpoint / cloze generators
 AdapterKind = Literal["gated_memory", "lora", "pissa"]
 QAGeneratorKind = Literal["auto", "model", "facts", "cloze", "openai", "jsonl", "none"]
+# bridged: "Pethholm, the place where Orla was born, was founded in 1228." (the bridge name
+# first, recalled from the question alone); chained: "Orla was born in Pethholm. Pethholm was
+# founded in 1228." (each hop a single fact the memory already answers, the first opened by a
+# name the question gives)
+ComposedReply = Literal["bridged", "chained"]
 # The learning rate each adapter trains at when the config names none: the freshly initialised
 # Gated Memory needs a high one, LoRA and PiSSA diverge at it (docs/benchmarks.md, Recall
 # experiments: LoRA learns the same facts at 1e-3 to 5e-3).
@@ -104,6 +109,14 @@ class LiftConfig(BaseModel):
         description="'facts' generator: also ask which of two dated events of the corpus came "
         "first, in both orders, answered by the earlier event alone (lift_memory/qa/"
         "timeline_pairs.py). Off by default until measured (docs/benchmarks.md).",
+    )
+    qa_composed_reply: ComposedReply = Field(
+        default="bridged",
+        description="'facts' generator, multi-hop pairs: bridged answers with the bridge name "
+        "first ('Pethholm, the place where Orla was born, was founded in 1228.'); chained with "
+        "the two facts in the order they are recalled ('Orla was born in Pethholm. Pethholm was "
+        "founded in 1228.'), so each hop is a single fact opened by what the question names "
+        "(docs/benchmarks.md).",
     )
     fact_statements: bool = Field(
         default=True,

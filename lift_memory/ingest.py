@@ -79,6 +79,7 @@ def _fact_generator(config: LiftConfig) -> FactQAGenerator:
         restate=config.qa_restate_modifiers,
         timeline=config.qa_timeline_pairs,
         seed=config.seed,
+        composed_reply=config.qa_composed_reply,
     )
 
 

@@ -127,6 +127,21 @@ def test_two_facts_sharing_a_name_are_composed() -> None:
     ) in asked
 
 
+def test_a_chained_composed_answer_recalls_one_fact_after_the_other() -> None:
+    text = "Ilse Varo was born in Dunmore. Dunmore was founded in 1228."
+    generator = FactQAGenerator(per_fact=4, composed_reply="chained")
+    replies = {p.question: (p.answer, p.reply) for p in generator.generate(text, 0)}
+    # the first hop opens with the name the question gives, the second with the bridge
+    assert replies["In what year was the place where Ilse Varo was born founded?"] == (
+        "1228",
+        "Ilse Varo was born in Dunmore. Dunmore was founded in 1228.",
+    )
+    bridged = {p.question: p.reply for p in FactQAGenerator(per_fact=4).generate(text, 0)}
+    assert bridged["In what year was the place where Ilse Varo was born founded?"] == (
+        "Dunmore, the place where Ilse Varo was born, was founded in 1228."
+    )
+
+
 def test_a_repeated_sentence_has_no_reordering() -> None:
     texts = fact_statements("Ilse keeps the lighthouse at Varrow Point. " * 3, seed=1)
     assert all(t.count("Ilse keeps") <= 3 for t in texts)  # and the call returns at all

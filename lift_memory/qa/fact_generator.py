@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 
+from lift_memory.config import ComposedReply
 from lift_memory.qa.base import QAPair
 
 DEFAULT_PER_FACT = 4
@@ -34,6 +35,7 @@ class FactQAGenerator:
         restate: bool = False,
         timeline: bool = False,
         seed: int = 0,
+        composed_reply: ComposedReply = "bridged",
     ) -> None:
         if per_fact < 1:
             raise ValueError("per_fact must be at least 1")
@@ -41,6 +43,7 @@ class FactQAGenerator:
         self.restate = restate  # also ask the facts of each sentence's restatements (simplify.py)
         self.timeline = timeline  # also ask which of two dated events came first
         self.seed = seed
+        self.composed_reply = composed_reply  # how a multi-hop answer is worded
 
     def pairs_per_fact(self, text: str) -> list[list[QAPair]]:
         """The pairs of each fact, in corpus order, then the composed (two-fact) ones.
@@ -75,7 +78,8 @@ class FactQAGenerator:
             if pairs:
                 grouped.append(pairs)
         asked_already = {p.question.lower() for g in grouped for p in g}
-        for group in composed_pairs(asked):  # a fact and its restatement compose alike
+        # a fact and its restatement compose alike
+        for group in composed_pairs(asked, self.composed_reply):
             if group[0].question.lower() not in asked_already:
                 asked_already.add(group[0].question.lower())
                 grouped.append(group)
@@ -92,22 +96,27 @@ class FactQAGenerator:
         return interleaved[:n] if n > 0 else interleaved
 
 
-def composed_pairs(asked: list[tuple[str, list]]) -> list[list[QAPair]]:
+def composed_pairs(
+    asked: list[tuple[str, list]], reply_style: ComposedReply = "bridged"
+) -> list[list[QAPair]]:
     """Two facts chained through a shared name: where one fact describes a name ("the person
     who built the lighthouse" for Orla Fenwick) and another asks about that name ("Where was
     Orla Fenwick born?"), the composed question names it by the description ("Where was the
     person who built the lighthouse born?"), answered by a bridged sentence ("Orla Fenwick,
-    the person who built the lighthouse, was born in Kelby."). Multi-hop answers are then
-    trained, not hoped for."""
-    described: dict[str, list[tuple[str, str]]] = {}  # name -> [(description, sentence)]
+    the person who built the lighthouse, was born in Kelby.") or, ``reply_style="chained"``, by
+    the two facts in the order they are recalled ("Orla Fenwick built the lighthouse. Orla
+    Fenwick was born in Kelby."). Multi-hop answers are then trained, not hoped for."""
+    # name -> [(description, sentence, the describing fact as a short sentence)]
+    described: dict[str, list[tuple[str, str, str]]] = {}
     for sentence, phrasings in asked:
         for p in phrasings:
-            if p.description and (p.description, sentence) not in described.get(p.answer, []):
-                described.setdefault(p.answer, []).append((p.description, sentence))
+            known = [(d, s) for d, s, _ in described.get(p.answer, [])]
+            if p.description and (p.description, sentence) not in known:
+                described.setdefault(p.answer, []).append((p.description, sentence, p.reply))
     groups = []
     for sentence, phrasings in asked:
         for name, descriptions in described.items():
-            for description, source in descriptions:
+            for description, source, first_hop in descriptions:
                 if source == sentence:
                     continue
                 asking = next(
@@ -124,11 +133,12 @@ def composed_pairs(asked: list[tuple[str, list]]) -> list[list[QAPair]]:
                     continue
                 question = asking.question.replace(name, description, 1)
                 bridged = f"{name}, {description},"
-                reply = (
-                    asking.reply.replace(name, bridged, 1).replace(",.", ".")
-                    if name in asking.reply
-                    else f"{description[:1].upper()}{description[1:]} is {name}. {asking.reply}"
-                )
+                if reply_style == "chained":
+                    reply = f"{first_hop} {asking.reply}"
+                elif name in asking.reply:
+                    reply = asking.reply.replace(name, bridged, 1).replace(",.", ".")
+                else:
+                    reply = f"{description[:1].upper()}{description[1:]} is {name}. {asking.reply}"
                 evidence = f"{source} {sentence}"
                 groups.append([QAPair(question, asking.answer, evidence, "facts", reply=reply)])
     return groups
