@@ -164,6 +164,15 @@ class LiftConfig(BaseModel):
         "text, so the memory also leaves ordinary text alone, not only short Q&A turns.",
     )
 
+    retention_share: float | None = Field(
+        default=None,
+        ge=0.0,
+        lt=1.0,
+        description="Repeat the retention samples in stage 2 until they are at least this share "
+        "of its tokens. None: once per epoch, which is ~10 % of a 1k-token corpus's stage 2 "
+        "but ~2 % of a 6k-token one's (docs/benchmarks.md).",
+    )
+
     retention_loss: Literal["kl", "ce"] = Field(
         default="kl",
         description="kl: match the base model's distribution at every position of retention "

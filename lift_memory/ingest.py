@@ -41,6 +41,7 @@ from lift_memory.qa import (
 )
 from lift_memory.qa.facts import english_pipeline_installed
 from lift_memory.retention import RetentionPairs, record_retention_answers, retention_samples
+from lift_memory.retention_share import retention_repeats
 from lift_memory.segments import (
     TokenizedDocument,
     contextualized_samples,
@@ -302,7 +303,14 @@ def training_stages(
                 f"{teaching.taught}/{teaching.asked} training questions; those are distilled"
             )
     stage2 += qa
-    stage2 += retention_samples(loaded, [tuple(p) for p in retention], config.retention_passages)
+    kept = retention_samples(loaded, [tuple(p) for p in retention], config.retention_passages)
+    # on a large corpus one pass of the retention text is a vanishing share of the epoch
+    repeats = retention_repeats(
+        sum(len(s.input_ids) for s in kept),
+        sum(len(s.input_ids) for s in stage2),
+        config.retention_share,
+    )
+    stage2 += kept * repeats
     target = learning_target(first_qa, by_fact, config, spans)
     return [
         Stage("segments", segments, config.stage1_epochs),

@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from lift_memory.config import LiftConfig
+from lift_memory.retention_share import retention_repeats
 from lift_memory.segments import segment_spans
 
 __all__ = [
@@ -123,6 +124,7 @@ def _training_tokens(corpus_tokens: int, c: LiftConfig, *, expected: bool) -> in
     qa += round(pairs * c.qa_with_context_fraction) * (sample + c.context_window)
     statements = round(corpus_tokens * STATEMENT_TOKENS_PER_TOKEN) if c.fact_statements else 0
     retention = c.retention_samples * RETENTION_TOKENS + c.retention_passages * PASSAGE_TOKENS
+    retention *= retention_repeats(retention, segments + statements + qa, c.retention_share)
     probes = round(pairs * sample * PROBE_COST) if c.learn_until is not None and pairs else 0
     # segments, statements, retention and the probes come every epoch; QA only for the facts
     # still pending

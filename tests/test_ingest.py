@@ -12,15 +12,17 @@ import torch
 from lift_memory.answer import Answer
 from lift_memory.config import LiftConfig, LoraSettings
 from lift_memory.errors import LiftMemoryError, MemoryIncomplete
-from lift_memory.ingest import ingest
+from lift_memory.ingest import ingest, training_stages
 from lift_memory.memory import LiftMemory
 from lift_memory.memory_files import CORPUS_FILE, RETENTION_FILE, read_corpus
+from lift_memory.qa.base import QAPair
 from lift_memory.retention import (
     GENERIC_PASSAGES,
     GENERIC_PROMPTS,
     record_retention_answers,
     retention_samples,
 )
+from lift_memory.retention_share import retention_repeats
 from lift_memory.segments import Document
 from lift_memory.store import MemoryStore
 from lift_memory.train import TrainProgress
@@ -295,3 +297,42 @@ def test_retention_passages_are_plain_text_targets(
     result = ingest(documents(corpus), "notes", store=tmp_store, model=loaded, config=config)
     assert result.manifest.status == "complete"
     assert math.isfinite(result.manifest.metrics["final_loss"])
+
+
+def test_retention_share_repeats_the_retention_text_to_its_share(
+    tiny, small_config, corpus
+) -> None:
+    loaded = tiny("llama")
+    pairs = [QAPair("Who keeps the lighthouse?", "Orla", "Orla keeps it.", "test")]
+    retention = [(GENERIC_PROMPTS[0], "Jupiter.")]
+
+    def tokens(share: float | None) -> dict[str, int]:
+        config = small_config.model_copy(update={"retention_share": share})
+        stage2 = training_stages(loaded, documents(corpus), pairs, retention, config)[-1]
+        counted: dict[str, int] = {}
+        for sample in stage2.samples:
+            counted[sample.kind] = counted.get(sample.kind, 0) + len(sample.input_ids)
+        return counted
+
+    once, shared = tokens(None), tokens(0.9)
+    others = sum(v for k, v in once.items() if k != "retention")
+    assert once["retention"] / (once["retention"] + others) < 0.9  # one pass falls short
+    assert shared["retention"] % once["retention"] == 0  # whole repeats of the same samples
+    assert shared["retention"] / (shared["retention"] + others) >= 0.9
+    assert (shared["retention"] - once["retention"]) / (
+        shared["retention"] - once["retention"] + others
+    ) < 0.9  # the fewest repeats that reach it
+
+
+@pytest.mark.parametrize(
+    ("retention", "other", "share", "repeats"),
+    [
+        (100, 900, None, 1),
+        (100, 900, 0.1, 1),
+        (100, 1800, 0.1, 2),
+        (10, 900, 0.5, 90),
+        (0, 9, 0.5, 1),
+    ],
+)
+def test_retention_repeats(retention: int, other: int, share: float | None, repeats: int) -> None:
+    assert retention_repeats(retention, other, share) == repeats

@@ -78,3 +78,13 @@ def test_no_qa_trains_no_pairs_and_no_probes() -> None:
 def test_timeline_pairs_add_their_pairs() -> None:
     plain = estimate_training_tokens(5000, LiftConfig())
     assert estimate_training_tokens(5000, LiftConfig(qa_timeline_pairs=True)) > plain
+
+
+def test_a_retention_share_adds_its_repeats_more_on_a_larger_corpus() -> None:
+    def added(corpus_tokens: int) -> float:
+        plain = expected_training_tokens(corpus_tokens, LiftConfig())
+        shared = expected_training_tokens(corpus_tokens, LiftConfig(retention_share=0.1))
+        return shared / plain
+
+    # one pass of the retention text is a larger share of a small corpus's stage 2
+    assert 1.0 <= added(1000) < added(6000) < 1.2
