@@ -142,6 +142,23 @@ def test_a_chained_composed_answer_recalls_one_fact_after_the_other() -> None:
     )
 
 
+def test_a_name_that_only_modifies_a_noun_is_not_an_answer() -> None:
+    text = "The Laen lantern was made by Ilse Varo. The cheese is sold at the Wednesday market."
+    answers = {p.answer for p in FactQAGenerator(per_fact=8).generate(text, 0)}
+    assert "Laen" not in answers  # "Who did Ilse Varo make?" — "Laen" was asked before
+    assert {"Ilse Varo", "Wednesday"} <= answers  # a date modifier still answers "When …?"
+
+
+def test_a_name_the_recognizer_split_is_one_answer() -> None:
+    # spaCy reads "Driomkrir" as an ORG and "Fioskbraem" as a PERSON
+    text = "Driomkrir Fioskbraem was born in Zioskwick."
+    pairs = FactQAGenerator(per_fact=8).generate(text, 0)
+    assert ("Who was born in Zioskwick?", "Driomkrir Fioskbraem") in {
+        (p.question, p.answer) for p in pairs
+    }
+    assert not {p.answer for p in pairs} & {"Driomkrir", "Fioskbraem"}
+
+
 def test_a_repeated_sentence_has_no_reordering() -> None:
     texts = fact_statements("Ilse keeps the lighthouse at Varrow Point. " * 3, seed=1)
     assert all(t.count("Ilse keeps") <= 3 for t in texts)  # and the call returns at all

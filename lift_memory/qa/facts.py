@@ -128,7 +128,43 @@ def answer_spans(sentence: Span) -> list[Span]:
         if chosen and span.start < chosen[-1].end:
             continue
         chosen.append(span)
-    return chosen
+    return [span for span in _whole_names(chosen) if not _modifies_a_noun(span)]
+
+
+_MODIFIER_DEPS = frozenset({"compound", "amod", "nmod"})
+
+
+def _modifies_a_noun(span: Span) -> bool:
+    """A name that only modifies a common noun ("the Laen lantern", "an American film
+    director") is no answer: asked alone it trains "Who did Ilse Varo make? — Laen". A date
+    that does ("on Sunday afternoons", "the Wednesday market") still answers "When …?"."""
+    root = span.root
+    outside = not span.start <= root.head.i < span.end
+    modifier = root.dep_ in _MODIFIER_DEPS and outside and root.head.pos_ == "NOUN"
+    return modifier and span_label(span) not in ("DATE", "TIME")
+
+
+def _whole_names(spans: list[Span]) -> list[Span]:
+    """Adjacent phrases that are one name the recognizer split ("Driomkrir" | "Fioskbraem",
+    the first a compound of the second) joined into one."""
+    from spacy.tokens import Span
+
+    joined: list[Span] = []
+    for span in spans:
+        previous = joined[-1] if joined else None
+        if (
+            previous is not None
+            and previous.end == span.start
+            and previous.root.dep_ == "compound"
+            and span.start <= previous.root.head.i < span.end
+            and previous.root.pos_ == span.root.pos_ == "PROPN"
+        ):
+            labels = (previous.label_, span.label_)  # invented names get mixed labels
+            label = "PERSON" if "PERSON" in labels else previous.label_ or span.label_
+            joined[-1] = Span(span.doc, previous.start, span.end, label=label)
+            continue
+        joined.append(span)
+    return joined
 
 
 _PLACE_PREPOSITIONS = frozenset({"in", "at", "on", "near", "from", "inside", "outside"})
