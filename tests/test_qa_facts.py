@@ -157,6 +157,11 @@ def test_a_name_the_recognizer_split_is_one_answer() -> None:
         (p.question, p.answer) for p in pairs
     }
     assert not {p.answer for p in pairs} & {"Driomkrir", "Fioskbraem"}
+    # the recognizer took only "Shuskgoum", and a lone proper noun opening a sentence is
+    # usually no name part ("Edda")
+    text = "Wiorrioth Shuskgoum was born in Ziorby."
+    answers = {p.answer for p in FactQAGenerator(per_fact=8).generate(text, 0)}
+    assert "Wiorrioth Shuskgoum" in answers and "Shuskgoum" not in answers
 
 
 def test_a_repeated_sentence_has_no_reordering() -> None:

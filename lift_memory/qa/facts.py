@@ -163,8 +163,24 @@ def _whole_names(spans: list[Span]) -> list[Span]:
             label = "PERSON" if "PERSON" in labels else previous.label_ or span.label_
             joined[-1] = Span(span.doc, previous.start, span.end, label=label)
             continue
-        joined.append(span)
+        joined.append(_with_leading_name_parts(span))
     return joined
+
+
+def _with_leading_name_parts(span: Span) -> Span:
+    """The span with the proper nouns before it that are compounds of it ("Wiorrioth" of
+    "Wiorrioth Shuskgoum", the recognizer having taken only "Shuskgoum")."""
+    from spacy.tokens import Span
+
+    start = span.start
+    while start > span.sent.start:
+        before = span.doc[start - 1]
+        if before.pos_ != "PROPN" or before.dep_ != "compound":
+            break
+        if not start <= before.head.i < span.end:
+            break
+        start -= 1
+    return span if start == span.start else Span(span.doc, start, span.end, label=span.label_)
 
 
 _PLACE_PREPOSITIONS = frozenset({"in", "at", "on", "near", "from", "inside", "outside"})
