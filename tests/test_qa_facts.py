@@ -164,6 +164,24 @@ def test_a_name_the_recognizer_split_is_one_answer() -> None:
     assert "Wiorrioth Shuskgoum" in answers and "Shuskgoum" not in answers
 
 
+@pytest.mark.parametrize(
+    ("text", "question", "answer"),
+    [
+        (
+            "Graldel Kriththun works as a clockmaker.",
+            "What does Graldel Kriththun work as?",
+            "a clockmaker",
+        ),
+        ("Orla Fenwick is a carpenter.", "What is Orla Fenwick?", "a carpenter"),
+    ],
+)
+def test_a_role_or_description_is_asked_from_the_subjects_side(
+    text: str, question: str, answer: str
+) -> None:
+    pairs = FactQAGenerator(per_fact=4).generate(text, 0)
+    assert (question, answer, text) in {(p.question, p.answer, p.reply) for p in pairs}
+
+
 def test_a_repeated_sentence_has_no_reordering() -> None:
     texts = fact_statements("Ilse keeps the lighthouse at Varrow Point. " * 3, seed=1)
     assert all(t.count("Ilse keeps") <= 3 for t in texts)  # and the call returns at all

@@ -366,16 +366,39 @@ def _active(
 def _reverse_of_subject(
     verb: Token, clause: list[Token], subject: Token, span: Span, reply: str
 ) -> list[Phrasing]:
-    """'Edda keeps a grey parrot' asked from the subject's side: 'What does Edda keep?'."""
+    """'Edda keeps a grey parrot' asked from the subject's side: 'What does Edda keep?'; so are
+    a role ('Edda works as a falconer': 'What does Edda work as?') and a copular description
+    ('Edda is a carpenter': 'What is Edda?')."""
     results = []
+    subject_ids = {t.i for t in subject.subtree}
     objects = [c for c in verb.children if c.dep_ in ("dobj", "attr")]
+    roles = [
+        c
+        for p in verb.children
+        if p.dep_ == "prep" and p.lower_ == "as"
+        for c in p.children
+        if c.dep_ == "pobj" and c.pos_ == "NOUN"
+    ]
     if objects and verb.tag_ in _DO and verb.lemma_ != "be":
         obj = objects[0]
         object_ids = {t.i for t in obj.subtree}
-        subject_ids = {t.i for t in subject.subtree}
         rest = [t for t in clause if t.i not in object_ids | subject_ids | {verb.i}]
         question = _question(["what", _DO[verb.tag_], span.text, verb.lemma_, detokenize(rest)])
         results.append(Phrasing(question, detokenize(list(obj.subtree)), reply, "reverse"))
+    elif objects and verb.lemma_ == "be" and objects[0].pos_ == "NOUN":
+        obj = objects[0]
+        object_ids = {t.i for t in obj.subtree}
+        rest = [t for t in clause if t.i not in object_ids | subject_ids | {verb.i}]
+        question = _question(["what", verb.text.lower(), span.text, detokenize(rest)])
+        results.append(Phrasing(question, detokenize(list(obj.subtree)), reply, "reverse"))
+    elif roles and not objects and verb.tag_ in _DO:
+        role = roles[0]
+        role_ids = {t.i for t in role.head.subtree}
+        rest = [t for t in clause if t.i not in role_ids | subject_ids | {verb.i}]
+        question = _question(
+            ["what", _DO[verb.tag_], span.text, verb.lemma_, detokenize(rest), "as"]
+        )
+        results.append(Phrasing(question, detokenize(list(role.subtree)), reply, "reverse"))
     return results
 
 
