@@ -268,9 +268,10 @@ QUALITY = BenchProfile(
     # the library's default LoRA with its extractability probes, measured on this profile
     # (2026-12-03): ~910k expected work-tokens (probes count a third) in ~105 min on 2 cores
     estimate_train_tokens_per_s=145.0,
-    # the full run's answering took 2.2 s a generation with icl-full's 8 s answers among them;
-    # these five methods answer in ~1.8-2.7 s (hybrid runs two arms, counted as two answers)
-    estimate_seconds_per_answer=2.0,
+    # at 24 new tokens these methods answered in ~1.8-2.7 s (hybrid runs two arms, counted as
+    # two answers); at 48 the base model and RAG, which ramble to the limit, take about twice
+    # that, the memory's short answers do not: scaled to ~3 s, not yet measured
+    estimate_seconds_per_answer=3.0,
 )
 
 PROFILES: dict[str, BenchProfile] = {"quick": QUICK, "full": FULL, "quality": QUALITY}
