@@ -163,17 +163,19 @@ def _whole_names(spans: list[Span]) -> list[Span]:
             label = "PERSON" if "PERSON" in labels else previous.label_ or span.label_
             joined[-1] = Span(span.doc, previous.start, span.end, label=label)
             continue
-        joined.append(_with_leading_name_parts(span))
+        floor = previous.end if previous is not None else span.sent.start
+        joined.append(_with_leading_name_parts(span, floor))
     return joined
 
 
-def _with_leading_name_parts(span: Span) -> Span:
-    """The span with the proper nouns before it that are compounds of it ("Wiorrioth" of
-    "Wiorrioth Shuskgoum", the recognizer having taken only "Shuskgoum")."""
+def _with_leading_name_parts(span: Span, floor: int) -> Span:
+    """The span with the proper nouns before it (down to token ``floor``) that are compounds
+    of it ("Wiorrioth" of "Wiorrioth Shuskgoum", the recognizer having taken only
+    "Shuskgoum")."""
     from spacy.tokens import Span
 
     start = span.start
-    while start > span.sent.start:
+    while start > max(floor, span.sent.start):
         before = span.doc[start - 1]
         if before.pos_ != "PROPN" or before.dep_ != "compound":
             break
