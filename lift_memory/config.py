@@ -105,18 +105,19 @@ class LiftConfig(BaseModel):
         "end-to-end test drifted with it (docs/benchmarks.md).",
     )
     qa_timeline_pairs: bool = Field(
-        default=False,
+        default=True,
         description="'facts' generator: also ask which of two dated events of the corpus came "
         "first, in both orders, answered by the earlier event alone (lift_memory/qa/"
-        "timeline_pairs.py). Off by default until measured (docs/benchmarks.md).",
+        "timeline_pairs.py). On a timeline-only corpus: 58 % -> 92 % of which-came-first "
+        "questions at +16 % training tokens (docs/benchmarks.md).",
     )
     qa_composed_reply: ComposedReply = Field(
-        default="bridged",
-        description="'facts' generator, multi-hop pairs: bridged answers with the bridge name "
-        "first ('Pethholm, the place where Orla was born, was founded in 1228.'); chained with "
-        "the two facts in the order they are recalled ('Orla was born in Pethholm. Pethholm was "
-        "founded in 1228.'), so each hop is a single fact opened by what the question names "
-        "(docs/benchmarks.md).",
+        default="chained",
+        description="'facts' generator, multi-hop pairs: chained answers with the two facts in "
+        "the order they are recalled ('Orla was born in Pethholm. Pethholm was founded in "
+        "1228.'), each hop a single fact opened by what the question names; bridged with the "
+        "bridge name first ('Pethholm, the place where Orla was born, was founded in 1228.'). "
+        "On a multi-hop-only corpus: 71 % bridged, 79 % chained (docs/benchmarks.md).",
     )
     fact_statements: bool = Field(
         default=True,

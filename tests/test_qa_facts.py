@@ -118,7 +118,8 @@ def test_an_apposition_anywhere_is_asked_both_ways() -> None:
 
 def test_two_facts_sharing_a_name_are_composed() -> None:
     text = "The Laen lantern was made by Ilse Varo. Ilse Varo was born in Dunmore."
-    composed = [p for p in FactQAGenerator(per_fact=4).generate(text, 0) if "Laen" in p.question]
+    generator = FactQAGenerator(per_fact=4, composed_reply="bridged")
+    composed = [p for p in generator.generate(text, 0) if "Laen" in p.question]
     asked = {(p.question, p.answer, p.reply) for p in composed}
     assert (
         "Where was the one that made the Laen lantern born?",
@@ -129,14 +130,14 @@ def test_two_facts_sharing_a_name_are_composed() -> None:
 
 def test_a_chained_composed_answer_recalls_one_fact_after_the_other() -> None:
     text = "Ilse Varo was born in Dunmore. Dunmore was founded in 1228."
-    generator = FactQAGenerator(per_fact=4, composed_reply="chained")
-    replies = {p.question: (p.answer, p.reply) for p in generator.generate(text, 0)}
+    replies = {p.question: (p.answer, p.reply) for p in FactQAGenerator().generate(text, 0)}
     # the first hop opens with the name the question gives, the second with the bridge
     assert replies["In what year was the place where Ilse Varo was born founded?"] == (
         "1228",
         "Ilse Varo was born in Dunmore. Dunmore was founded in 1228.",
     )
-    bridged = {p.question: p.reply for p in FactQAGenerator(per_fact=4).generate(text, 0)}
+    generator = FactQAGenerator(composed_reply="bridged")
+    bridged = {p.question: p.reply for p in generator.generate(text, 0)}
     assert bridged["In what year was the place where Ilse Varo was born founded?"] == (
         "Dunmore, the place where Ilse Varo was born, was founded in 1228."
     )

@@ -41,10 +41,13 @@ def test_each_pair_is_asked_both_ways_and_answered_by_the_earlier_event() -> Non
         assert a.question.startswith("Which happened first: ") and a.question.endswith("?")
 
 
-def test_off_by_default_and_through_the_config() -> None:
-    assert comparisons(FactQAGenerator()) == []
-    generator = default_qa_generator(None, LiftConfig(qa_generator="facts", qa_timeline_pairs=True))
-    assert isinstance(generator, FactQAGenerator) and generator.timeline
+def test_on_by_default_and_off_through_the_config() -> None:
+    assert comparisons(FactQAGenerator(timeline=False)) == []
+    assert comparisons(FactQAGenerator())
+    on = default_qa_generator(None, LiftConfig(qa_generator="facts"))
+    assert isinstance(on, FactQAGenerator) and on.timeline
+    off = default_qa_generator(None, LiftConfig(qa_generator="facts", qa_timeline_pairs=False))
+    assert isinstance(off, FactQAGenerator) and not off.timeline
 
 
 def test_years_and_pairing() -> None:

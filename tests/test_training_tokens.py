@@ -76,8 +76,8 @@ def test_no_qa_trains_no_pairs_and_no_probes() -> None:
 
 
 def test_timeline_pairs_add_their_pairs() -> None:
-    plain = estimate_training_tokens(5000, LiftConfig())
-    assert estimate_training_tokens(5000, LiftConfig(qa_timeline_pairs=True)) > plain
+    plain = estimate_training_tokens(5000, LiftConfig(qa_timeline_pairs=False))
+    assert estimate_training_tokens(5000, LiftConfig()) > plain  # on by default
 
 
 def test_a_retention_share_adds_its_repeats_more_on_a_larger_corpus() -> None:

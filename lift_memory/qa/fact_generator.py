@@ -33,9 +33,9 @@ class FactQAGenerator:
         self,
         per_fact: int = DEFAULT_PER_FACT,
         restate: bool = False,
-        timeline: bool = False,
+        timeline: bool = True,
         seed: int = 0,
-        composed_reply: ComposedReply = "bridged",
+        composed_reply: ComposedReply = "chained",
     ) -> None:
         if per_fact < 1:
             raise ValueError("per_fact must be at least 1")
@@ -97,7 +97,7 @@ class FactQAGenerator:
 
 
 def composed_pairs(
-    asked: list[tuple[str, list]], reply_style: ComposedReply = "bridged"
+    asked: list[tuple[str, list]], reply_style: ComposedReply = "chained"
 ) -> list[list[QAPair]]:
     """Two facts chained through a shared name: where one fact describes a name ("the person
     who built the lighthouse" for Orla Fenwick) and another asks about that name ("Where was
