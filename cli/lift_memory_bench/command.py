@@ -93,7 +93,7 @@ def bench_command(
             metavar="NAME",
             help="quick (tiny model, seconds), full (every method on the bundled SmolLM2-135M, "
             "~70 min on 2 CPU cores) or quality (base, rag, the default LoRA memory and hybrid, "
-            "24 questions per task, 95% confidence intervals; ~3 h on 2 CPU cores).",
+            "24 questions per task, 95% confidence intervals; ~3.5 h on 2 CPU cores).",
         ),
     ] = "full",
     config_file: Annotated[
