@@ -102,10 +102,10 @@ def composed_pairs(
     """Two facts chained through a shared name: where one fact describes a name ("the person
     who built the lighthouse" for Orla Fenwick) and another asks about that name ("Where was
     Orla Fenwick born?"), the composed question names it by the description ("Where was the
-    person who built the lighthouse born?"), answered by a bridged sentence ("Orla Fenwick,
-    the person who built the lighthouse, was born in Kelby.") or, ``reply_style="chained"``, by
-    the two facts in the order they are recalled ("Orla Fenwick built the lighthouse. Orla
-    Fenwick was born in Kelby."). Multi-hop answers are then trained, not hoped for."""
+    person who built the lighthouse born?"), answered by the two facts in the order they are
+    recalled ("Orla Fenwick built the lighthouse. Orla Fenwick was born in Kelby.") or, with
+    ``reply_style="bridged"``, by one bridged sentence ("Orla Fenwick, the person who built the
+    lighthouse, was born in Kelby."). Multi-hop answers are then trained, not hoped for."""
     # name -> [(description, sentence, the describing fact as a short sentence)]
     described: dict[str, list[tuple[str, str, str]]] = {}
     for sentence, phrasings in asked:
