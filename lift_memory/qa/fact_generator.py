@@ -108,10 +108,11 @@ def composed_pairs(
     lighthouse, was born in Kelby."). Multi-hop answers are then trained, not hoped for."""
     # name -> [(description, sentence, the describing fact as a short sentence)]
     described: dict[str, list[tuple[str, str, str]]] = {}
+    seen: set[tuple[str, str, str]] = set()  # (name, description, sentence), first one kept
     for sentence, phrasings in asked:
         for p in phrasings:
-            known = [(d, s) for d, s, _ in described.get(p.answer, [])]
-            if p.description and (p.description, sentence) not in known:
+            if p.description and (p.answer, p.description, sentence) not in seen:
+                seen.add((p.answer, p.description, sentence))
                 described.setdefault(p.answer, []).append((p.description, sentence, p.reply))
     groups = []
     for sentence, phrasings in asked:
