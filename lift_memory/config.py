@@ -170,7 +170,7 @@ class LiftConfig(BaseModel):
         ge=0.0,
         lt=1.0,
         description="Repeat the retention samples in stage 2 until they are at least this share "
-        "of its tokens. None: once per epoch, which is ~10 % of a 1k-token corpus's stage 2 "
+        "of its tokens. None: once per epoch, which is ~6 % of a 1k-token corpus's stage 2 "
         "but ~2 % of a 6k-token one's (docs/benchmarks.md).",
     )
 

@@ -1,7 +1,7 @@
 """How often the retention text goes into stage 2 (``LiftConfig.retention_share``).
 
 Stage 2 holds the corpus's segments, statements and QA pairs, which grow with the corpus, and the
-retention samples, which do not: once per epoch they are ~10 % of a 1k-token corpus's stage 2
+retention samples, which do not: once per epoch they are ~6 % of a 1k-token corpus's stage 2
 and ~2 % of a 6k-token one's. Repeating them keeps their weight as the corpus grows. A module of
 its own, free of torch, so the training-token estimate shares it.
 """
