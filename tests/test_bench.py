@@ -292,6 +292,46 @@ def test_quick_profile_runs_the_retention_benchmark(quick_report) -> None:
     assert "## Hybrid router arms per task" in markdown
 
 
+def test_a_rerun_answers_only_the_methods_not_finished(
+    quick_report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run stopped in its last method loses nothing: a rerun into the same folder keeps the
+    answers of every method that finished and answers the rest."""
+    import shutil
+
+    from lift_memory_bench.runner import BenchRunner
+
+    out, first, _ = quick_report
+    again = tmp_path / "again"
+    shutil.copytree(out, again)
+    (again / "finished" / "base.json").unlink()  # as if the run had stopped in `base`
+    evaluated: list[str] = []
+    evaluate = BenchRunner._evaluate
+
+    def spy(self, method, *args):
+        evaluated.append(method.name)
+        return evaluate(self, method, *args)
+
+    monkeypatch.setattr(BenchRunner, "_evaluate", spy)
+    home = out.parent / "home"
+    result = CliRunner().invoke(app, ["bench", "--home", str(home), "--quick", "--out", str(again)])
+    assert result.exit_code == 0, result.output
+    not_ok = [m for m, r in first["results"].items() if r["status"] != "ok"]
+    assert evaluated == ["base", *not_ok]
+    report = json.loads((again / "report.json").read_text())
+    for method in QUICK.methods:
+        if method == "base" or method in not_ok:
+            assert "answers_reused" not in report["results"][method]
+            continue
+        kept = dict(report["results"][method])
+        assert kept.pop("answers_reused") is True
+        assert kept == first["results"][method]
+        assert [q["replies"][method] for q in report["questions"]] == [
+            q["replies"][method] for q in first["questions"]
+        ]
+    assert "were kept from an earlier run into this folder" in (again / "report.md").read_text()
+
+
 def test_a_new_relevance_rule_recalibrates_a_reused_memory(
     quick_report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -137,12 +137,18 @@ def bench_command(
             "--out",
             metavar="DIR",
             help="Output folder [default: reports/bench-PROFILE]. Trained memories are kept in "
-            "DIR/store and reused by a later run with the same settings.",
+            "DIR/store and each finished method's answers in DIR/finished, reused by a later "
+            "run with the same settings.",
             show_default=False,
         ),
     ] = None,
     fresh: Annotated[
-        bool, typer.Option("--fresh", help="Train again even if DIR/store has the memories.")
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Train and answer again even if DIR/store has the memories and DIR/finished "
+            "the answers.",
+        ),
     ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     perf: Annotated[

@@ -198,6 +198,14 @@ class BenchEnv:
             return False
         return self.store.read_manifest(name).status == "complete"
 
+    def trained_memory(self, variant: Variant) -> dict[str, str] | None:
+        """The finished memory of ``variant`` as its store name and creation time (a retrained
+        memory is another one), or None while it is not trained."""
+        if not self.finished(variant):
+            return None
+        manifest = self.store.read_manifest(self._name(variant))
+        return {"name": manifest.name, "created_at": manifest.created_at}
+
     def train(self, variant: Variant) -> TrainingRecord:
         """Ingest the corpus as ``variant`` (once per run; reused from the store if finished)."""
         if variant in self._trainings:

@@ -209,6 +209,13 @@ def markdown(report: dict[str, Any]) -> str:
             f"{human_bytes(c['index_bytes']) if c['index_bytes'] else '-'} | "
             f"{human_seconds(c['ask_p50_s'])} | {human_seconds(c['ask_p95_s'])} |"
         )
+    kept = [m for m in _ok(report) if report["results"][m].get("answers_reused")]
+    if kept:
+        lines += [
+            "",
+            f"Answers of {', '.join(kept)} were kept from an earlier run into this folder with "
+            "the same settings, corpus and memories (its latencies are that run's).",
+        ]
     lines += ["", "![accuracy against cost](cost.png)", ""]
     lines += _training_table(report)
 

@@ -4,7 +4,9 @@ each task's scores with their bootstrap confidence intervals (``bootstrap.py``).
 
 Methods run one after another on one base model (an adapter is attached only while its method
 runs). A method that fails is recorded as failed and the run goes on: an hour-long run should
-not be lost to one broken arm (``LIFT_MEMORY_DEBUG=1`` re-raises instead).
+not be lost to one broken arm (``LIFT_MEMORY_DEBUG=1`` re-raises instead). Each finished
+method's answers are kept in the run folder (``finished_methods.py``): a rerun after a stop
+answers only the methods still missing.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from lift_memory_bench.bootstrap import CONFIDENCE_LEVEL, interval, stratified_i
 from lift_memory_bench.env import BenchEnv, SharedBaseModel
 from lift_memory_bench.estimate import estimate_cost
 from lift_memory_bench.events import BenchEvents, NullEvents
+from lift_memory_bench.finished_methods import FinishedMethods, answers_key
 from lift_memory_bench.generic import GENERIC_QUESTIONS
 from lift_memory_bench.likelihood import option_logprobs
 from lift_memory_bench.methods import METHOD_CLASSES, Method
 from lift_memory_bench.metrics import METRICS, answer_scores, mean, percentile, question_scores
 from lift_memory_bench.names import METHOD_DESCRIPTIONS, TASK_DESCRIPTIONS
 from lift_memory_bench.perplexity_damage import perplexity_damage, text_perplexities
-from lift_memory_bench.profiles import BenchProfile
+from lift_memory_bench.profiles import METHOD_TRAINING, BenchProfile
 from lift_memory_bench.retention_probes import RetentionProbe, retention_probes
 from lift_memory_bench.routing_bench import (
     CorpusAnswers,
@@ -117,9 +120,23 @@ class BenchRunner:
         budget = env.budget().to_json() if needs_budget else None
         results: dict[str, Any] = {}
         replies: dict[str, dict[str, Any]] = {q.id: {} for q in corpus.questions}
+        finished = FinishedMethods(self.out_dir)
         for name in profile.methods:
+            key = self._answers_key(env, corpus, name)
+            kept = finished.load(name, key) if key is not None else None
+            if kept is not None:
+                result, cells = kept
+                for question_id, cell in cells.items():
+                    replies[question_id][name] = cell
+                results[name] = {**result, "answers_reused": True}
+                events.method_done(name, "answers reused from an earlier run into this folder")
+                continue
             method = METHOD_CLASSES[name](env)
             results[name] = self._run_method(method, corpus, replies, reference, base_ppl)
+            key = self._answers_key(env, corpus, name)  # a training may have finished since
+            if results[name]["status"] == "ok" and key is not None:
+                cells = {qid: cell[name] for qid, cell in replies.items() if name in cell}
+                finished.save(name, key, results[name], cells)
 
         tasks = corpus.tasks()
         return {
@@ -167,6 +184,29 @@ class BenchRunner:
                 {**_question_record(q), "replies": replies[q.id]} for q in corpus.questions
             ],
         }
+
+    def _answers_key(self, env: BenchEnv, corpus: BenchCorpus, name: str) -> str | None:
+        """What ``name``'s answers depend on, as a digest; None while the memory it answers from
+        is not trained (or ``--fresh`` asks for everything again)."""
+        from llama_index.memory.lift.relevance_rule import RELEVANCE_RULE_VERSION
+
+        from lift_memory import __version__
+
+        profile = self.profile
+        variant = profile.routed_memory if name == "hybrid" else METHOD_TRAINING.get(name)
+        memory = env.trained_memory(variant) if variant is not None else {}
+        if self.fresh or memory is None:
+            return None
+        return answers_key(
+            method=name,
+            profile=profile.model_dump(mode="json"),
+            questions=[_question_record(q) for q in corpus.questions],
+            corpus=env.corpus_sha,
+            model=env.model().fingerprint,
+            library=__version__,
+            relevance_rule=RELEVANCE_RULE_VERSION,
+            memory=memory,
+        )
 
     def _run_method(
         self,
