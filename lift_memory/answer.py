@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from lift_memory.adapters import Adapter
+from lift_memory.answer_length import ANSWER_MAX_NEW_TOKENS
 from lift_memory.models import LoadedModel
 from lift_memory.prompts import head_tail_truncate, prompt_ids, question_prompt
 
@@ -49,7 +50,7 @@ def generate_answer(
     *,
     adapter: Adapter | None = None,
     context: str | None = None,
-    max_new_tokens: int = 48,
+    max_new_tokens: int = ANSWER_MAX_NEW_TOKENS,
     use_memory: bool = True,
     streamer: Any | None = None,
 ) -> Answer:
@@ -76,7 +77,7 @@ def generate_reply(
     *,
     adapter: Adapter | None = None,
     use_memory: bool = True,
-    max_new_tokens: int = 48,
+    max_new_tokens: int = ANSWER_MAX_NEW_TOKENS,
     temperature: float = 0.0,
     streamer: Any | None = None,
 ) -> Answer:

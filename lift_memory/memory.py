@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from lift_memory.adapters import Adapter, restore_adapter
 from lift_memory.answer import Answer, generate_answer, passages_context, truncated_context
+from lift_memory.answer_length import ANSWER_MAX_NEW_TOKENS
 from lift_memory.documents import Document
 from lift_memory.errors import AdapterMismatch
 from lift_memory.manifest import Manifest
@@ -62,7 +63,7 @@ class LiftMemory:
         passages: list[str] | None = None,
         window: int | None = None,
         use_memory: bool = True,
-        max_new_tokens: int = 48,
+        max_new_tokens: int = ANSWER_MAX_NEW_TOKENS,
         streamer: Any | None = None,
     ) -> Answer:
         """Answer from the memory with no context, a truncated corpus view, or given passages.

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lift_memory.answer_length import ANSWER_MAX_NEW_TOKENS
 from lift_memory.config import LiftConfig
 from lift_memory_bench.generic import GENERIC_QUESTIONS
 from lift_memory_bench.names import METHODS, TASKS, MethodName, TaskName
@@ -259,7 +260,7 @@ QUALITY = BenchProfile(
     # `ask`'s and the server's default: at 24 the memory's composed answers ("Saelholm, the
     # place where Leidaem Relgriosk was born, was founded in 13") were cut before their answer,
     # 8 of 24 multi-hop replies in the 2026-12-03 run (docs/benchmarks.md)
-    max_new_tokens=48,
+    max_new_tokens=ANSWER_MAX_NEW_TOKENS,
     lift=LiftConfig.model_validate({**FULL.lift.model_dump(), **QUALITY_RECIPE}),
     peft_learning_rate=FULL.peft_learning_rate,
     # the `lora` arm is the library's default memory as `lift-memory ingest` trains it: every

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
+from lift_memory.answer_length import ANSWER_MAX_NEW_TOKENS
 from lift_memory.names import validate_memory_name
 from lift_memory_cli.core.choices import check_choice
 from lift_memory_cli.core.memories import open_memory, read_complete_manifest
@@ -78,7 +79,7 @@ def ask_command(
         ),
     ] = DEFAULT_MODE,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    max_new_tokens: Annotated[int, MaxNewTokensOption] = 48,
+    max_new_tokens: Annotated[int, MaxNewTokensOption] = ANSWER_MAX_NEW_TOKENS,
     policy: Annotated[str, PolicyOption] = DEFAULT_POLICY,
     scaling: Annotated[str, ScalingOption] = DEFAULT_SCALING,
     top_k: Annotated[

@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from lift_memory.answer_length import ANSWER_MAX_NEW_TOKENS
 from lift_memory.names import validate_memory_name
 from lift_memory_cli.core.compare_report import write_report
 from lift_memory_cli.core.comparison import answerable_modes, compare_row, comparison_report
@@ -122,7 +123,7 @@ def compare_command(
         ),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    max_new_tokens: Annotated[int, MaxNewTokensOption] = 48,
+    max_new_tokens: Annotated[int, MaxNewTokensOption] = ANSWER_MAX_NEW_TOKENS,
     policy: Annotated[str, PolicyOption] = DEFAULT_POLICY,
     scaling: Annotated[str, ScalingOption] = DEFAULT_SCALING,
     home: Annotated[Path | None, HomeOption] = None,

@@ -37,6 +37,7 @@ from llama_index.memory.lift.routing import (
 )
 
 from lift_memory.answer import generate_answer, generate_reply
+from lift_memory.answer_length import ANSWER_MAX_NEW_TOKENS
 from lift_memory.models import model_lock
 from lift_memory.prompts import question_prompt
 from lift_memory_cli.core.conversation import Turn, context_window, conversation_ids
@@ -149,7 +150,7 @@ def generate_in_conversation(
     *,
     adapter: Adapter | None = None,
     use_memory: bool = True,
-    max_new_tokens: int = 48,
+    max_new_tokens: int = ANSWER_MAX_NEW_TOKENS,
     streamer: Any | None = None,
 ) -> Answer:
     """The reply to ``user_text`` after ``conversation``, fitted to the model's context."""
@@ -200,7 +201,7 @@ class Answerer:
         retrieval: ChromaRetrievalArm | None = None,
         *,
         policy: str = DEFAULT_POLICY,
-        max_new_tokens: int = 48,
+        max_new_tokens: int = ANSWER_MAX_NEW_TOKENS,
         top_k: int | None = None,
         conversation: Sequence[Turn] | None = None,
         scaling: str = DEFAULT_SCALING,

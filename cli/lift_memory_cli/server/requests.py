@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from lift_memory.answer_length import ANSWER_MAX_NEW_TOKENS
 from lift_memory_cli.core.modes import (
     DEFAULT_MODE,
     DEFAULT_POLICY,
@@ -23,7 +24,6 @@ from lift_memory_cli.core.modes import (
 )
 from lift_memory_cli.server.errors import ApiError
 
-DEFAULT_CHAT_MAX_TOKENS = 48  # `lift-memory ask --max-new-tokens`'s default
 DEFAULT_COMPLETION_MAX_TOKENS = 16  # OpenAI's default for /v1/completions
 MAX_TOKENS_LIMIT = 4096
 MAX_STOP_SEQUENCES = 4
@@ -122,7 +122,7 @@ class ChatCompletionRequest(GenerationRequest):
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
 
     def max_new_tokens(self) -> int:
-        return self.max_completion_tokens or self.max_tokens or DEFAULT_CHAT_MAX_TOKENS
+        return self.max_completion_tokens or self.max_tokens or ANSWER_MAX_NEW_TOKENS
 
 
 class CompletionRequest(GenerationRequest):

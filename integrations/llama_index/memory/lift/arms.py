@@ -22,6 +22,7 @@ from llama_index.memory.lift.llm import LiftLLM
 from llama_index.memory.lift.routing import RouteDecision, forced_route
 
 from lift_memory.answer import Answer, passages_context, truncated_context
+from lift_memory.answer_length import ANSWER_MAX_NEW_TOKENS
 from lift_memory.memory import ContextMode, LiftMemory
 from lift_memory.prompts import question_prompt
 
@@ -83,7 +84,7 @@ def arm_llm(
     memory: LiftMemory,
     *,
     use_memory: bool = True,
-    max_new_tokens: int = 48,
+    max_new_tokens: int = ANSWER_MAX_NEW_TOKENS,
     callback_manager: CallbackManager | None = None,
 ) -> LiftLLM:
     """The LLM an arm answers through, so that its generation shows in LlamaIndex tracing."""
@@ -107,7 +108,7 @@ def ask_memory(
     context: ContextMode = "none",
     passages: list[str] | None = None,
     use_memory: bool = True,
-    max_new_tokens: int = 48,
+    max_new_tokens: int = ANSWER_MAX_NEW_TOKENS,
     streamer: Any | None = None,
     callback_manager: CallbackManager | None = None,
     route: RouteDecision | None = None,
@@ -136,7 +137,7 @@ async def aask_memory(
     context: ContextMode = "none",
     passages: list[str] | None = None,
     use_memory: bool = True,
-    max_new_tokens: int = 48,
+    max_new_tokens: int = ANSWER_MAX_NEW_TOKENS,
     callback_manager: CallbackManager | None = None,
     route: RouteDecision | None = None,
 ) -> Answer:

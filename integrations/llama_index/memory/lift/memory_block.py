@@ -23,6 +23,7 @@ from llama_index.memory.lift.arms import ask_memory
 from llama_index.memory.lift.routing import RelevanceRouter, RouteDecision, Scaling, forced_route
 
 from lift_memory.answer import Answer
+from lift_memory.answer_length import ANSWER_MAX_NEW_TOKENS
 from lift_memory.config import LiftConfig
 from lift_memory.consolidate import ConsolidationResult, consolidate, open_memory
 from lift_memory.documents import Document
@@ -115,7 +116,9 @@ class LiftMemoryBlock(BaseMemoryBlock[str]):
     description: str | None = Field(
         default="Facts recalled from a LIFT parametric memory (trained from past conversation)."
     )
-    max_new_tokens: int = Field(default=48, gt=0, description="Length of a recalled answer.")
+    max_new_tokens: int = Field(
+        default=ANSWER_MAX_NEW_TOKENS, gt=0, description="Length of a recalled answer."
+    )
     context: Literal["none", "truncated"] = Field(
         default="none", description="Recall closed-book, or with a truncated corpus view."
     )

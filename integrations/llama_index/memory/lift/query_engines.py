@@ -56,6 +56,7 @@ from llama_index.memory.lift.routing import (
 )
 
 from lift_memory.answer import Answer
+from lift_memory.answer_length import ANSWER_MAX_NEW_TOKENS
 from lift_memory.memory import LiftMemory
 from lift_memory.scoring import answer_agreement
 
@@ -76,7 +77,7 @@ class ParametricQueryEngine(CustomQueryEngine):
     """
 
     context: Literal["none", "truncated"] = Field(default="none")
-    max_new_tokens: int = Field(default=48, gt=0)
+    max_new_tokens: int = Field(default=ANSWER_MAX_NEW_TOKENS, gt=0)
     streaming: bool = Field(default=False, description="Stream the answer as it is generated.")
     mode: AnswerMode = Field(
         default="auto",
@@ -237,7 +238,7 @@ class HybridRouterQueryEngine(CustomQueryEngine):
     run_combined: bool = Field(
         default=False, description="Also run the combined arm when the policy does not need it."
     )
-    max_new_tokens: int = Field(default=48, gt=0)
+    max_new_tokens: int = Field(default=ANSWER_MAX_NEW_TOKENS, gt=0)
     streaming: bool = Field(default=False, description="Return the chosen answer as a stream.")
     embed_model: BaseEmbedding | None = Field(
         default=None, description="Re-embeds passages without a score (default: MiniLM)."
