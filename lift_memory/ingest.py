@@ -13,7 +13,7 @@ import random
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from lift_memory.adapters import create_adapter
@@ -24,7 +24,7 @@ from lift_memory.documents import Document
 from lift_memory.errors import LiftMemoryError
 from lift_memory.extractable import LearningTarget
 from lift_memory.interrupts import stop_on_signals
-from lift_memory.manifest import DocumentRecord, Manifest
+from lift_memory.manifest import LEARNING_CURVE_KEY, DocumentRecord, Manifest
 from lift_memory.memory_files import read_retention, write_corpus, write_retention
 from lift_memory.models import DEFAULT_MODEL, LoadedModel, load_model
 from lift_memory.phases import mark
@@ -466,6 +466,13 @@ def ingest(
                         ),
                         **{f"epochs_{k}": float(v) for k, v in result.epochs_run.items()},
                     },
+                    # recall against cost, epoch by epoch (docs/lift.md §4)
+                    "extra": {
+                        **manifest.extra,
+                        LEARNING_CURVE_KEY: [asdict(point) for point in result.learning_curve],
+                    }
+                    if result.learning_curve
+                    else manifest.extra,
                 }
             )
         )

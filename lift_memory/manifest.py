@@ -59,6 +59,11 @@ class DocumentRecord(BaseModel):
     tokens: int = Field(ge=0)
 
 
+# ``Manifest.extra`` key of the learning curve an ingest with ``learn_until`` records: per epoch
+# of its target stage, the facts extractable and the training tokens and seconds spent by then
+LEARNING_CURVE_KEY = "learning_curve"
+
+
 class Manifest(BaseModel):
     """Everything known about one stored memory, apart from its weights."""
 

@@ -63,6 +63,20 @@ class TrainProgress:
     facts_total: int | None = None
 
 
+@dataclass(frozen=True)
+class LearningPoint:
+    """One point of the learning curve: the facts extractable after an epoch of a stage with a
+    learning target, and what training had cost by then (the whole ingest's tokens and seconds
+    of training, the extractability probes included): recall against cost, epoch by epoch."""
+
+    stage: str
+    epoch: int
+    facts_learned: int
+    facts_total: int
+    tokens: int
+    seconds: float
+
+
 @dataclass
 class TrainResult:
     steps: int = 0
@@ -74,6 +88,7 @@ class TrainResult:
     facts_learned: int | None = None
     facts_total: int | None = None
     epochs_run: dict[str, int] = field(default_factory=dict)
+    learning_curve: list[LearningPoint] = field(default_factory=list)
 
     @property
     def tokens_per_s(self) -> float:
@@ -136,7 +151,8 @@ class LiftTrainer:
         # What each learning-target measurement decided, by "stage:epoch" (the samples resting
         # in that epoch) and "stop:stage" (the epoch count the stage ended at). Checkpointed, so
         # a resumed run rebuilds exactly the batches the interrupted one trained on.
-        self.learning_log: dict[str, list[int] | int] = {}  # + "facts:stage:epoch": [k, n]
+        # Also "facts:stage:epoch": [k, n] and "cost:stage:epoch": [tokens, seconds] by then.
+        self.learning_log: dict[str, list[int] | list[float] | int] = {}
 
     def plan(self, stages: list[Stage]) -> list[list[list[list[TrainingSample]]]]:
         return plan_batches(stages, self.config)
@@ -241,6 +257,14 @@ class LiftTrainer:
                         measured = self._measure(stage_index, stage, epoch)
                     facts = (measured[0], measured[1])
                     result.facts_learned, result.facts_total = facts
+                    cost = self.learning_log.setdefault(
+                        f"cost:{stage_index}:{epoch + 1}",
+                        [result.tokens, restored_seconds + elapsed_s()],
+                    )
+                    assert isinstance(cost, list)
+                    result.learning_curve.append(
+                        LearningPoint(stage.name, epoch + 1, *facts, int(cost[0]), float(cost[1]))
+                    )
                 if epoch_tokens:
                     result.stage_losses[stage.name] = epoch_loss / epoch_tokens
                     self.save_checkpoint(step, result.tokens, restored_seconds + elapsed_s())

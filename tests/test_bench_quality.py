@@ -195,6 +195,9 @@ def test_tiny_quality_run_reports_the_recipes_accounting(tiny_quality) -> None:
         assert costs["train_tokens_per_corpus_token"] > 1.0
         assert costs["qa_pairs"] > costs["facts_total"] // 2  # several phrasings per fact
         assert 1 <= costs["epochs_run"]["segments+qa"] <= 2
+        curve = costs["learning_curve"]
+        assert len(curve) == costs["epochs_run"]["segments+qa"]
+        assert curve[-1]["facts_learned"] == costs["facts_learned"]
         retention = report["results"][method]["retention"]
         assert set(retention["perplexity_by_text"]) == set(UNRELATED_TEXTS)
         assert retention["perplexity_ratio_max"] >= retention["perplexity_ratio"] > 0
@@ -206,4 +209,13 @@ def test_tiny_quality_run_reports_the_recipes_accounting(tiny_quality) -> None:
     assert (hybrid["adapter"], hybrid["memory"]) == ("lora", lora["memory"])  # the routed memory
     assert "routing" in report["results"]["lora"] and "routing" not in report["results"]["lift"]
     assert 0.5 <= lora["trainable_params"] / lift["trainable_params"] <= 2.0
-    assert "## Training" in (out / "report.md").read_text()
+    markdown = (out / "report.md").read_text()
+    assert "## Training" in markdown
+    # the learning curve: each trained memory once (the hybrid answers from the LoRA's)
+    curve_rows = [
+        line
+        for line in markdown.splitlines()
+        if line.startswith(("| lift | 1 |", "| lora | 1 |", "| hybrid | 1 |"))
+    ]
+    assert "## Learning curve" in markdown
+    assert [row.split(" | ")[0] for row in curve_rows] == ["| lift", "| lora"]

@@ -103,6 +103,21 @@ def test_learned_facts_rest_in_later_epochs(tiny) -> None:
     assert learned == set(target.probes)
 
 
+def test_the_learning_curve_records_recall_against_cost_each_epoch(tiny) -> None:
+    loaded = tiny("llama")
+    cfg = config()
+    trainer = LiftTrainer(loaded, create_adapter(loaded, cfg), cfg)
+    result = trainer.train([stage(loaded, threshold=0.999)])  # nothing learned: every epoch
+    curve = result.learning_curve
+    assert [point.epoch for point in curve] == [1, 2, 3, 4]
+    assert all(point.stage == "segments+qa" for point in curve)
+    assert all((point.facts_learned, point.facts_total) == (0, 2) for point in curve)
+    tokens = [point.tokens for point in curve]
+    seconds = [point.seconds for point in curve]
+    assert tokens == sorted(tokens) and tokens[0] > 0 and tokens[-1] == result.tokens
+    assert seconds == sorted(seconds) and 0 < seconds[-1] <= result.seconds
+
+
 def test_resume_replays_the_learning_log(tiny, tmp_path: Path) -> None:
     cfg = config(checkpoint_every_steps=1)
     loaded = tiny("llama")
@@ -114,6 +129,7 @@ def test_resume_replays_the_learning_log(tiny, tmp_path: Path) -> None:
     assert result.resumed_from_step == full.steps
     assert resumed.learning_log == trainer.learning_log
     assert result.facts_learned == 2
+    assert result.learning_curve == full.learning_curve  # the cost as the first run spent it
 
 
 def test_only_the_answer_span_must_pass(tiny) -> None:

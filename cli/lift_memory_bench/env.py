@@ -29,6 +29,7 @@ from lift_memory.answer import truncated_context
 from lift_memory.atomic import atomic_write_text
 from lift_memory.config import LiftConfig
 from lift_memory.ingest import ingest
+from lift_memory.manifest import LEARNING_CURVE_KEY
 from lift_memory.memory import LiftMemory
 from lift_memory.models import LoadedModel
 from lift_memory.retention import RetentionPairs, record_retention_answers
@@ -84,6 +85,8 @@ class TrainingRecord:
     facts_total: int | None = None
     train_tokens_per_corpus_token: float | None = None
     epochs_run: dict[str, int] = field(default_factory=dict)  # per training stage
+    # per epoch of the target stage: facts extractable, training tokens and seconds by then
+    learning_curve: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -259,6 +262,7 @@ class BenchEnv:
                 for key, value in metrics.items()
                 if key.startswith("epochs_") and value is not None
             },
+            learning_curve=list(manifest.extra.get(LEARNING_CURVE_KEY, [])),
         )
         self._trainings[variant] = record
         return record

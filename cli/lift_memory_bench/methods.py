@@ -191,6 +191,7 @@ class MemoryMethod(Method):
                 "facts_total": self.record.facts_total,
                 "train_tokens_per_corpus_token": self.record.train_tokens_per_corpus_token,
                 "epochs_run": self.record.epochs_run,
+                "learning_curve": self.record.learning_curve,
             },
         )
 

@@ -137,6 +137,37 @@ def _training_table(report: dict[str, Any]) -> list[str]:
     ]
 
 
+def _learning_curve_table(report: dict[str, Any]) -> list[str]:
+    """Recall against cost during training: the facts extractable after each epoch of the
+    memories trained with `learn_until`, and the tokens and minutes spent by then."""
+    rows, shown = [], set()
+    for method in _ok(report):
+        costs = report["results"][method]["costs"]
+        if costs.get("memory") in shown:  # the hybrid answers from the LoRA's training
+            continue
+        shown.add(costs.get("memory"))
+        curve = costs.get("learning_curve") or []
+        rows += [
+            f"| {method} | {point['epoch']} | {point['facts_learned']:,} / "
+            f"{point['facts_total']:,} | {point['tokens']:,} | {point['seconds'] / 60:.0f} |"
+            for point in curve
+        ]
+    if not rows:
+        return []
+    return [
+        "## Learning curve",
+        "",
+        "Facts extractable closed-book after each epoch of the training stage with a target "
+        "(teacher-forced, the ingest's own probe), and the training tokens and minutes spent by "
+        "then (probes included); each trained memory once.",
+        "",
+        "| method | epoch | facts learned | training tokens | minutes |",
+        "|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
 def _perplexity_columns(report: dict[str, Any]) -> list[str]:
     """The genres of the unrelated texts, in the order the base run measured them."""
     reference = report["retention_reference"]
@@ -218,6 +249,7 @@ def markdown(report: dict[str, Any]) -> str:
         ]
     lines += ["", "![accuracy against cost](cost.png)", ""]
     lines += _training_table(report)
+    lines += _learning_curve_table(report)
 
     budget = report.get("parameter_budget")
     if budget:

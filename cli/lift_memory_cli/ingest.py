@@ -62,7 +62,12 @@ def _print_summary(data: dict[str, Any]) -> None:
         f"{tokens_per_s:.0f} tokens/s, final loss {loss_text}"
     )
     if data.get("facts_total"):
-        out.print(f"  recall     facts learned: {data['facts_learned']} / {data['facts_total']}")
+        by_epoch = ", ".join(str(point["facts_learned"]) for point in data["learning_curve"])
+        epochs_text = f" (after each epoch: {by_epoch})" if by_epoch else ""
+        out.print(
+            f"  recall     facts learned: {data['facts_learned']} / {data['facts_total']}"
+            f"{epochs_text}"
+        )
     out.print(f"  adapter    {human_bytes(data['adapter_bytes'])} on {data['model']}")
     out.print(f"  rag arm    {rag_text}")
     out.print(f'  ask it     lift-memory ask {data["name"]} "your question"')  # auto mode

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from lift_memory.config import LiftConfig
 from lift_memory.errors import CorruptMemory
+from lift_memory.manifest import LEARNING_CURVE_KEY
 from lift_memory.model_registry import DEFAULT_MODEL
 from lift_memory.names import validate_memory_name
 from lift_memory.phases import mark
@@ -491,6 +492,8 @@ def summary(
         # facts extractable closed-book when training ended (LiftConfig.learn_until)
         "facts_learned": _count(metrics.get("facts_learned")),
         "facts_total": _count(metrics.get("facts_total")),
+        # per epoch of the target stage: facts extractable, training tokens and seconds by then
+        "learning_curve": list(manifest.extra.get(LEARNING_CURVE_KEY, [])),
         "tokens_per_s": metrics.get("train_tokens_per_s"),
         "final_loss": metrics.get("final_loss"),
         "adapter_bytes": manifest.adapter_bytes,
