@@ -41,14 +41,20 @@ class _PassThrough(nn.Module):
 
 
 class _Replay(nn.Module):
-    """The last frozen layer: returns the cached hidden states of the current batch."""
+    """The last frozen layer: returns the cached hidden states of the current batch (or of the
+    rows and positions ``select`` chose, for a forward pass over part of it)."""
 
     def __init__(self, hidden: torch.Tensor) -> None:
         super().__init__()
         self.hidden = hidden
+        self.view = hidden
+
+    def select(self, rows: slice, positions: slice) -> None:
+        """Serve only these rows and positions (``shared_prefix.py``: the prefix, then the rest)."""
+        self.view = self.hidden[rows, positions]
 
     def forward(self, hidden_states: torch.Tensor, *args, **kwargs) -> torch.Tensor:
-        return self.hidden.to(hidden_states.dtype)
+        return self.view.to(hidden_states.dtype)
 
 
 def _key(sample: TrainingSample) -> tuple[int, ...]:
@@ -120,15 +126,17 @@ class FrozenPrefixCache:
         return out
 
     @contextlib.contextmanager
-    def replaying(self, batch: Sequence[TrainingSample], width: int) -> Iterator[None]:
-        """Within the block, a forward pass skips the frozen layers and starts from the cache."""
+    def replaying(self, batch: Sequence[TrainingSample], width: int) -> Iterator[_Replay]:
+        """Within the block, a forward pass skips the frozen layers and starts from the cache;
+        the block gets the replay, to narrow it to part of the batch (``_Replay.select``)."""
         layers = decoder_layers(self.model)
         originals = [layers[index] for index in range(self.first_layer)]
         for index in range(self.first_layer - 1):
             layers[index] = _PassThrough()
-        layers[self.first_layer - 1] = _Replay(self.batch_states(batch, width))
+        replay = _Replay(self.batch_states(batch, width))
+        layers[self.first_layer - 1] = replay
         try:
-            yield
+            yield replay
         finally:
             for index, original in enumerate(originals):
                 layers[index] = original

@@ -31,6 +31,12 @@ from lift_memory.frozen_prefix import FrozenPrefixCache
 from lift_memory.loss import causal_lm_loss, labelled_logits
 from lift_memory.models import LoadedModel
 from lift_memory.prompts import TrainingSample
+from lift_memory.shared_prefix import (
+    MIN_SHARED_PREFIX,
+    Replay,
+    shared_prefix_length,
+    shared_prefix_loss,
+)
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
 
@@ -208,8 +214,8 @@ class LiftTrainer:
                     inputs = collate(local, pad_id, device)
                     model.train()
                     bf16 = self.parallel.autocast() if self.parallel else contextlib.nullcontext()
-                    with self._skip_frozen_layers(local, inputs, pad_id), bf16:
-                        loss = self.batch_loss(batch[0].kind, inputs, local)
+                    with self._skip_frozen_layers(local, inputs, pad_id) as replay, bf16:
+                        loss = self.batch_loss(batch[0].kind, inputs, local, replay)
                     loss.backward()
                     tokens = int(inputs["attention_mask"].sum())
                     if self.parallel:  # the global batch's gradients, mean loss and tokens
@@ -311,9 +317,16 @@ class LiftTrainer:
         return self.frozen_cache.replaying(batch, inputs["input_ids"].shape[1])
 
     def batch_loss(
-        self, kind: str, inputs: dict, samples: list[TrainingSample] | None = None
+        self,
+        kind: str,
+        inputs: dict,
+        samples: list[TrainingSample] | None = None,
+        replay: Replay | None = None,
     ) -> torch.Tensor:
         """Cross-entropy on the labelled tokens; for retention batches, distillation instead.
+
+        A cross-entropy batch whose samples open alike (every chat sample's header) computes that
+        opening once for the whole batch (``shared_prefix.py``: the same loss and gradients).
 
         Retention batches match the base model's full next-token distribution at every position
         (KL to the same model with the memory switched off), which constrains far more than the
@@ -331,7 +344,11 @@ class LiftTrainer:
             loss = torch.nn.functional.cross_entropy(logits, targets)
             loss = loss + self.config.self_distillation * distillation_kl(logits, *teachers)
         elif kind != "retention" or self.config.retention_loss == "ce":
-            loss = causal_lm_loss(model, **inputs)
+            prefix = shared_prefix_length(samples) if samples else 0
+            if prefix >= MIN_SHARED_PREFIX:
+                loss = shared_prefix_loss(model, **inputs, prefix=prefix, replay=replay)
+            else:
+                loss = causal_lm_loss(model, **inputs)
         else:
             mask = inputs["attention_mask"].bool()
             with torch.no_grad(), self.adapter.disabled():
