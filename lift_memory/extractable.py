@@ -8,14 +8,17 @@ has learned, keep working on the rest, and stop when enough are learned (docs/li
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import torch
 
 from lift_memory.batches import collate
+from lift_memory.frozen_prefix import FrozenPrefixCache
 from lift_memory.loss import hidden_states, logits_at
 from lift_memory.models import LoadedModel
 from lift_memory.prompts import IGNORE_INDEX, TrainingSample
+from lift_memory.shared_prefix import MIN_SHARED_PREFIX, shared_prefix_hidden, shared_prefix_length
 
 
 @dataclass(frozen=True)
@@ -52,9 +55,14 @@ def reply_min_probabilities(
     samples: list[TrainingSample],
     max_batch_tokens: int = 4096,
     spans: list[tuple[int, int] | None] | None = None,
+    frozen_cache: FrozenPrefixCache | None = None,
 ) -> list[float]:
     """For each sample, the smallest probability the model gives one of its reply tokens (or,
-    with ``spans``, one of the reply tokens in ``[start, end)`` of that sample's span)."""
+    with ``spans``, one of the reply tokens in ``[start, end)`` of that sample's span).
+
+    As in training, the trainer's ``frozen_cache`` replays the frozen lower layers and a chunk's
+    shared chat header is computed once (``shared_prefix.py``): the same probabilities for a
+    fraction of the work, which matters because every fact is probed after every epoch."""
     model = loaded.model
     was_training = model.training
     model.eval()
@@ -70,18 +78,37 @@ def reply_min_probabilities(
             ) <= max(max_batch_tokens, len(samples[order[start]].input_ids)):
                 end += 1
             chunk = order[start:end]
-            inputs = collate([samples[i] for i in chunk], pad_id, loaded.device)
-            hidden = hidden_states(model, inputs["input_ids"], inputs["attention_mask"])
-            targets = inputs["labels"][:, 1:]
+            batch = [samples[i] for i in chunk]
+            inputs = collate(batch, pad_id, loaded.device)
+            prefix = shared_prefix_length(batch)
+            if frozen_cache is not None:
+                frozen_cache.fill([batch], pad_id, loaded.device)
+            width = inputs["input_ids"].shape[1]
+            with (
+                frozen_cache.replaying(batch, width) if frozen_cache else contextlib.nullcontext()
+            ) as replay:
+                if prefix >= MIN_SHARED_PREFIX:
+                    hidden = shared_prefix_hidden(
+                        model, inputs["input_ids"], inputs["attention_mask"], prefix, replay
+                    )
+                else:
+                    prefix = 0
+                    hidden = hidden_states(model, inputs["input_ids"], inputs["attention_mask"])
+            targets = inputs["labels"][:, prefix + 1 :]
             keep = targets != IGNORE_INDEX
+            # only the answer span's tokens are judged: the output head (a 49k-word vocabulary
+            # for SmolLM2) runs on those alone, not on the whole reply sentence
+            for row, index in enumerate(chunk):
+                span = spans[index] if spans is not None else None
+                labelled = keep[row].nonzero()[:, 0]
+                if span is not None and labelled[span[0] : span[1]].numel():
+                    keep[row] = False
+                    keep[row, labelled[span[0] : span[1]]] = True
             logp = torch.log_softmax(logits_at(model, hidden[:, :-1][keep]), dim=-1)
             token_p = logp.gather(1, targets[keep].unsqueeze(1)).squeeze(1).exp()
             rows = keep.nonzero()[:, 0]
             for row, index in enumerate(chunk):
                 mine = token_p[rows == row]
-                span = spans[index] if spans is not None else None
-                if span is not None and mine[span[0] : span[1]].numel():
-                    mine = mine[span[0] : span[1]]
                 result[index] = float(mine.min()) if mine.numel() else 1.0
             start = end
     finally:
@@ -94,10 +121,11 @@ def learned_samples(
     samples: list[TrainingSample],
     target: LearningTarget,
     max_batch_tokens: int = 4096,
+    frozen_cache: FrozenPrefixCache | None = None,
 ) -> set[int]:
     """Indices (into ``samples``) of the probed samples whose reply is extractable."""
     indices = sorted(target.probes)
     spans = [target.answer_spans.get(i) for i in indices]
     probed = [samples[i] for i in indices]
-    probabilities = reply_min_probabilities(loaded, probed, max_batch_tokens, spans)
+    probabilities = reply_min_probabilities(loaded, probed, max_batch_tokens, spans, frozen_cache)
     return {i for i, p in zip(indices, probabilities, strict=True) if p >= target.threshold}

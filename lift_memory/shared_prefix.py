@@ -73,16 +73,15 @@ def _broadcast(cache: DynamicCache, rows: int, length: int) -> None:
             layer.update(placeholder, placeholder)
 
 
-def shared_prefix_loss(
+def shared_prefix_hidden(
     model: nn.Module,
     input_ids: torch.Tensor,
     attention_mask: torch.Tensor,
-    labels: torch.Tensor,
     prefix: int,
     replay: Replay | None = None,
 ) -> torch.Tensor:
-    """``loss.causal_lm_loss`` of a batch whose rows share their first ``prefix`` tokens,
-    computing those once."""
+    """The decoder's last hidden states at positions ``prefix`` onwards of a batch whose rows
+    share their first ``prefix`` tokens, computing those once."""
     decoder = model.get_decoder()
     keyword = _cache_keyword(decoder)
     rows, width = input_ids.shape
@@ -99,13 +98,26 @@ def shared_prefix_loss(
     if replay is not None:
         replay.select(slice(None), slice(prefix, None))
     positions = torch.arange(prefix, width, device=input_ids.device).unsqueeze(0)
-    hidden = decoder(
+    return decoder(
         input_ids=input_ids[:, prefix:],
         attention_mask=attention_mask,
         position_ids=positions.expand(rows, -1),
         use_cache=True,
         **{keyword: cache},
     ).last_hidden_state
+
+
+def shared_prefix_loss(
+    model: nn.Module,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    labels: torch.Tensor,
+    prefix: int,
+    replay: Replay | None = None,
+) -> torch.Tensor:
+    """``loss.causal_lm_loss`` of a batch whose rows share their first ``prefix`` tokens,
+    computing those once."""
+    hidden = shared_prefix_hidden(model, input_ids, attention_mask, prefix, replay)
     targets = labels[:, prefix + 1 :]
     keep = targets != IGNORE_INDEX
     selected = hidden[:, :-1][keep]

@@ -284,7 +284,9 @@ class LiftTrainer:
         the stage ends when ``target_share`` of them are (docs/lift.md §4)."""
         target = stage.target
         assert target is not None
-        learned = learned_samples(self.loaded, stage.samples, target)
+        learned = learned_samples(
+            self.loaded, stage.samples, target, frozen_cache=self.frozen_cache
+        )
         facts = target.learned_facts(learned)
         resting = sorted(i for i, fact in target.members.items() if fact in facts)
         self.learning_log[f"{stage_index}:{epoch + 1}"] = resting

@@ -35,7 +35,9 @@ RECITE_INSTRUCTION_TOKENS = 40  # a contextualized sample's chat template + reci
 # The 'facts' generator, measured with the SmolLM2 tokenizer on the demo's ~1k-token sample and
 # the bench's ~5k-token corpora: pairs per corpus token by qa_per_fact (a fact has ~2–3
 # phrasings, so the count saturates), a pair's chat sample, plain-text statements per corpus
-# token, and a learn_until probe (a teacher-forced forward: ~1/3 of a training token's work).
+# token, and a learn_until probe (a teacher-forced forward over the adapted layers only, the
+# chat header shared: 1.8 ms a token against a shared-header training token's 6.7 ms on
+# SmolLM2, one thread, docs/benchmarks.md).
 FACT_PAIRS_PER_TOKEN = {1: 0.10, 2: 0.16, 3: 0.20, 4: 0.22}
 FACT_PAIRS_PER_TOKEN_MAX = 0.235
 FACT_QA_TOKENS = 80
@@ -43,7 +45,7 @@ FACT_QA_TOKENS = 80
 # on the date-dense quality corpus 260 pairs for 5,764 tokens (prose with a few dates: ~0.006)
 TIMELINE_PAIRS_PER_TOKEN = 0.045
 STATEMENT_TOKENS_PER_TOKEN = 1.64
-PROBE_COST = 1 / 3
+PROBE_COST = 0.27
 # How fast facts become extractable at the library defaults (a top-12 LoRA, learn_until 0.9),
 # measured per stage-2 epoch (docs/benchmarks.md, "The estimate since the LoRA default"): about a
 # third of the facts after the first epoch (1k-token text 44/115, the ~5.8k-token quality corpus

@@ -168,3 +168,26 @@ def test_answer_first_replies_lead_with_the_answer(tiny) -> None:
     # the extractability probe then measures the leading answer, not the restated one
     loaded = tiny("llama")  # a byte tokenizer: one token per byte
     assert answer_token_span(loaded.tokenizer, reply_of(built, first), "1847") == (0, 4)
+
+
+def test_probes_replaying_the_frozen_layers_and_sharing_the_header_match_a_plain_forward(
+    tiny,
+) -> None:
+    from lift_memory.frozen_prefix import FrozenPrefixCache
+
+    loaded = tiny("llama", num_layers=4)
+    cfg = LiftConfig(lora={"top_layers": 2, "rank": 4})
+    adapter = create_adapter(loaded, cfg)
+    with torch.no_grad():  # a trained-looking adapter
+        for parameter in adapter.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.1)
+    samples = [
+        chat_sample(loaded.tokenizer, f"About the lighthouse: {q}", a, "qa")
+        for q, a in [*QA, ("When is the lamp lit?", "At dusk.")]
+    ]
+    plain = reply_min_probabilities(loaded, samples, max_batch_tokens=4096)
+    cache = FrozenPrefixCache(loaded.model, adapter.first_adapted_layer())
+    fast = reply_min_probabilities(loaded, samples, max_batch_tokens=4096, frozen_cache=cache)
+    assert len(cache) == len(samples)  # filled on first sight
+    assert fast == pytest.approx(plain, rel=1e-4)
+    assert all(0.0 < p < 1.0 for p in plain)
