@@ -319,6 +319,10 @@ def test_a_rerun_answers_only_the_methods_not_finished(
     not_ok = [m for m, r in first["results"].items() if r["status"] != "ok"]
     assert evaluated == ["base", *not_ok]
     report = json.loads((again / "report.json").read_text())
+    # the estimate printed before the run leaves the kept methods out
+    assert report["estimate"]["answered"] == sorted(set(QUICK.methods) - {"base", *not_ok})
+    assert report["estimate"]["answers"] < first["estimate"]["answers"]
+    assert "kept)" in result.output
     for method in QUICK.methods:
         if method == "base" or method in not_ok:
             assert "answers_reused" not in report["results"][method]

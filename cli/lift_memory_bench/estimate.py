@@ -44,6 +44,7 @@ class CostEstimate:
     option_passes: int  # multiple-choice scoring prefills
     minutes: float
     reused: frozenset[str] = frozenset()  # trainings finished by an earlier run: not retrained
+    answered: frozenset[str] = frozenset()  # methods whose answers an earlier run kept
 
     @property
     def total_training_tokens(self) -> int:
@@ -61,19 +62,24 @@ class CostEstimate:
             )
             for k, v in self.training_tokens.items()
         )
+        kept = f" ({', '.join(sorted(self.answered))} kept)" if self.answered else ""
         return (
             f"{len(self.training_tokens)} training(s) [{trainings or 'none'}] = "
-            f"{self.total_training_tokens / 1000:.0f}k training tokens; {self.answers} answers; "
-            f"~{self.minutes:.0f} min"
+            f"{self.total_training_tokens / 1000:.0f}k training tokens; {self.answers} answers"
+            f"{kept}; ~{self.minutes:.0f} min"
         )
 
 
 def estimate_cost(
-    profile: BenchProfile, corpus_tokens: int | None = None, reused: Collection[str] = ()
+    profile: BenchProfile,
+    corpus_tokens: int | None = None,
+    reused: Collection[str] = (),
+    answered: Collection[str] = (),
 ) -> CostEstimate:
     """Training tokens per training (the engine's sample building, estimated; none for the
     ``reused`` ones, finished by an earlier run into the same folder), generations and minutes
-    at the profile's ``estimate_*`` speeds."""
+    at the profile's ``estimate_*`` speeds; the methods ``answered`` by an earlier run into the
+    same folder (``finished_methods.py``) cost nothing."""
     tokens = corpus_tokens or profile.corpus_tokens
     configs = {variant: profile.training_config(variant) for variant in profile.trainings()}
     finished = frozenset(reused) & configs.keys()
@@ -82,21 +88,24 @@ def estimate_cost(
     questions = profile.questions_per_task * len(profile.tasks)
     # the hybrid runs its arms: memory and retrieval, and the combined one when calibrated
     hybrid_arms = 3 if profile.hybrid_policy == "calibrated" else 2
-    per_method = {m: hybrid_arms if m == "hybrid" else 1 for m in profile.methods}
+    todo = [m for m in profile.methods if m not in answered]
+    per_method = {m: hybrid_arms if m == "hybrid" else 1 for m in todo}
     answers = sum(per_method.values()) * questions
-    probed = [m for m in profile.methods if METHOD_CLASSES[m].retention_probe == "ask"]
+    probed = [m for m in todo if METHOD_CLASSES[m].retention_probe == "ask"]
     answers += sum(per_method[m] for m in probed) * profile.generic_questions
     answers += profile.generic_questions  # the base model's reference answers
-    if training:  # the base model's retention answers, recorded once for all trainings
+    if sum(training.values()):  # the base model's retention answers, once for all trainings
         answers += profile.lift.retention_samples
-    routed = [m for m in profile.methods if m == profile.routed_memory]
+    routed = [m for m in todo if m == profile.routed_memory]
     if routed and profile.routing_probes:  # base answers once, then memory-on per method
         answers += profile.routing_probes * (1 + len(routed)) + VERIFIED * len(routed)
-    if routed or "hybrid" in profile.methods:  # the routing calibration, as ingest makes it
+    if routed or "hybrid" in todo:  # the routing calibration, as ingest makes it
         answers += 3 * HYBRID_SAMPLE  # the hybrid arms' reliability
-    option_passes = len(profile.methods) * questions
+    option_passes = len(todo) * questions
     seconds = sum(training.values()) / profile.estimate_train_tokens_per_s
     seconds += (answers + option_passes / 2) * profile.estimate_seconds_per_answer
     if "icl-full" in profile.methods:  # a prompt of the whole corpus instead of the window
         seconds += questions * (tokens / profile.window - 1) * 0.5
-    return CostEstimate(training, most, answers, option_passes, seconds / 60, finished)
+    return CostEstimate(
+        training, most, answers, option_passes, seconds / 60, finished, frozenset(answered)
+    )

@@ -101,7 +101,13 @@ class BenchRunner:
         env = BenchEnv(profile, corpus, self.base, self.out_dir, events, fresh=self.fresh)
         self.corpus_tokens = max(env.corpus_tokens, 1)
         reused = [variant for variant in profile.trainings() if env.finished(variant)]
-        estimate = estimate_cost(profile, env.corpus_tokens, reused)
+        finished = FinishedMethods(self.out_dir)
+        answered = [
+            name
+            for name in profile.methods
+            if (key := self._answers_key(env, corpus, name)) and finished.load(name, key)
+        ]
+        estimate = estimate_cost(profile, env.corpus_tokens, reused, answered)
         events.note(
             f"corpus: {env.corpus_tokens:,} tokens ({env.corpus_tokens / profile.window:.1f}x the "
             f"{profile.window}-token window), {len(corpus.questions)} questions; "
@@ -120,7 +126,6 @@ class BenchRunner:
         budget = env.budget().to_json() if needs_budget else None
         results: dict[str, Any] = {}
         replies: dict[str, dict[str, Any]] = {q.id: {} for q in corpus.questions}
-        finished = FinishedMethods(self.out_dir)
         for name in profile.methods:
             key = self._answers_key(env, corpus, name)
             kept = finished.load(name, key) if key is not None else None
@@ -169,6 +174,7 @@ class BenchRunner:
                 "training_tokens": estimate.training_tokens,
                 "most_training_tokens": estimate.most_training_tokens,
                 "reused": sorted(estimate.reused),
+                "answered": sorted(estimate.answered),
                 "answers": estimate.answers,
                 "minutes": estimate.minutes,
             },
