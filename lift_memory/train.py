@@ -22,7 +22,7 @@ from safetensors.torch import load_file
 
 from lift_memory.adapters import Adapter
 from lift_memory.atomic import atomic_save_safetensors
-from lift_memory.batches import collate, make_batches
+from lift_memory.batches import collate, length_groups, make_batches
 from lift_memory.config import LiftConfig
 from lift_memory.distillation import distillation_kl, teacher_tensors
 from lift_memory.distributed import DataParallel
@@ -30,7 +30,7 @@ from lift_memory.extractable import LearningTarget, learned_samples
 from lift_memory.frozen_prefix import FrozenPrefixCache
 from lift_memory.loss import causal_lm_loss, labelled_logits
 from lift_memory.models import LoadedModel
-from lift_memory.prompts import TrainingSample
+from lift_memory.prompts import IGNORE_INDEX, TrainingSample
 from lift_memory.shared_prefix import (
     MIN_SHARED_PREFIX,
     Replay,
@@ -211,13 +211,21 @@ class LiftTrainer:
                         group["lr"] = _learning_rate(step - 1, total_steps, self.config)
                     # with several processes, each runs its share of the global batch
                     local, active = self.parallel.shard(batch) if self.parallel else (batch, True)
-                    inputs = collate(local, pad_id, device)
                     model.train()
                     bf16 = self.parallel.autocast() if self.parallel else contextlib.nullcontext()
-                    with self._skip_frozen_layers(local, inputs, pad_id) as replay, bf16:
-                        loss = self.batch_loss(batch[0].kind, inputs, local, replay)
-                    loss.backward()
-                    tokens = int(inputs["attention_mask"].sum())
+                    # samples of similar length run together, their gradients accumulated into
+                    # this one step: the same update for less padding (batches.length_groups)
+                    loss = torch.zeros((), device=device)
+                    units = sum(self._loss_units(batch[0].kind, sample) for sample in local)
+                    tokens = 0
+                    for part in self._parts(local):
+                        inputs = collate(part, pad_id, device)
+                        with self._skip_frozen_layers(part, inputs, pad_id) as replay, bf16:
+                            part_loss = self.batch_loss(batch[0].kind, inputs, part, replay)
+                        share = sum(self._loss_units(batch[0].kind, x) for x in part) / units
+                        (part_loss * share).backward()
+                        loss = loss + part_loss.detach() * share
+                        tokens += int(inputs["attention_mask"].sum())
                     if self.parallel:  # the global batch's gradients, mean loss and tokens
                         loss, tokens = self.parallel.sync_step(
                             self.parameters,
@@ -295,6 +303,20 @@ class LiftTrainer:
         counts = [len(facts), len(target.facts)]
         self.learning_log[f"facts:{stage_index}:{epoch + 1}"] = counts
         return counts
+
+    def _parts(self, samples: list[TrainingSample]) -> list[list[TrainingSample]]:
+        """The groups one step runs: by length, unless a loss is not a mean over positions
+        (self-distillation's KL averages over taught rows) or processes share the step."""
+        if self.parallel or self.config.self_distillation > 0 or len(samples) < 2:
+            return [samples]
+        return length_groups(samples)
+
+    def _loss_units(self, kind: str, sample: TrainingSample) -> int:
+        """What a batch's loss averages over, for this sample: its positions for KL retention
+        (every position is matched), else its labelled next-token targets."""
+        if kind == "retention" and self.config.retention_loss != "ce":
+            return len(sample.input_ids)
+        return max(1, sum(label != IGNORE_INDEX for label in sample.labels[1:]))
 
     def _frozen_cache(self, stages: list[Stage]) -> FrozenPrefixCache | None:
         """A cache of the frozen lower layers' output, when the adapter leaves any frozen."""
