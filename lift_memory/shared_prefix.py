@@ -10,6 +10,8 @@ first labelled token are shared, so no loss term moves.
 
 The frozen-prefix replay (``frozen_prefix.py``) still skips the frozen lower layers: it serves the
 prefix's cached states to the first call and the rest's to the second (``Replay.select``).
+With LoRA dropout (0 by default) the rows share one dropout mask over the header: equal in
+expectation, not draw for draw.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def _cache_keyword(decoder: nn.Module) -> str:
     return "cache" if "cache" in parameters else "past_key_values"
 
 
-def _broadcast(cache: DynamicCache, rows: int, length: int) -> None:
+def _broadcast(cache: DynamicCache, rows: int, length: int, device: torch.device) -> None:
     """Every layer's prefix keys and values, seen by ``rows`` rows (a view, not a copy). Layers
     the replay skipped hold no states; a zero-width placeholder gives them the prefix's length,
     which is all the mask sizing reads from them."""
@@ -69,7 +71,7 @@ def _broadcast(cache: DynamicCache, rows: int, length: int) -> None:
             layer.keys = layer.keys.expand(rows, -1, -1, -1)
             layer.values = layer.values.expand(rows, -1, -1, -1)
         else:
-            placeholder = torch.zeros(1, 1, 1, 1).expand(rows, 1, length, 1)
+            placeholder = torch.zeros(1, 1, 1, 1, device=device).expand(rows, 1, length, 1)
             layer.update(placeholder, placeholder)
 
 
@@ -94,7 +96,7 @@ def shared_prefix_hidden(
         use_cache=True,
         **{keyword: cache},
     )
-    _broadcast(cache, rows, prefix)
+    _broadcast(cache, rows, prefix, input_ids.device)
     if replay is not None:
         replay.select(slice(None), slice(prefix, None))
     positions = torch.arange(prefix, width, device=input_ids.device).unsqueeze(0)

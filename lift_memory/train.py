@@ -72,8 +72,8 @@ class TrainProgress:
 @dataclass(frozen=True)
 class LearningPoint:
     """One point of the learning curve: the facts extractable after an epoch of a stage with a
-    learning target, and what training had cost by then (the whole ingest's tokens and seconds
-    of training, the extractability probes included): recall against cost, epoch by epoch."""
+    learning target, and what training had cost by then (the training tokens, and the seconds
+    with the extractability probes included): recall against cost, epoch by epoch."""
 
     stage: str
     epoch: int
@@ -216,7 +216,7 @@ class LiftTrainer:
                     # samples of similar length run together, their gradients accumulated into
                     # this one step: the same update for less padding (batches.length_groups)
                     loss = torch.zeros((), device=device)
-                    units = sum(self._loss_units(batch[0].kind, sample) for sample in local)
+                    units = max(1, sum(self._loss_units(batch[0].kind, x) for x in local))
                     tokens = 0
                     for part in self._parts(local):
                         inputs = collate(part, pad_id, device)
@@ -306,8 +306,14 @@ class LiftTrainer:
 
     def _parts(self, samples: list[TrainingSample]) -> list[list[TrainingSample]]:
         """The groups one step runs: by length, unless a loss is not a mean over positions
-        (self-distillation's KL averages over taught rows) or processes share the step."""
-        if self.parallel or self.config.self_distillation > 0 or len(samples) < 2:
+        (self-distillation's KL averages over taught rows; the gate penalty over the padded
+        batch) or processes share the step."""
+        if (
+            self.parallel
+            or self.config.self_distillation > 0
+            or self.config.retention_gate_penalty > 0
+            or len(samples) < 2
+        ):
             return [samples]
         return length_groups(samples)
 
@@ -316,7 +322,7 @@ class LiftTrainer:
         (every position is matched), else its labelled next-token targets."""
         if kind == "retention" and self.config.retention_loss != "ce":
             return len(sample.input_ids)
-        return max(1, sum(label != IGNORE_INDEX for label in sample.labels[1:]))
+        return sum(label != IGNORE_INDEX for label in sample.labels[1:])
 
     def _frozen_cache(self, stages: list[Stage]) -> FrozenPrefixCache | None:
         """A cache of the frozen lower layers' output, when the adapter leaves any frozen."""
@@ -368,7 +374,9 @@ class LiftTrainer:
             loss = torch.nn.functional.cross_entropy(logits, targets)
             loss = loss + self.config.self_distillation * distillation_kl(logits, *teachers)
         elif kind != "retention" or self.config.retention_loss == "ce":
-            prefix = shared_prefix_length(samples) if samples else 0
+            # the gate penalty reads the gates of the last forward: one over the whole batch
+            penalised = kind == "retention" and self.config.retention_gate_penalty > 0
+            prefix = shared_prefix_length(samples) if samples and not penalised else 0
             if prefix >= MIN_SHARED_PREFIX:
                 loss = shared_prefix_loss(model, **inputs, prefix=prefix, replay=replay)
             else:

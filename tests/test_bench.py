@@ -365,3 +365,52 @@ def test_a_new_relevance_rule_recalibrates_a_reused_memory(
         routing = json.loads(manifest.read_text())["extra"].get("routing")
         if routing is not None:
             assert routing["bench_key"]["relevance_rule"] == relevance_rule.RELEVANCE_RULE_VERSION
+
+
+def test_kept_answers_are_checked_and_a_damaged_record_is_answered_again(tmp_path: Path) -> None:
+    from lift_memory_bench.finished_methods import FinishedMethods
+
+    kept = FinishedMethods(tmp_path)
+    assert kept.load("base", "k") is None
+    kept.save("base", "k", {"status": "ok"}, {"q1": {"answer": "Paris"}})
+    assert kept.load("base", "k") == ({"status": "ok"}, {"q1": {"answer": "Paris"}})
+    assert kept.load("base", "other settings") is None
+    (tmp_path / "finished" / "rag.json").write_text('{"key": "k"}')  # no result: damaged
+    assert kept.load("rag", "k") is None
+    (tmp_path / "finished" / "rag.json").write_text("{not json")
+    assert kept.load("rag", "k") is None
+    kept.clear()
+    assert kept.load("base", "k") is None
+
+
+def test_a_fresh_run_answers_everything_again_and_keeps_its_own_answers(
+    quick_report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from lift_memory_bench.runner import BenchRunner
+
+    out, first, _ = quick_report
+    again = tmp_path / "fresh"
+    shutil.copytree(out, again)
+    evaluated: list[str] = []
+    evaluate = BenchRunner._evaluate
+
+    def spy(self, method, *args):
+        evaluated.append(method.name)
+        return evaluate(self, method, *args)
+
+    monkeypatch.setattr(BenchRunner, "_evaluate", spy)
+    home = ["--home", str(out.parent / "home")]
+    fresh = CliRunner().invoke(app, ["bench", *home, "--quick", "--out", str(again), "--fresh"])
+    assert fresh.exit_code == 0, fresh.output
+    assert evaluated == list(QUICK.methods)
+    ok = [
+        m
+        for m, r in json.loads((again / "report.json").read_text())["results"].items()
+        if r["status"] == "ok"
+    ]
+    evaluated.clear()
+    rerun = CliRunner().invoke(app, ["bench", *home, "--quick", "--out", str(again)])
+    assert rerun.exit_code == 0, rerun.output
+    assert evaluated == [m for m in QUICK.methods if m not in ok]  # the fresh run's answers kept

@@ -89,3 +89,17 @@ def test_training_in_length_groups_matches_training_in_whole_batches(
     assert loss_on == pytest.approx(loss_off, rel=1e-4)
     for key, value in tensors_off.items():
         torch.testing.assert_close(tensors_on[key], value, rtol=1e-3, atol=1e-5)
+
+
+def test_losses_that_are_not_a_mean_over_positions_keep_the_whole_batch(tiny) -> None:
+    loaded = tiny("llama", num_layers=4)
+    batch = [sample(n) for n in (40, 250, 45, 240)]
+    for settings, whole in (
+        ({}, False),
+        ({"retention_gate_penalty": 0.5}, True),  # a mean gate over the padded batch
+        ({"self_distillation": 1.0}, True),  # a KL averaged over the taught rows
+    ):
+        cfg = LiftConfig(lora={"top_layers": 2, "rank": 4}, **settings)
+        trainer = LiftTrainer(loaded, create_adapter(loaded, cfg), cfg)
+        assert (trainer._parts(batch) == [batch]) == whole, settings
+        trainer.adapter.detach()

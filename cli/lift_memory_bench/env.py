@@ -202,11 +202,15 @@ class BenchEnv:
         return self.store.read_manifest(name).status == "complete"
 
     def trained_memory(self, variant: Variant) -> dict[str, str] | None:
-        """The finished memory of ``variant`` as its store name and creation time (a retrained
-        memory is another one), or None while it is not trained."""
-        if not self.finished(variant):
+        """The finished memory of ``variant`` in the store as its name and creation time (a
+        retrained memory is another one), or None while there is none (``--fresh`` or not, so a
+        fresh run keys its answers by the memory it trained)."""
+        name = self._name(variant)
+        if not self.store.exists(name):
             return None
-        manifest = self.store.read_manifest(self._name(variant))
+        manifest = self.store.read_manifest(name)
+        if manifest.status != "complete":
+            return None
         return {"name": manifest.name, "created_at": manifest.created_at}
 
     def train(self, variant: Variant) -> TrainingRecord:

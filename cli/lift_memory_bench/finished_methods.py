@@ -4,10 +4,11 @@ answers only the methods still missing.
 A quality run takes ~3.5 h on two CPU cores; before this file a stop in its last method threw
 away every answer of the others (the trainings were already kept in ``DIR/store``). A method's
 record is reused only while everything its answers depend on is the same: the profile, the
-corpus and questions, the base model, the library and relevance-rule versions, and the trained
-memory it answers from (its store name and creation time, so a retrained memory is answered
-again). ``--fresh`` ignores the records. A code change that keeps the library version is not
-seen: pass ``--fresh`` after one.
+corpus and questions, the base model, the device and dtype, the library, torch and relevance-rule
+versions, and the trained memory it answers from (its store name and creation time, so a
+retrained memory is answered again). ``--fresh`` deletes the
+records first. A code change that keeps the library version is not seen: pass ``--fresh`` after
+one. A profile with one more method changes every method's key: all are answered again.
 """
 
 from __future__ import annotations
@@ -45,11 +46,16 @@ class FinishedMethods:
             return None
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            if record.get("key") != key:
+                return None
+            return dict(record["result"]), dict(record["cells"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # a damaged record is answered again, never trusted
-        if record.get("key") != key:
-            return None
-        return record["result"], record["cells"]
+
+    def clear(self) -> None:
+        """Forget every kept answer (``--fresh``)."""
+        for path in (self.folder / FINISHED_DIR).glob("*.json"):
+            path.unlink()
 
     def save(self, method: str, key: str, result: dict[str, Any], cells: dict[str, dict]) -> None:
         """Keep a finished method's result and its per-question cells (atomically)."""

@@ -149,7 +149,7 @@ def _learning_curve_table(report: dict[str, Any]) -> list[str]:
         curve = costs.get("learning_curve") or []
         rows += [
             f"| {method} | {point['epoch']} | {point['facts_learned']:,} / "
-            f"{point['facts_total']:,} | {point['tokens']:,} | {point['seconds'] / 60:.0f} |"
+            f"{point['facts_total']:,} | {point['tokens']:,} | {point['seconds'] / 60:.1f} |"
             for point in curve
         ]
     if not rows:

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from lift_memory.answer import generate_answer
 from lift_memory.manifest import utc_now_iso
 from lift_memory.models import LoadedModel
@@ -102,6 +104,8 @@ class BenchRunner:
         self.corpus_tokens = max(env.corpus_tokens, 1)
         reused = [variant for variant in profile.trainings() if env.finished(variant)]
         finished = FinishedMethods(self.out_dir)
+        if self.fresh:  # everything again: no earlier answer may be mixed into this run's
+            finished.clear()
         answered = [
             name
             for name in profile.methods
@@ -193,7 +197,7 @@ class BenchRunner:
 
     def _answers_key(self, env: BenchEnv, corpus: BenchCorpus, name: str) -> str | None:
         """What ``name``'s answers depend on, as a digest; None while the memory it answers from
-        is not trained (or ``--fresh`` asks for everything again)."""
+        is not trained."""
         from llama_index.memory.lift.relevance_rule import RELEVANCE_RULE_VERSION
 
         from lift_memory import __version__
@@ -201,15 +205,19 @@ class BenchRunner:
         profile = self.profile
         variant = profile.routed_memory if name == "hybrid" else METHOD_TRAINING.get(name)
         memory = env.trained_memory(variant) if variant is not None else {}
-        if self.fresh or memory is None:
+        if memory is None:
             return None
+        loaded = env.model()
         return answers_key(
             method=name,
             profile=profile.model_dump(mode="json"),
             questions=[_question_record(q) for q in corpus.questions],
             corpus=env.corpus_sha,
-            model=env.model().fingerprint,
-            library=__version__,
+            model=loaded.fingerprint,
+            # where and how it ran: another device or dtype answers a little differently
+            device=str(loaded.device),
+            dtype=str(next(loaded.model.parameters()).dtype),
+            versions={"library": __version__, "torch": torch.__version__},
             relevance_rule=RELEVANCE_RULE_VERSION,
             memory=memory,
         )
