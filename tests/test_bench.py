@@ -292,27 +292,33 @@ def test_quick_profile_runs_the_retention_benchmark(quick_report) -> None:
     assert "## Hybrid router arms per task" in markdown
 
 
+@pytest.fixture
+def evaluated(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The methods a bench run answers (rather than keeps from an earlier run), in order."""
+    from lift_memory_bench.runner import BenchRunner
+
+    names: list[str] = []
+    evaluate = BenchRunner._evaluate
+
+    def spy(self, method, *args):
+        names.append(method.name)
+        return evaluate(self, method, *args)
+
+    monkeypatch.setattr(BenchRunner, "_evaluate", spy)
+    return names
+
+
 def test_a_rerun_answers_only_the_methods_not_finished(
-    quick_report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    quick_report, tmp_path: Path, evaluated: list[str]
 ) -> None:
     """A run stopped in its last method loses nothing: a rerun into the same folder keeps the
     answers of every method that finished and answers the rest."""
     import shutil
 
-    from lift_memory_bench.runner import BenchRunner
-
     out, first, _ = quick_report
     again = tmp_path / "again"
     shutil.copytree(out, again)
     (again / "finished" / "base.json").unlink()  # as if the run had stopped in `base`
-    evaluated: list[str] = []
-    evaluate = BenchRunner._evaluate
-
-    def spy(self, method, *args):
-        evaluated.append(method.name)
-        return evaluate(self, method, *args)
-
-    monkeypatch.setattr(BenchRunner, "_evaluate", spy)
     home = out.parent / "home"
     result = CliRunner().invoke(app, ["bench", "--home", str(home), "--quick", "--out", str(again)])
     assert result.exit_code == 0, result.output
@@ -384,23 +390,13 @@ def test_kept_answers_are_checked_and_a_damaged_record_is_answered_again(tmp_pat
 
 
 def test_a_fresh_run_answers_everything_again_and_keeps_its_own_answers(
-    quick_report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    quick_report, tmp_path: Path, evaluated: list[str]
 ) -> None:
     import shutil
-
-    from lift_memory_bench.runner import BenchRunner
 
     out, first, _ = quick_report
     again = tmp_path / "fresh"
     shutil.copytree(out, again)
-    evaluated: list[str] = []
-    evaluate = BenchRunner._evaluate
-
-    def spy(self, method, *args):
-        evaluated.append(method.name)
-        return evaluate(self, method, *args)
-
-    monkeypatch.setattr(BenchRunner, "_evaluate", spy)
     home = ["--home", str(out.parent / "home")]
     fresh = CliRunner().invoke(app, ["bench", *home, "--quick", "--out", str(again), "--fresh"])
     assert fresh.exit_code == 0, fresh.output
