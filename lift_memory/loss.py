@@ -48,13 +48,28 @@ def labelled_logits(
     Rows come in row-major order: the batch's first sample's labelled positions first, each
     sample's in increasing position (what :mod:`lift_memory.distillation` lines teachers up with).
     """
-    hidden = hidden_states(model, input_ids, attention_mask)
+    return logits_of_labelled(model, hidden_states(model, input_ids, attention_mask), labels)
+
+
+def logits_of_labelled(
+    model: nn.Module, hidden: torch.Tensor, labels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`labelled_logits` from decoder states ``hidden`` at the positions ``labels`` label
+    (a batch's whole width, or the part after a shared prefix: ``shared_prefix.py``)."""
     targets = labels[:, 1:]
     keep = targets != IGNORE_INDEX
     selected = hidden[:, :-1][keep]
     if selected.numel() == 0:
         return hidden.sum() * 0.0, targets[keep]
     return logits_at(model, selected), targets[keep]
+
+
+def labelled_loss(model: nn.Module, hidden: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean next-token cross-entropy over the labelled positions of decoder states ``hidden``."""
+    logits, targets = logits_of_labelled(model, hidden, labels)
+    if targets.numel() == 0:
+        return logits  # a zero that keeps the graph
+    return F.cross_entropy(logits, targets)
 
 
 def causal_lm_loss(
@@ -64,7 +79,4 @@ def causal_lm_loss(
     labels: torch.Tensor,
 ) -> torch.Tensor:
     """Mean next-token cross-entropy over the labelled positions."""
-    logits, targets = labelled_logits(model, input_ids, attention_mask, labels)
-    if targets.numel() == 0:
-        return logits  # a zero that keeps the graph
-    return F.cross_entropy(logits, targets)
+    return labelled_loss(model, hidden_states(model, input_ids, attention_mask), labels)

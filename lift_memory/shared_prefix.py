@@ -1,9 +1,9 @@
 """Run the prompt prefix a batch's samples share once, and let every row attend to it.
 
 Every QA sample opens with the same chat header — SmolLM2's default system prompt and the user
-turn's marker, 30 of a QA sample's ~70 tokens (docs/benchmarks.md) — and within one optimizer step
-the model is the same for every row, so that header's keys and values are the same in every row
-too. Computing them once (a batch of one) and broadcasting them to the batch gives the same loss
+turn's marker, 24 of a QA sample's ~66-74 tokens (docs/benchmarks.md) — and within one optimizer
+step the model is the same for every row, so that header's keys and values are the same in every
+row too. Computing them once (a batch of one) and broadcasting them to the batch gives the same loss
 and gradients (the shared prefix's gradient sums over the rows, as separate copies' would) for
 the work of one header per batch instead of one per sample. Only positions before every sample's
 first labelled token are shared, so no loss term moves.
@@ -21,11 +21,10 @@ from collections.abc import Sequence
 from typing import Protocol
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from transformers import DynamicCache
 
-from lift_memory.loss import logits_at
+from lift_memory.loss import labelled_loss
 from lift_memory.prompts import IGNORE_INDEX, TrainingSample
 
 # Below this a shared prefix saves less than the second decoder call costs.
@@ -64,7 +63,7 @@ def _cache_keyword(decoder: nn.Module) -> str:
 
 def _broadcast(cache: DynamicCache, rows: int, length: int, device: torch.device) -> None:
     """Every layer's prefix keys and values, seen by ``rows`` rows (a view, not a copy). Layers
-    the replay skipped hold no states; a zero-width placeholder gives them the prefix's length,
+    the replay skipped hold no states; a one-wide placeholder gives them the prefix's length,
     which is all the mask sizing reads from them."""
     for layer in cache.layers:
         if getattr(layer, "is_initialized", False) and layer.keys.numel():
@@ -120,9 +119,4 @@ def shared_prefix_loss(
     """``loss.causal_lm_loss`` of a batch whose rows share their first ``prefix`` tokens,
     computing those once."""
     hidden = shared_prefix_hidden(model, input_ids, attention_mask, prefix, replay)
-    targets = labels[:, prefix + 1 :]
-    keep = targets != IGNORE_INDEX
-    selected = hidden[:, :-1][keep]
-    if selected.numel() == 0:
-        return hidden.sum() * 0.0
-    return F.cross_entropy(logits_at(model, selected), targets[keep])
+    return labelled_loss(model, hidden, labels[:, prefix:])
