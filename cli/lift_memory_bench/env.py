@@ -196,10 +196,7 @@ class BenchEnv:
 
     def finished(self, variant: Variant) -> bool:
         """Whether an earlier run into this folder finished ``variant``'s training (reused)."""
-        name = self._name(variant)
-        if self.fresh or not self.store.exists(name):
-            return False
-        return self.store.read_manifest(name).status == "complete"
+        return not self.fresh and self.trained_memory(variant) is not None
 
     def trained_memory(self, variant: Variant) -> dict[str, str] | None:
         """The finished memory of ``variant`` in the store as its name and creation time (a

@@ -106,12 +106,13 @@ class BenchRunner:
         finished = FinishedMethods(self.out_dir)
         if self.fresh:  # everything again: no earlier answer may be mixed into this run's
             finished.clear()
-        answered = [
-            name
+        kept = {
+            name: record
             for name in profile.methods
-            if (key := self._answers_key(env, corpus, name)) and finished.load(name, key)
-        ]
-        estimate = estimate_cost(profile, env.corpus_tokens, reused, answered)
+            if (key := self._answers_key(env, corpus, name))
+            and (record := finished.load(name, key)) is not None
+        }
+        estimate = estimate_cost(profile, env.corpus_tokens, reused, kept)
         events.note(
             f"corpus: {env.corpus_tokens:,} tokens ({env.corpus_tokens / profile.window:.1f}x the "
             f"{profile.window}-token window), {len(corpus.questions)} questions; "
@@ -131,10 +132,8 @@ class BenchRunner:
         results: dict[str, Any] = {}
         replies: dict[str, dict[str, Any]] = {q.id: {} for q in corpus.questions}
         for name in profile.methods:
-            key = self._answers_key(env, corpus, name)
-            kept = finished.load(name, key) if key is not None else None
-            if kept is not None:
-                result, cells = kept
+            if name in kept:
+                result, cells = kept[name]
                 for question_id, cell in cells.items():
                     replies[question_id][name] = cell
                 results[name] = {**result, "answers_reused": True}
