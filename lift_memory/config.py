@@ -187,7 +187,7 @@ class LiftConfig(BaseModel):
         "pushes the gate shut for queries unrelated to the corpus.",
     )
 
-    # --- train until facts are extractable (docs/lift.md §4)
+    # --- train until facts are extractable (docs/lift.md §6)
     learn_until: float | None = Field(
         default=0.9,
         gt=0.0,
@@ -197,6 +197,15 @@ class LiftConfig(BaseModel):
         "in later epochs. stage2_epochs is then a maximum. None: train every epoch.",
     )
     extractable_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+    learn_patience: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="Stage 2 also ends when the facts learned have not risen by at least 1 % "
+        "of the facts above their best for this many epochs in a row: a plateau, where more "
+        "epochs cost tokens without adding facts (docs/lift.md §6). None: only learn_until "
+        "and stage2_epochs end it.",
+    )
 
     # --- optimisation (docs/design.md §1: stage 1 segments, stage 2 segments ∪ QA)
     # stage 1 only has to make the text familiar; stage 2 runs until the facts are learned

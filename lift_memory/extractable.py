@@ -3,12 +3,13 @@
 A QA sample's answer is *extractable* when greedy decoding would produce it: every token of the
 short answer inside the reply sentence ("1847" in "The lighthouse was built in 1847."), given the
 question and the reply so far, has probability above ``threshold`` (0.5 makes each the argmax). Measured after each epoch (`train.py`), it lets training retire the facts it
-has learned, keep working on the rest, and stop when enough are learned (docs/lift.md §4).
+has learned, keep working on the rest, and stop when enough are learned (docs/lift.md §6).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -19,6 +20,10 @@ from lift_memory.loss import hidden_states, logits_at
 from lift_memory.models import LoadedModel
 from lift_memory.prompts import IGNORE_INDEX, TrainingSample
 from lift_memory.shared_prefix import MIN_SHARED_PREFIX, shared_prefix_hidden, shared_prefix_length
+
+# A new best must add this share of the facts (at least one): epoch-to-epoch noise of a few
+# facts around a plateau is not progress.
+PLATEAU_MIN_GAIN = 0.01
 
 
 @dataclass(frozen=True)
@@ -38,10 +43,28 @@ class LearningTarget:
     answer_spans: dict[int, tuple[int, int]] = field(default_factory=dict)
     threshold: float = 0.5
     target_share: float = 0.95
+    # end the stage after this many epochs without a new best (None: never on a plateau)
+    patience: int | None = None
 
     @property
     def facts(self) -> set[str]:
         return set(self.probes.values())
+
+    def plateaued(self, counts: list[int]) -> bool:
+        """Whether ``counts`` (facts learned after each epoch so far) have stalled: ``patience``
+        epochs in a row without beating their best by ``PLATEAU_MIN_GAIN`` of the facts. On
+        the quality corpus the share oscillated between 84 and 89 % for five epochs while
+        training spent a third of its tokens (docs/benchmarks.md, learning curve)."""
+        if self.patience is None or not counts:
+            return False
+        step = max(1, math.ceil(PLATEAU_MIN_GAIN * len(self.facts)))
+        best, since_best = counts[0], 0
+        for count in counts[1:]:
+            if count >= best + step:
+                best, since_best = count, 0
+            else:
+                since_best += 1
+        return since_best >= self.patience
 
     def learned_facts(self, learned_samples: set[int]) -> set[str]:
         """Facts all of whose probed samples are learned."""

@@ -202,6 +202,7 @@ def learning_target(
         members={first_qa + i: fact for i, (_, fact, _) in enumerate(by_fact)},
         threshold=config.extractable_threshold,
         target_share=config.learn_until,
+        patience=config.learn_patience,
         answer_spans={first_qa + i: span for i, span in (answer_spans or {}).items()},
     )
 
@@ -466,7 +467,7 @@ def ingest(
                         ),
                         **{f"epochs_{k}": float(v) for k, v in result.epochs_run.items()},
                     },
-                    # recall against cost, epoch by epoch (docs/lift.md §4)
+                    # recall against cost, epoch by epoch (docs/lift.md §6)
                     "extra": {
                         **manifest.extra,
                         LEARNING_CURVE_KEY: [asdict(point) for point in result.learning_curve],

@@ -289,7 +289,7 @@ class LiftTrainer:
 
     def _measure(self, stage_index: int, stage: Stage, epoch: int) -> list[int]:
         """After an epoch: which facts are extractable now; they rest in the next epoch, and
-        the stage ends when ``target_share`` of them are (docs/lift.md §4)."""
+        the stage ends when ``target_share`` of them are, or on a plateau (docs/lift.md §6)."""
         target = stage.target
         assert target is not None
         learned = learned_samples(
@@ -298,10 +298,15 @@ class LiftTrainer:
         facts = target.learned_facts(learned)
         resting = sorted(i for i, fact in target.members.items() if fact in facts)
         self.learning_log[f"{stage_index}:{epoch + 1}"] = resting
-        if len(facts) >= target.target_share * len(target.facts):
-            self.learning_log[f"stop:{stage_index}"] = epoch + 1
         counts = [len(facts), len(target.facts)]
         self.learning_log[f"facts:{stage_index}:{epoch + 1}"] = counts
+        history = [
+            self.learning_log[f"facts:{stage_index}:{e}"][0]  # type: ignore[index]
+            for e in range(1, epoch + 2)
+            if f"facts:{stage_index}:{e}" in self.learning_log
+        ]
+        if len(facts) >= target.target_share * len(target.facts) or target.plateaued(history):
+            self.learning_log[f"stop:{stage_index}"] = epoch + 1
         return counts
 
     def _parts(self, samples: list[TrainingSample]) -> list[list[TrainingSample]]:

@@ -34,13 +34,15 @@ def config(**overrides) -> LiftConfig:
     return LiftConfig(**values)
 
 
-def stage(loaded, threshold: float, share: float = 1.0) -> Stage:
+def stage(loaded, threshold: float, share: float = 1.0, patience: int | None = None) -> Stage:
     tokenized = tokenize_documents(loaded.tokenizer, [Document("doc", TEXT)])
     samples = segment_samples(tokenized, 32, 16)
     first = len(samples)
     samples += [chat_sample(loaded.tokenizer, q, a, "qa") for q, a in QA]
     facts = {first: "keeper", first + 1: "place"}
-    target = LearningTarget(probes=facts, members=facts, threshold=threshold, target_share=share)
+    target = LearningTarget(
+        probes=facts, members=facts, threshold=threshold, target_share=share, patience=patience
+    )
     return Stage("segments+qa", samples, 4, target)
 
 
@@ -80,6 +82,27 @@ def test_unlearned_facts_keep_training_every_epoch(tiny) -> None:
     result = trainer.train([stage(loaded, threshold=0.999)])  # a random model learns nothing
     assert result.epochs_run == {"segments+qa": 4}
     assert result.facts_learned == 0 and result.facts_total == 2
+
+
+def test_a_stage_ends_on_a_plateau_of_facts_learned(tiny) -> None:
+    loaded = tiny("llama")
+    cfg = config()
+    trainer = LiftTrainer(loaded, create_adapter(loaded, cfg), cfg)
+    # nothing is ever learned: the first epoch sets the best, two more without a gain end it
+    result = trainer.train([stage(loaded, threshold=0.999, patience=2)])
+    assert result.epochs_run == {"segments+qa": 3}
+    assert trainer.learning_log["stop:0"] == 3
+    assert result.facts_learned == 0
+
+
+def test_a_plateau_is_two_epochs_without_a_gain_of_one_percent_of_the_facts() -> None:
+    facts = {i: f"fact {i}" for i in range(778)}
+    target = LearningTarget(probes=facts, members=facts, patience=2)
+    # the quality corpus's learning curve (docs/benchmarks.md): +3 then -11 after epoch 5
+    curve = [279, 443, 530, 590, 667, 670, 656, 689, 686, 662, 708]
+    stalled = [target.plateaued(curve[:epochs]) for epochs in range(1, len(curve) + 1)]
+    assert stalled.index(True) + 1 == 7
+    assert not LearningTarget(probes=facts, members=facts).plateaued(curve)  # no patience
 
 
 def test_learned_facts_rest_in_later_epochs(tiny) -> None:
@@ -191,3 +214,14 @@ def test_probes_replaying_the_frozen_layers_and_sharing_the_header_match_a_plain
     assert len(cache) == len(samples)  # filled on first sight
     assert fast == pytest.approx(plain, rel=1e-4)
     assert all(0.0 < p < 1.0 for p in plain)
+
+
+def test_the_config_gives_the_stage_its_patience(tiny) -> None:
+    from lift_memory.ingest import learning_target
+
+    loaded = tiny("llama")
+    sample = chat_sample(loaded.tokenizer, *QA[0], "qa")
+    by_fact = [(sample, "keeper", True)]
+    assert learning_target(5, by_fact, config(learn_until=0.9)).patience is None
+    target = learning_target(5, by_fact, config(learn_until=0.9, learn_patience=2))
+    assert target is not None and target.patience == 2 and target.probes == {5: "keeper"}
