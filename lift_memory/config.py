@@ -119,6 +119,16 @@ class LiftConfig(BaseModel):
         "bridge name first ('Pethholm, the place where Orla was born, was founded in 1228.'). "
         "On a multi-hop-only corpus: 71 % bridged, 79 % chained (docs/benchmarks.md).",
     )
+    qa_composed_frames: int = Field(
+        default=1,
+        ge=1,
+        le=4,
+        description="'facts' generator, multi-hop pairs: ask each composition in up to this "
+        "many of the second fact's question frames ('Where was the person who made the Walen "
+        "map born?', 'In which place was …'), not only the first. The quality run's multi-hop "
+        "misses answered a paraphrased composition with the first fact alone "
+        "(docs/benchmarks.md).",
+    )
     fact_statements: bool = Field(
         default=True,
         description="Also train each paragraph restated as its facts' short sentences and with "

@@ -81,6 +81,7 @@ def _fact_generator(config: LiftConfig) -> FactQAGenerator:
         timeline=config.qa_timeline_pairs,
         seed=config.seed,
         composed_reply=config.qa_composed_reply,
+        composed_frames=config.qa_composed_frames,
     )
 
 

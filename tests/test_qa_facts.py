@@ -143,6 +143,27 @@ def test_a_chained_composed_answer_recalls_one_fact_after_the_other() -> None:
     )
 
 
+def test_a_composition_can_be_asked_in_the_second_facts_other_frames() -> None:
+    text = "The Laen lantern was made by Ilse Varo. Ilse Varo was born in Dunmore."
+    chained = "Ilse Varo made the Laen lantern. Ilse Varo was born in Dunmore."
+
+    def composed(frames: int) -> dict[str, tuple[str, str]]:
+        pairs = FactQAGenerator(per_fact=8, composed_frames=frames).generate(text, 0)
+        return {p.question: (p.answer, p.reply) for p in pairs if ". " in p.evidence}
+
+    assert composed(1) == {
+        "Where was the one that made the Laen lantern born?": ("Dunmore", chained)
+    }
+    assert composed(2) == {
+        "Where was the one that made the Laen lantern born?": ("Dunmore", chained),
+        "In which place was the one that made the Laen lantern born?": ("Dunmore", chained),
+    }
+    generator = FactQAGenerator(composed_frames=2)
+    # one group per composition: its frames are one fact, learned and rested together
+    group = [g for g in generator.pairs_per_fact(text) if ". " in g[0].evidence]
+    assert [len(g) for g in group] == [2]
+
+
 def test_a_name_that_only_modifies_a_noun_is_not_an_answer() -> None:
     text = "The Laen lantern was made by Ilse Varo. The cheese is sold at the Wednesday market."
     answers = {p.answer for p in FactQAGenerator(per_fact=8).generate(text, 0)}

@@ -36,6 +36,7 @@ class FactQAGenerator:
         timeline: bool = True,
         seed: int = 0,
         composed_reply: ComposedReply = "chained",
+        composed_frames: int = 1,
     ) -> None:
         if per_fact < 1:
             raise ValueError("per_fact must be at least 1")
@@ -44,6 +45,7 @@ class FactQAGenerator:
         self.timeline = timeline  # also ask which of two dated events came first
         self.seed = seed
         self.composed_reply = composed_reply  # how a multi-hop answer is worded
+        self.composed_frames = composed_frames  # question frames per multi-hop composition
 
     def pairs_per_fact(self, text: str) -> list[list[QAPair]]:
         """The pairs of each fact, in corpus order, then the composed (two-fact) ones.
@@ -79,7 +81,7 @@ class FactQAGenerator:
                 grouped.append(pairs)
         asked_already = {p.question.lower() for g in grouped for p in g}
         # a fact and its restatement compose alike
-        for group in composed_pairs(asked, self.composed_reply):
+        for group in composed_pairs(asked, self.composed_reply, self.composed_frames):
             if group[0].question.lower() not in asked_already:
                 asked_already.add(group[0].question.lower())
                 grouped.append(group)
@@ -96,8 +98,12 @@ class FactQAGenerator:
         return interleaved[:n] if n > 0 else interleaved
 
 
+# The second fact's phrasings the first frame of a composed question is built from.
+_FIRST_FRAME_KINDS = ("fronted", "active", "naming")
+
+
 def composed_pairs(
-    asked: list[tuple[str, list]], reply_style: ComposedReply = "chained"
+    asked: list[tuple[str, list]], reply_style: ComposedReply = "chained", frames: int = 1
 ) -> list[list[QAPair]]:
     """Two facts chained through a shared name: where one fact describes a name ("the person
     who built the lighthouse" for Orla Fenwick) and another asks about that name ("Where was
@@ -105,7 +111,10 @@ def composed_pairs(
     person who built the lighthouse born?"), answered by the two facts in the order they are
     recalled ("Orla Fenwick built the lighthouse. Orla Fenwick was born in Kelby.") or, with
     ``reply_style="bridged"``, by one bridged sentence ("Orla Fenwick, the person who built the
-    lighthouse, was born in Kelby."). Multi-hop answers are then trained, not hoped for."""
+    lighthouse, was born in Kelby."). Multi-hop answers are then trained, not hoped for.
+    With ``frames`` > 1 a composition is also asked in the second fact's other question frames
+    ("In which place was the person who built the lighthouse born?"), one group per
+    composition, so a paraphrased question still finds the chained answer."""
     # name -> [(description, sentence, the describing fact as a short sentence)]
     described: dict[str, list[tuple[str, str, str]]] = {}
     seen: set[tuple[str, str, str]] = set()  # (name, description, sentence), first one kept
@@ -120,28 +129,27 @@ def composed_pairs(
             for description, source, first_hop in descriptions:
                 if source == sentence:
                     continue
-                asking = next(
-                    (
-                        p
-                        for p in phrasings
-                        if p.kind in ("fronted", "active", "naming")
-                        and name in p.question
-                        and name not in p.answer
-                    ),
-                    None,
-                )
-                if asking is None:
+                matching = [p for p in phrasings if name in p.question and name not in p.answer]
+                # the first frame as before, then the synonym frames ("In which place was …")
+                first = [p for p in matching if p.kind in _FIRST_FRAME_KINDS]
+                if not first:
                     continue
-                question = asking.question.replace(name, description, 1)
-                bridged = f"{name}, {description},"
-                if reply_style == "chained":
-                    reply = f"{first_hop} {asking.reply}"
-                elif name in asking.reply:
-                    reply = asking.reply.replace(name, bridged, 1).replace(",.", ".")
-                else:
-                    reply = f"{description[:1].upper()}{description[1:]} is {name}. {asking.reply}"
+                asking = (first[:1] + [p for p in matching if p.kind == "synonym"])[:frames]
                 evidence = f"{source} {sentence}"
-                groups.append([QAPair(question, asking.answer, evidence, "facts", reply=reply)])
+                group = []
+                for frame in asking:
+                    question = frame.question.replace(name, description, 1)
+                    bridged = f"{name}, {description},"
+                    if reply_style == "chained":
+                        reply = f"{first_hop} {frame.reply}"
+                    elif name in frame.reply:
+                        reply = frame.reply.replace(name, bridged, 1).replace(",.", ".")
+                    else:
+                        reply = (
+                            f"{description[:1].upper()}{description[1:]} is {name}. {frame.reply}"
+                        )
+                    group.append(QAPair(question, frame.answer, evidence, "facts", reply=reply))
+                groups.append(group)
     return groups
 
 
