@@ -120,14 +120,13 @@ class LiftConfig(BaseModel):
         "On a multi-hop-only corpus: 71 % bridged, 79 % chained (docs/benchmarks.md).",
     )
     qa_composed_frames: int = Field(
-        default=1,
+        default=2,
         ge=1,
         le=4,
         description="'facts' generator, multi-hop pairs: ask each composition in up to this "
         "many of the second fact's question frames ('Where was the person who made the Walen "
-        "map born?', 'In which place was …'), not only the first. The quality run's multi-hop "
-        "misses answered a paraphrased composition with the first fact alone "
-        "(docs/benchmarks.md).",
+        "map born?', then its synonym frame 'In which place was …'). On a multi-hop-only "
+        "corpus: 79 % with 1, 96 % with 2, at +18 % training tokens (docs/benchmarks.md).",
     )
     fact_statements: bool = Field(
         default=True,

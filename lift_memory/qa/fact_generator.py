@@ -36,7 +36,7 @@ class FactQAGenerator:
         timeline: bool = True,
         seed: int = 0,
         composed_reply: ComposedReply = "chained",
-        composed_frames: int = 1,
+        composed_frames: int = 2,
     ) -> None:
         if per_fact < 1:
             raise ValueError("per_fact must be at least 1")
@@ -103,7 +103,7 @@ _FIRST_FRAME_KINDS = ("fronted", "active", "naming")
 
 
 def composed_pairs(
-    asked: list[tuple[str, list]], reply_style: ComposedReply = "chained", frames: int = 1
+    asked: list[tuple[str, list]], reply_style: ComposedReply = "chained", frames: int = 2
 ) -> list[list[QAPair]]:
     """Two facts chained through a shared name: where one fact describes a name ("the person
     who built the lighthouse" for Orla Fenwick) and another asks about that name ("Where was
