@@ -124,8 +124,9 @@ class LiftConfig(BaseModel):
         ge=1,
         le=4,
         description="'facts' generator, multi-hop pairs: ask each composition in up to this "
-        "many of the second fact's question frames ('Where was the person who made the Walen "
-        "map born?', then its synonym frame 'In which place was …'). On a multi-hop-only "
+        "many of the second fact's question frames: its first ('Where was the person who made "
+        "the Walen map born?'), then its synonym rewordings ('In which place was …'; most "
+        "facts have one). On a multi-hop-only "
         "corpus: 79 % with 1, 96 % with 2, at +18 % training tokens (docs/benchmarks.md).",
     )
     fact_statements: bool = Field(
@@ -212,8 +213,8 @@ class LiftConfig(BaseModel):
         le=100,
         description="Stage 2 also ends when the facts learned have not risen by at least 1 % "
         "of the facts above their best for this many epochs in a row: a plateau, where more "
-        "epochs cost tokens without adding facts (docs/lift.md §6). None: only learn_until "
-        "and stage2_epochs end it.",
+        "epochs cost tokens without adding facts (docs/lift.md §6); only with learn_until, "
+        "whose probes count the facts. None: only learn_until and stage2_epochs end it.",
     )
 
     # --- optimisation (docs/design.md §1: stage 1 segments, stage 2 segments ∪ QA)

@@ -164,6 +164,27 @@ def test_a_composition_can_be_asked_in_the_second_facts_other_frames() -> None:
     assert [len(g) for g in group] == [2]
 
 
+def test_the_config_chooses_the_composed_frames() -> None:
+    from lift_memory.config import LiftConfig
+    from lift_memory.ingest import default_qa_generator
+
+    config = LiftConfig(qa_generator="facts", qa_composed_frames=1)
+    generator = default_qa_generator(None, config)  # type: ignore[arg-type]
+    assert isinstance(generator, FactQAGenerator) and generator.composed_frames == 1
+    assert LiftConfig().qa_composed_frames == 2
+    with pytest.raises(ValueError):
+        FactQAGenerator(composed_frames=0)
+
+
+def test_bridged_composed_answers_take_every_frame() -> None:
+    text = "Ilse Varo was born in Dunmore. Dunmore was founded in 1228."
+    pairs = FactQAGenerator(composed_reply="bridged").generate(text, 0)
+    bridged = {p.question: p.reply for p in pairs if ". " in p.evidence}
+    reply = "Dunmore, the place where Ilse Varo was born, was founded in 1228."
+    assert bridged["In what year was the place where Ilse Varo was born founded?"] == reply
+    assert bridged["In which year was the place where Ilse Varo was born founded?"] == reply
+
+
 def test_a_name_that_only_modifies_a_noun_is_not_an_answer() -> None:
     text = "The Laen lantern was made by Ilse Varo. The cheese is sold at the Wednesday market."
     answers = {p.answer for p in FactQAGenerator(per_fact=8).generate(text, 0)}

@@ -40,6 +40,8 @@ class FactQAGenerator:
     ) -> None:
         if per_fact < 1:
             raise ValueError("per_fact must be at least 1")
+        if composed_frames < 1:
+            raise ValueError("composed_frames must be at least 1")
         self.per_fact = per_fact
         self.restate = restate  # also ask the facts of each sentence's restatements (simplify.py)
         self.timeline = timeline  # also ask which of two dated events came first
@@ -82,9 +84,14 @@ class FactQAGenerator:
         asked_already = {p.question.lower() for g in grouped for p in g}
         # a fact and its restatement compose alike
         for group in composed_pairs(asked, self.composed_reply, self.composed_frames):
-            if group[0].question.lower() not in asked_already:
-                asked_already.add(group[0].question.lower())
-                grouped.append(group)
+            if group[0].question.lower() in asked_already:
+                continue
+            fresh = []  # each question once, whichever composition asked it first
+            for pair in group:
+                if pair.question.lower() not in asked_already:
+                    asked_already.add(pair.question.lower())
+                    fresh.append(pair)
+            grouped.append(fresh)
         if self.timeline:
             from lift_memory.qa.timeline_pairs import dated_events, timeline_pairs
 
@@ -112,9 +119,10 @@ def composed_pairs(
     recalled ("Orla Fenwick built the lighthouse. Orla Fenwick was born in Kelby.") or, with
     ``reply_style="bridged"``, by one bridged sentence ("Orla Fenwick, the person who built the
     lighthouse, was born in Kelby."). Multi-hop answers are then trained, not hoped for.
-    With ``frames`` > 1 a composition is also asked in the second fact's other question frames
-    ("In which place was the person who built the lighthouse born?"), one group per
-    composition, so a paraphrased question still finds the chained answer."""
+    With ``frames`` > 1 a composition is also asked in the second fact's synonym rewordings
+    ("In which place was the person who built the lighthouse born?"; most facts have one, so
+    more than 2 rarely adds a frame), one group per composition, so a paraphrased question
+    still finds the chained answer."""
     # name -> [(description, sentence, the describing fact as a short sentence)]
     described: dict[str, list[tuple[str, str, str]]] = {}
     seen: set[tuple[str, str, str]] = set()  # (name, description, sentence), first one kept
