@@ -44,6 +44,10 @@ FACT_QA_TOKENS = 80
 # qa_timeline_pairs: two orderings per compared pair of dated events, ~2 comparisons per event;
 # on the date-dense quality corpus 260 pairs for 5,764 tokens (prose with a few dates: ~0.006)
 TIMELINE_PAIRS_PER_TOKEN = 0.045
+# qa_composed_frames > 1: the compositions' synonym frames (most facts have one, so more frames
+# add nothing): +33 pairs on the quality corpus's 5,764 tokens, +28 on a 1,118-token multi-hop
+# corpus, none on the demo text
+COMPOSED_FRAME_PAIRS_PER_TOKEN = 0.006
 STATEMENT_TOKENS_PER_TOKEN = 1.64
 PROBE_COST = 0.27
 # How fast facts become extractable at the library defaults (a top-12 LoRA, learn_until 0.9),
@@ -116,6 +120,8 @@ def _training_tokens(corpus_tokens: int, c: LiftConfig, *, expected: bool) -> in
         per_token = FACT_PAIRS_PER_TOKEN.get(c.qa_per_fact, FACT_PAIRS_PER_TOKEN_MAX)
         if c.qa_timeline_pairs:
             per_token += TIMELINE_PAIRS_PER_TOKEN
+        if c.qa_composed_frames > 1:
+            per_token += COMPOSED_FRAME_PAIRS_PER_TOKEN
         pairs = round(corpus_tokens * per_token)
         if c.qa_count:
             pairs = min(pairs, c.qa_count)

@@ -80,6 +80,11 @@ def test_timeline_pairs_add_their_pairs() -> None:
     assert estimate_training_tokens(5000, LiftConfig()) > plain  # on by default
 
 
+def test_composed_frames_add_their_pairs() -> None:
+    one = estimate_training_tokens(5000, LiftConfig(qa_composed_frames=1))
+    assert estimate_training_tokens(5000, LiftConfig()) > one  # two by default
+
+
 def test_a_retention_share_adds_its_repeats_more_on_a_larger_corpus() -> None:
     def added(corpus_tokens: int) -> float:
         plain = expected_training_tokens(corpus_tokens, LiftConfig())
