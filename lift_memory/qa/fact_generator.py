@@ -144,10 +144,10 @@ def composed_pairs(
                     continue
                 asking = (first[:1] + [p for p in matching if p.kind == "synonym"])[:frames]
                 evidence = f"{source} {sentence}"
+                bridged = f"{name}, {description},"
                 group = []
                 for frame in asking:
                     question = frame.question.replace(name, description, 1)
-                    bridged = f"{name}, {description},"
                     if reply_style == "chained":
                         reply = f"{first_hop} {frame.reply}"
                     elif name in frame.reply:
