@@ -166,6 +166,15 @@ class LiftConfig(BaseModel):
         description="Generic prompts whose base-model answers are kept as targets, "
         "so the memory learns to stay closed for unrelated queries.",
     )
+    retention_self_prompts: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Chats the base model writes itself (a user turn sampled from its chat "
+        "template, half of them opened with a question word, and its greedy reply) trained as "
+        "retention samples beside the bundled prompts: a broad sample of what the model is used "
+        "for (lift_memory/self_prompts.py).",
+    )
     retention_passages: int = Field(
         default=8,
         ge=0,

@@ -47,6 +47,7 @@ from lift_memory.models import LoadedModel, model_lock
 from lift_memory.qa import QAGenerator, QAPair, read_qa_jsonl, write_qa_jsonl
 from lift_memory.retention import record_retention_answers, retention_samples
 from lift_memory.segments import segment_samples, tokenize_documents
+from lift_memory.self_prompts import self_prompted_pairs
 from lift_memory.store import MemoryStore
 from lift_memory.train import LiftTrainer, ProgressCallback, Stage, TrainResult
 
@@ -253,14 +254,16 @@ def _retention_pairs(
 ) -> list[tuple[str, str]]:
     """The memory's retention targets; recorded now (memory switched off) when it has none."""
     memory_dir = store.path(memory.manifest.name)
-    if config.retention_samples == 0:
+    wanted = config.retention_samples + config.retention_self_prompts
+    if wanted == 0:
         return []
     recorded = read_retention(memory_dir)
     if recorded is not None:
-        return recorded[: config.retention_samples]
-    say(f"recording {config.retention_samples} base-model answers for retention")
+        return recorded[:wanted]
+    say(f"recording {wanted} base-model answers for retention")
     with memory.adapter.disabled():
         pairs = record_retention_answers(memory.loaded, config.retention_samples)
+        pairs += self_prompted_pairs(memory.loaded, config.retention_self_prompts, seed=config.seed)
     write_retention(memory_dir, pairs)
     return pairs
 

@@ -48,6 +48,7 @@ from lift_memory.segments import (
     segment_samples,
     tokenize_documents,
 )
+from lift_memory.self_prompts import self_prompted_pairs
 from lift_memory.store import MemoryStore
 from lift_memory.train import LiftTrainer, ProgressCallback, Stage, TrainProgress, TrainResult
 
@@ -344,6 +345,7 @@ def ingest(
     ``retention_answers`` (as :func:`record_retention_answers` returns them for
     ``config.retention_samples``) skips recording the base model's retention answers: they
     depend only on the base model, so several memories of one model can share one recording.
+    The chats the base model writes itself (``config.retention_self_prompts``) follow them.
     """
     started = time.perf_counter()
     main = parallel is None or parallel.is_main
@@ -393,6 +395,12 @@ def ingest(
             else:
                 say(f"recording {config.retention_samples} base-model answers for retention")
                 retention = record_retention_answers(loaded, config.retention_samples)
+            if config.retention_self_prompts:
+                say(f"the base model writes {config.retention_self_prompts} chats for retention")
+                retention = [
+                    *retention,
+                    *self_prompted_pairs(loaded, config.retention_self_prompts, seed=config.seed),
+                ]
             write_retention(memory_dir, retention)
         timings.setdefault("retention_s", time.perf_counter() - t)
         if parallel and main:  # the others may now read the QA and retention files

@@ -31,6 +31,7 @@ __all__ = [
 QA_TOKENS = 75  # one QA sample: chat template + question + evidence sentence
 RETENTION_TOKENS = 55  # one retention sample: chat template + prompt + short answer
 PASSAGE_TOKENS = 75  # a bundled retention passage (retention.GENERIC_PASSAGES)
+SELF_PROMPT_TOKENS = 76  # a chat the model writes itself (self_prompts.py; SmolLM2, 64 chats)
 RECITE_INSTRUCTION_TOKENS = 40  # a contextualized sample's chat template + recite instruction
 # The 'facts' generator, measured with the SmolLM2 tokenizer on the demo's ~1k-token sample and
 # the bench's ~5k-token corpora: pairs per corpus token by qa_per_fact (a fact has ~2–3
@@ -131,7 +132,11 @@ def _training_tokens(corpus_tokens: int, c: LiftConfig, *, expected: bool) -> in
     qa = pairs * sample
     qa += round(pairs * c.qa_with_context_fraction) * (sample + c.context_window)
     statements = round(corpus_tokens * STATEMENT_TOKENS_PER_TOKEN) if c.fact_statements else 0
-    retention = c.retention_samples * RETENTION_TOKENS + c.retention_passages * PASSAGE_TOKENS
+    retention = (
+        c.retention_samples * RETENTION_TOKENS
+        + c.retention_self_prompts * SELF_PROMPT_TOKENS
+        + c.retention_passages * PASSAGE_TOKENS
+    )
     retention *= retention_repeats(retention, segments + statements + qa, c.retention_share)
     probes = round(pairs * sample * PROBE_COST) if c.learn_until is not None and pairs else 0
     # segments, statements, retention and the probes come every epoch; QA only for the facts

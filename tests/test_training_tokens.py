@@ -93,3 +93,8 @@ def test_a_retention_share_adds_its_repeats_more_on_a_larger_corpus() -> None:
 
     # one pass of the retention text is a larger share of a small corpus's stage 2
     assert 1.0 <= added(1000) < added(6000) < 1.2
+
+
+def test_self_written_retention_chats_are_counted() -> None:
+    plain = estimate_training_tokens(1000, LiftConfig())
+    assert estimate_training_tokens(1000, LiftConfig(retention_self_prompts=64)) > plain

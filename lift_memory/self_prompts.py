@@ -1,0 +1,154 @@
+"""Retention chats the base model writes itself (``LiftConfig.retention_self_prompts``).
+
+The bundled retention prompts are 32 short questions: a memory trained to leave those alone can
+still drift everywhere else. Here the base model writes the user turns itself: given its chat
+template up to the start of a user turn and nothing more, an instruction-tuned model samples a
+request of the kind it was tuned on (the "Magpie" self-prompting of arXiv 2406.08464), broad and
+varied (advice, code, facts, stories). Its own greedy replies then make retention samples like
+the bundled ones, so that KL retention holds the memory to the base model on a wide sample of
+what the model is used for, at no cost in hand-written data. Half the turns are started with a
+question word ("Who", "How many", ...): a free turn is mostly a long request for advice, while a
+memory's leaks show in short questions, the form its QA pairs train. Sampling is seeded: the same
+model and seed write the same chats.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from lift_memory.models import LoadedModel
+from lift_memory.prompts import chat_template_ids, prompt_ids
+
+# Sampling settings for the user turns: the model's own distribution (temperature 1), without
+# its least likely tail.
+USER_TURN_TEMPERATURE = 1.0
+USER_TURN_TOP_P = 0.95
+USER_TURN_MAX_TOKENS = 48
+REPLY_MAX_TOKENS = 24  # as the bundled prompts' replies (retention.record_retention_answers)
+_SENTINEL = "\u2063SELF-PROMPT\u2063"
+# Openings of the started half of the turns: the question words of the QA generators' questions.
+QUESTION_OPENERS: tuple[str, ...] = (
+    "What",
+    "Who",
+    "Which",
+    "Where",
+    "When",
+    "How many",
+    "In which",
+    "Why",
+)
+
+
+def user_turn_opening(loaded: LoadedModel) -> list[int]:
+    """Token ids of the chat template up to where a user's words begin (system turn included):
+    the prompt from which the model writes a user turn of its own."""
+    tokenizer = loaded.tokenizer
+    full = chat_template_ids(tokenizer, [{"role": "user", "content": _SENTINEL}])
+    text = tokenizer.decode(full)
+    if _SENTINEL not in text:
+        raise ValueError(f"{loaded.model_id}: its chat template does not show the user's words")
+    opening = tokenizer(text[: text.index(_SENTINEL)], add_special_tokens=False)["input_ids"]
+    return list(opening)
+
+
+def _end_of_turn_ids(loaded: LoadedModel) -> list[int]:
+    tokenizer = loaded.tokenizer
+    ids = {tokenizer.eos_token_id}
+    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    if isinstance(im_end, int) and im_end != tokenizer.unk_token_id:
+        ids.add(im_end)
+    return sorted(i for i in ids if i is not None)
+
+
+def _pad_id(loaded: LoadedModel) -> int:
+    tokenizer = loaded.tokenizer
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    return int(pad or 0)
+
+
+@torch.no_grad()
+def _generate(
+    loaded: LoadedModel, prompts: list[list[int]], max_new_tokens: int, sample: bool
+) -> list[tuple[list[int], bool]]:
+    """Each prompt's continuation (up to the end of turn) and whether the turn ended, from one
+    left-padded batch."""
+    pad = _pad_id(loaded)
+    ends = _end_of_turn_ids(loaded)
+    width = max(len(p) for p in prompts)
+    input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=loaded.device)
+    mask = torch.tensor(
+        [[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=loaded.device
+    )
+    sampling = {"temperature": USER_TURN_TEMPERATURE, "top_p": USER_TURN_TOP_P} if sample else {}
+    loaded.model.eval()
+    output = loaded.model.generate(
+        input_ids=input_ids,
+        attention_mask=mask,
+        max_new_tokens=max_new_tokens,
+        do_sample=sample,
+        eos_token_id=ends,
+        pad_token_id=pad,
+        **sampling,
+    )
+    results = []
+    for row in output[:, width:].tolist():
+        cut = next((i for i, token in enumerate(row) if token in ends), None)
+        results.append((row if cut is None else row[:cut], cut is not None))
+    return results
+
+
+def self_written_user_turns(
+    loaded: LoadedModel, count: int, *, seed: int = 0, batch_size: int = 32
+) -> list[str]:
+    """Up to ``count`` distinct user turns the model writes itself, each one it ended on its own
+    (cut-off turns are dropped). Seeded; the global random state is left as it was."""
+    if count <= 0:
+        return []
+    opening = user_turn_opening(loaded)
+    tokenizer = loaded.tokenizer
+    turns: list[str] = []
+    seen: set[str] = set()
+    started = 0
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for _round in range(3 * (count // batch_size + 1)):  # at most ~3 batches per turn kept
+            batch = min(batch_size, 2 * (count - len(turns)))
+            openers = []
+            for index in range(batch):
+                opener = "" if index % 2 == 0 else QUESTION_OPENERS[started % len(QUESTION_OPENERS)]
+                started += index % 2
+                openers.append(opener)
+            prompts = [
+                opening + tokenizer(opener, add_special_tokens=False)["input_ids"]
+                for opener in openers
+            ]
+            written = _generate(loaded, prompts, USER_TURN_MAX_TOKENS, True)
+            for opener, (ids, ended) in zip(openers, written, strict=True):
+                text = (opener + tokenizer.decode(ids, skip_special_tokens=True)).strip()
+                key = " ".join(text.lower().split())
+                if ended and text and key not in seen:
+                    seen.add(key)
+                    turns.append(text)
+            if len(turns) >= count:
+                break
+    return turns[:count]
+
+
+def greedy_replies(
+    loaded: LoadedModel, questions: list[str], *, max_new_tokens: int, batch_size: int = 16
+) -> list[str]:
+    """The model's greedy replies to one-turn chats, generated in left-padded batches."""
+    replies: list[str] = []
+    for start in range(0, len(questions), batch_size):
+        prompts = [prompt_ids(loaded.tokenizer, q) for q in questions[start : start + batch_size]]
+        for ids, _ended in _generate(loaded, prompts, max_new_tokens, False):
+            replies.append(loaded.tokenizer.decode(ids, skip_special_tokens=True).strip())
+    return replies
+
+
+def self_prompted_pairs(loaded: LoadedModel, count: int, *, seed: int = 0) -> list[tuple[str, str]]:
+    """``count`` (or fewer) chats the base model writes and answers itself: (user turn, reply)
+    pairs for retention. Call with the memory switched off: the replies are the base model's."""
+    turns = self_written_user_turns(loaded, count, seed=seed)
+    replies = greedy_replies(loaded, turns, max_new_tokens=REPLY_MAX_TOKENS)
+    return [(turn, reply) for turn, reply in zip(turns, replies, strict=True) if reply]

@@ -1,0 +1,82 @@
+"""Retention chats the base model writes itself (``lift_memory.self_prompts``)."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from lift_memory import Document, ingest
+from lift_memory.answer import generate_answer
+from lift_memory.memory_files import RETENTION_FILE
+from lift_memory.retention import GENERIC_PROMPTS
+from lift_memory.self_prompts import (
+    QUESTION_OPENERS,
+    greedy_replies,
+    self_prompted_pairs,
+    self_written_user_turns,
+    user_turn_opening,
+)
+
+
+def test_the_opening_is_the_chat_template_up_to_the_users_words(tiny_llama) -> None:
+    text = tiny_llama.tokenizer.decode(user_turn_opening(tiny_llama))
+    assert text.endswith("<|im_start|>user\n")
+    assert "assistant" not in text
+
+
+def test_user_turns_are_seeded_distinct_and_leave_the_global_random_state_alone(
+    tiny_llama,
+) -> None:
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    turns = self_written_user_turns(tiny_llama, 6, seed=0)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    assert 0 < len(turns) <= 6
+    assert len({" ".join(t.lower().split()) for t in turns}) == len(turns)
+    assert all(turn.strip() == turn and turn for turn in turns)
+    assert self_written_user_turns(tiny_llama, 6, seed=0) == turns
+    assert self_written_user_turns(tiny_llama, 6, seed=1) != turns
+
+
+def test_half_the_turns_open_with_a_question_word(tiny_llama, monkeypatch) -> None:
+    monkeypatch.setattr("lift_memory.self_prompts.USER_TURN_MAX_TOKENS", 4)
+    turns = self_written_user_turns(tiny_llama, 40, seed=0, batch_size=16)
+    opened = [t for t in turns if any(t.startswith(opener) for opener in QUESTION_OPENERS)]
+    assert opened and len(opened) < len(turns)
+
+
+def test_turns_the_model_did_not_end_are_dropped(tiny_llama, monkeypatch) -> None:
+    monkeypatch.setattr("lift_memory.self_prompts.USER_TURN_MAX_TOKENS", 2)
+    long = self_written_user_turns(tiny_llama, 8, seed=0)
+    monkeypatch.setattr("lift_memory.self_prompts.USER_TURN_MAX_TOKENS", 48)
+    assert len(long) <= len(self_written_user_turns(tiny_llama, 8, seed=0))
+
+
+def test_batched_replies_are_the_one_by_one_greedy_answers(tiny_llama) -> None:
+    questions = ["What is it?", "Who made the lantern of Laen, and in which year?", "Hi"]
+    expected = [generate_answer(tiny_llama, q, max_new_tokens=8).text for q in questions]
+    assert greedy_replies(tiny_llama, questions, max_new_tokens=8, batch_size=2) == expected
+
+
+def test_ingest_trains_the_self_written_chats_after_the_bundled_prompts(
+    tiny_llama, tmp_store, small_config, corpus
+) -> None:
+    config = small_config.model_copy(update={"retention_self_prompts": 3})
+    stages: list[str] = []
+    ingest(
+        [Document("notes.txt", corpus)],
+        "notes",
+        store=tmp_store,
+        model=tiny_llama,
+        config=config,
+        on_stage=stages.append,
+    )
+    saved = [
+        tuple(json.loads(line))
+        for line in (tmp_store.path("notes") / RETENTION_FILE).read_text().splitlines()
+    ]
+    assert [prompt for prompt, _ in saved[:2]] == list(GENERIC_PROMPTS[:2])
+    assert saved[2:] == self_prompted_pairs(tiny_llama, 3, seed=config.seed)
+    assert saved[2:]  # the tiny model ends some turns of its own
+    assert any("writes 3 chats" in stage for stage in stages)
