@@ -24,7 +24,7 @@ from lift_memory.documents import Document
 from lift_memory.errors import LiftMemoryError
 from lift_memory.extractable import LearningTarget
 from lift_memory.interrupts import stop_on_signals
-from lift_memory.manifest import LEARNING_CURVE_KEY, DocumentRecord, Manifest
+from lift_memory.manifest import LEARNING_CURVE_KEY, STOPPED_BY_KEY, DocumentRecord, Manifest
 from lift_memory.memory_files import read_retention, write_corpus, write_retention
 from lift_memory.models import DEFAULT_MODEL, LoadedModel, load_model
 from lift_memory.phases import mark
@@ -480,6 +480,7 @@ def ingest(
                     "extra": {
                         **manifest.extra,
                         LEARNING_CURVE_KEY: [asdict(point) for point in result.learning_curve],
+                        STOPPED_BY_KEY: result.stopped_by,
                     }
                     if result.learning_curve
                     else manifest.extra,

@@ -62,6 +62,8 @@ class DocumentRecord(BaseModel):
 # ``Manifest.extra`` key of the learning curve an ingest with ``learn_until`` records: per epoch
 # of its target stage, the facts extractable and the training tokens and seconds spent by then
 LEARNING_CURVE_KEY = "learning_curve"
+# extra: why each stage with a learning target ended ("target", "plateau" or "epochs")
+STOPPED_BY_KEY = "stopped_by"
 
 
 class Manifest(BaseModel):

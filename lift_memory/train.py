@@ -95,6 +95,9 @@ class TrainResult:
     facts_total: int | None = None
     epochs_run: dict[str, int] = field(default_factory=dict)
     learning_curve: list[LearningPoint] = field(default_factory=list)
+    # why each stage with a learning target ended: "target" (its share of facts learned),
+    # "plateau" (learn_patience) or "epochs" (its maximum)
+    stopped_by: dict[str, str] = field(default_factory=dict)
 
     @property
     def tokens_per_s(self) -> float:
@@ -282,6 +285,8 @@ class LiftTrainer:
                 if epoch_tokens:
                     result.stage_losses[stage.name] = epoch_loss / epoch_tokens
                     self.save_checkpoint(step, result.tokens, restored_seconds + elapsed_s())
+            if stage.target is not None and stage.target.probes and facts is not None:
+                result.stopped_by[stage.name] = self._stop_reason(stage_index, stage, facts)
         model.eval()
         result.steps = step
         result.seconds = restored_seconds + elapsed_s()
@@ -308,6 +313,13 @@ class LiftTrainer:
         if len(facts) >= target.target_share * len(target.facts) or target.plateaued(history):
             self.learning_log[f"stop:{stage_index}"] = epoch + 1
         return counts
+
+    def _stop_reason(self, stage_index: int, stage: Stage, facts: tuple[int, int]) -> str:
+        """Why the stage ended, from what the learning log decided and its last count."""
+        assert stage.target is not None
+        if f"stop:{stage_index}" not in self.learning_log:
+            return "epochs"
+        return "target" if facts[0] >= stage.target.target_share * facts[1] else "plateau"
 
     def _parts(self, samples: list[TrainingSample]) -> list[list[TrainingSample]]:
         """The groups one step runs: by length, unless a loss is not a mean over positions

@@ -51,6 +51,7 @@ def test_ingest_reports_facts_learned(tmp_path: Path) -> None:
     assert data["train_tokens_per_corpus_token"] > 1
     manifest = MemoryStore(tmp_path / "home").read_manifest("r")
     assert manifest.metrics["epochs_segments+qa"] == 1  # learned after one epoch: stopped
+    assert data["stopped_by"] == "target"
     [point] = data["learning_curve"]  # recall against cost, per epoch
     assert point["epoch"] == 1 and point["facts_learned"] == data["facts_total"]
     assert 0 < point["tokens"] <= data["train_tokens"] and point["seconds"] > 0
@@ -58,4 +59,6 @@ def test_ingest_reports_facts_learned(tmp_path: Path) -> None:
     text = ingest("r2")
     assert text.exit_code == 0, text.output
     learned = f"facts learned: {data['facts_total']} / {data['facts_total']}"
-    assert f"{learned} (after each epoch: {data['facts_total']})" in text.stdout
+    assert (
+        f"{learned} (after each epoch: {data['facts_total']}); stopped: the target" in text.stdout
+    )

@@ -73,6 +73,7 @@ def test_a_stage_ends_once_its_facts_are_learned(tiny) -> None:
     assert result.epochs_run == {"segments+qa": 1}
     assert (result.facts_learned, result.facts_total) == (2, 2)
     assert {p.epoch for p in seen} == {1}
+    assert result.stopped_by == {"segments+qa": "target"}
 
 
 def test_unlearned_facts_keep_training_every_epoch(tiny) -> None:
@@ -82,6 +83,7 @@ def test_unlearned_facts_keep_training_every_epoch(tiny) -> None:
     result = trainer.train([stage(loaded, threshold=0.999)])  # a random model learns nothing
     assert result.epochs_run == {"segments+qa": 4}
     assert result.facts_learned == 0 and result.facts_total == 2
+    assert result.stopped_by == {"segments+qa": "epochs"}
 
 
 def test_a_stage_ends_on_a_plateau_of_facts_learned(tiny) -> None:
@@ -93,6 +95,7 @@ def test_a_stage_ends_on_a_plateau_of_facts_learned(tiny) -> None:
     assert result.epochs_run == {"segments+qa": 3}
     assert trainer.learning_log["stop:0"] == 3
     assert result.facts_learned == 0
+    assert result.stopped_by == {"segments+qa": "plateau"}
 
 
 def test_a_plateau_is_two_epochs_without_a_gain_of_one_percent_of_the_facts() -> None:

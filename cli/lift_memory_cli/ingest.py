@@ -37,6 +37,13 @@ from lift_memory_cli.rendering import (
 )
 from lift_memory_cli.signals import sigterm_interrupts
 
+# The summary's words for why training ended (``stopped_by`` in ``--json``).
+STOP_EXPLAINED = {
+    "target": "the target share of facts was learned",
+    "plateau": "no more facts were being learned (learn_patience)",
+    "epochs": "the maximum number of epochs",
+}
+
 
 def _print_summary(data: dict[str, Any]) -> None:
     out = stdout_console()
@@ -64,6 +71,8 @@ def _print_summary(data: dict[str, Any]) -> None:
     if data.get("facts_total"):
         by_epoch = ", ".join(str(point["facts_learned"]) for point in data["learning_curve"])
         epochs_text = f" (after each epoch: {by_epoch})" if by_epoch else ""
+        stop = STOP_EXPLAINED.get(data.get("stopped_by") or "")
+        epochs_text += f"; stopped: {stop}" if stop else ""
         out.print(
             f"  recall     facts learned: {data['facts_learned']} / {data['facts_total']}"
             f"{epochs_text}"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from lift_memory.config import LiftConfig
 from lift_memory.errors import CorruptMemory
-from lift_memory.manifest import LEARNING_CURVE_KEY
+from lift_memory.manifest import LEARNING_CURVE_KEY, STOPPED_BY_KEY
 from lift_memory.model_registry import DEFAULT_MODEL
 from lift_memory.names import validate_memory_name
 from lift_memory.phases import mark
@@ -494,6 +494,8 @@ def summary(
         "facts_total": _count(metrics.get("facts_total")),
         # per epoch of the target stage: facts extractable, training tokens and seconds by then
         "learning_curve": list(manifest.extra.get(LEARNING_CURVE_KEY, [])),
+        # why the target stage ended: "target", "plateau" (learn_patience) or "epochs"
+        "stopped_by": next(iter(dict(manifest.extra.get(STOPPED_BY_KEY, {})).values()), None),
         "tokens_per_s": metrics.get("train_tokens_per_s"),
         "final_loss": metrics.get("final_loss"),
         "adapter_bytes": manifest.adapter_bytes,
