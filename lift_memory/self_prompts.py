@@ -152,3 +152,41 @@ def self_prompted_pairs(loaded: LoadedModel, count: int, *, seed: int = 0) -> li
     turns = self_written_user_turns(loaded, count, seed=seed)
     replies = greedy_replies(loaded, turns, max_new_tokens=REPLY_MAX_TOKENS)
     return [(turn, reply) for turn, reply in zip(turns, replies, strict=True) if reply]
+
+
+def _document_start_id(loaded: LoadedModel) -> int:
+    """The token a pretraining document follows (``<|endoftext|>`` where the vocabulary has it)."""
+    tokenizer = loaded.tokenizer
+    start = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    if isinstance(start, int) and start != tokenizer.unk_token_id:
+        return start
+    return int(tokenizer.bos_token_id if tokenizer.bos_token_id is not None else _pad_id(loaded))
+
+
+def self_written_passages(
+    loaded: LoadedModel,
+    count: int,
+    *,
+    seed: int = 0,
+    max_new_tokens: int = 96,
+    min_tokens: int = 24,
+    batch_size: int = 16,
+) -> list[str]:
+    """Up to ``count`` plain-text passages the model writes from a document start, each cut at
+    an end-of-turn token and kept when at least ``min_tokens`` long: a sample of the text the
+    model expects, for KL retention on plain text. Seeded; the global random state is kept."""
+    if count <= 0:
+        return []
+    start = [_document_start_id(loaded)]
+    passages: list[str] = []
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for _round in range(3 * (count // batch_size + 1)):
+            batch = min(batch_size, count - len(passages) + 2)
+            for ids, _ended in _generate(loaded, [start] * batch, max_new_tokens, True):
+                text = loaded.tokenizer.decode(ids, skip_special_tokens=True).strip()
+                if len(ids) >= min_tokens and text:
+                    passages.append(text)
+            if len(passages) >= count:
+                break
+    return passages[:count]
