@@ -175,6 +175,15 @@ class LiftConfig(BaseModel):
         "retention samples beside the bundled prompts: a broad sample of what the model is used "
         "for (lift_memory/self_prompts.py).",
     )
+    retention_self_passages: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Plain-text passages the base model writes itself (sampled from a document "
+        "start, ~95 tokens each) trained as retention text: on the 1k-token text 24 of them cut "
+        "the unrelated-text perplexity ratio from x1.52/x1.78 to x1.34/x1.36 at two seeds "
+        "(lift_memory/self_prompts.py, docs/benchmarks.md).",
+    )
     retention_passages: int = Field(
         default=8,
         ge=0,

@@ -47,7 +47,7 @@ from lift_memory.models import LoadedModel, model_lock
 from lift_memory.qa import QAGenerator, QAPair, read_qa_jsonl, write_qa_jsonl
 from lift_memory.retention import record_retention_answers, retention_samples
 from lift_memory.segments import segment_samples, tokenize_documents
-from lift_memory.self_prompts import self_prompted_pairs
+from lift_memory.self_prompts import self_prompted_pairs, written_passage_pairs
 from lift_memory.store import MemoryStore
 from lift_memory.train import LiftTrainer, ProgressCallback, Stage, TrainResult
 
@@ -254,7 +254,9 @@ def _retention_pairs(
 ) -> list[tuple[str, str]]:
     """The memory's retention targets; recorded now (memory switched off) when it has none."""
     memory_dir = store.path(memory.manifest.name)
-    wanted = config.retention_samples + config.retention_self_prompts
+    wanted = (
+        config.retention_samples + config.retention_self_prompts + config.retention_self_passages
+    )
     if wanted == 0:
         return []
     recorded = read_retention(memory_dir)
@@ -264,6 +266,7 @@ def _retention_pairs(
     with memory.adapter.disabled():
         pairs = record_retention_answers(memory.loaded, config.retention_samples)
         pairs += self_prompted_pairs(memory.loaded, config.retention_self_prompts, seed=config.seed)
+        pairs += written_passage_pairs(memory.loaded, config)
     write_retention(memory_dir, pairs)
     return pairs
 

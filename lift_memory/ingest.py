@@ -48,7 +48,7 @@ from lift_memory.segments import (
     segment_samples,
     tokenize_documents,
 )
-from lift_memory.self_prompts import self_prompted_pairs
+from lift_memory.self_prompts import self_prompted_pairs, written_passage_pairs
 from lift_memory.store import MemoryStore
 from lift_memory.train import LiftTrainer, ProgressCallback, Stage, TrainProgress, TrainResult
 
@@ -401,6 +401,11 @@ def ingest(
                     *retention,
                     *self_prompted_pairs(loaded, config.retention_self_prompts, seed=config.seed),
                 ]
+            if config.retention_self_passages:
+                say(
+                    f"the base model writes {config.retention_self_passages} passages for retention"
+                )
+                retention = [*retention, *written_passage_pairs(loaded, config)]
             write_retention(memory_dir, retention)
         timings.setdefault("retention_s", time.perf_counter() - t)
         if parallel and main:  # the others may now read the QA and retention files

@@ -3,7 +3,8 @@
 - ``corpus.jsonl``: the documents the memory was built from, one ``{"source", "text"}`` object
   a line, read back for truncated-context answering and replayed by consolidation;
 - ``retention.jsonl``: the base model's own answers to generic prompts, one ``[prompt, reply]``
-  pair a line, recorded once before any adapter exists and reused on resume and consolidation.
+  pair a line, recorded once before any adapter exists and reused on resume and consolidation;
+  a pair with an empty prompt is plain text the base model wrote itself (``["", passage]``).
 
 Both are written atomically, so a reader sees the old file or the new one.
 """

@@ -151,8 +151,11 @@ def retention_samples(
     samples = [
         chat_sample(loaded.tokenizer, question_prompt(prompt), reply, kind="retention")
         for prompt, reply in pairs
+        if prompt
     ]
-    for passage in GENERIC_PASSAGES[:passages]:
+    # a pair without a prompt is plain text the base model wrote itself (self_prompts.py)
+    written = [reply for prompt, reply in pairs if not prompt]
+    for passage in [*written, *GENERIC_PASSAGES[:passages]]:
         ids = loaded.tokenizer(passage, add_special_tokens=False)["input_ids"]
         samples.append(TrainingSample(input_ids=ids, labels=list(ids), kind="retention"))
     return samples

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import torch
 
+from lift_memory.config import LiftConfig
 from lift_memory.models import LoadedModel
 from lift_memory.prompts import chat_template_ids, prompt_ids
 
@@ -190,3 +191,10 @@ def self_written_passages(
             if len(passages) >= count:
                 break
     return passages[:count]
+
+
+def written_passage_pairs(loaded: LoadedModel, config: LiftConfig) -> list[tuple[str, str]]:
+    """``config.retention_self_passages`` passages the base model writes, as retention pairs
+    with an empty prompt (how ``retention.jsonl`` keeps plain text)."""
+    passages = self_written_passages(loaded, config.retention_self_passages, seed=config.seed)
+    return [("", passage) for passage in passages]

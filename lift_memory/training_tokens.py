@@ -32,6 +32,7 @@ QA_TOKENS = 75  # one QA sample: chat template + question + evidence sentence
 RETENTION_TOKENS = 55  # one retention sample: chat template + prompt + short answer
 PASSAGE_TOKENS = 75  # a bundled retention passage (retention.GENERIC_PASSAGES)
 SELF_PROMPT_TOKENS = 76  # a chat the model writes itself (self_prompts.py; SmolLM2, 64 chats)
+SELF_PASSAGE_TOKENS = 95  # a passage the model writes itself (SmolLM2, 48 passages)
 RECITE_INSTRUCTION_TOKENS = 40  # a contextualized sample's chat template + recite instruction
 # The 'facts' generator, measured with the SmolLM2 tokenizer on the demo's ~1k-token sample and
 # the bench's ~5k-token corpora: pairs per corpus token by qa_per_fact (a fact has ~2–3
@@ -135,6 +136,7 @@ def _training_tokens(corpus_tokens: int, c: LiftConfig, *, expected: bool) -> in
     retention = (
         c.retention_samples * RETENTION_TOKENS
         + c.retention_self_prompts * SELF_PROMPT_TOKENS
+        + c.retention_self_passages * SELF_PASSAGE_TOKENS
         + c.retention_passages * PASSAGE_TOKENS
     )
     retention *= retention_repeats(retention, segments + statements + qa, c.retention_share)

@@ -8,12 +8,13 @@ import torch
 
 from lift_memory import Document, ingest
 from lift_memory.answer import generate_answer
-from lift_memory.memory_files import RETENTION_FILE
-from lift_memory.retention import GENERIC_PROMPTS
+from lift_memory.memory_files import RETENTION_FILE, read_retention
+from lift_memory.retention import GENERIC_PROMPTS, retention_samples
 from lift_memory.self_prompts import (
     QUESTION_OPENERS,
     greedy_replies,
     self_prompted_pairs,
+    self_written_passages,
     self_written_user_turns,
     user_turn_opening,
 )
@@ -80,3 +81,41 @@ def test_ingest_trains_the_self_written_chats_after_the_bundled_prompts(
     assert saved[2:] == self_prompted_pairs(tiny_llama, 3, seed=config.seed)
     assert saved[2:]  # the tiny model ends some turns of its own
     assert any("writes 3 chats" in stage for stage in stages)
+
+
+def test_self_written_passages_are_seeded_long_enough_and_keep_the_random_state(
+    tiny_llama,
+) -> None:
+    torch.manual_seed(7)
+    before = torch.random.get_rng_state()
+    passages = self_written_passages(tiny_llama, 3, seed=0, max_new_tokens=32, min_tokens=8)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    assert 0 < len(passages) <= 3 and all(passages)
+    assert self_written_passages(tiny_llama, 3, seed=0, max_new_tokens=32, min_tokens=8) == (
+        passages
+    )
+    # passages shorter than min_tokens are dropped
+    assert self_written_passages(tiny_llama, 3, seed=0, max_new_tokens=4, min_tokens=8) == []
+
+
+def test_self_written_passages_are_kept_as_prompt_less_pairs_and_trained_as_plain_text(
+    tiny_llama, tmp_store, small_config, corpus, monkeypatch
+) -> None:
+    monkeypatch.setattr(
+        "lift_memory.self_prompts.self_written_passages",
+        lambda loaded, count, seed: [f"Plain text number {i}." for i in range(count)],
+    )
+    config = small_config.model_copy(update={"retention_self_passages": 2})
+    ingest(
+        [Document("notes.txt", corpus)], "notes", store=tmp_store, model=tiny_llama, config=config
+    )
+    saved = read_retention(tmp_store.path("notes"))
+    assert saved is not None and saved[2:] == [
+        ("", "Plain text number 0."),
+        ("", "Plain text number 1."),
+    ]
+    samples = retention_samples(tiny_llama, saved)
+    assert len(samples) == 4
+    plain = samples[-1]
+    assert plain.labels == plain.input_ids  # every token a target, no chat template
+    assert tiny_llama.tokenizer.decode(plain.input_ids) == "Plain text number 1."

@@ -98,3 +98,8 @@ def test_a_retention_share_adds_its_repeats_more_on_a_larger_corpus() -> None:
 def test_self_written_retention_chats_are_counted() -> None:
     plain = estimate_training_tokens(1000, LiftConfig())
     assert estimate_training_tokens(1000, LiftConfig(retention_self_prompts=64)) > plain
+
+
+def test_self_written_retention_passages_are_counted() -> None:
+    plain = estimate_training_tokens(1000, LiftConfig())
+    assert estimate_training_tokens(1000, LiftConfig(retention_self_passages=24)) > plain
