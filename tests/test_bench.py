@@ -100,7 +100,11 @@ def test_trainings_share_one_recording_of_the_retention_answers(quick_report) ->
     memories = sorted((out / "store").glob("memories/*/retention.jsonl"))
     assert len(memories) == len(QUICK.trainings())
     for path in memories:  # every training got the same targets
-        assert [json.loads(line) for line in path.read_text().splitlines()] == shared["pairs"]
+        pairs = [json.loads(line) for line in path.read_text().splitlines()]
+        assert pairs[: len(shared["pairs"])] == shared["pairs"]
+        written = pairs[len(shared["pairs"]) :]  # then the passages the base model wrote itself
+        assert len(written) <= QUICK.lift.retention_self_passages
+        assert all(prompt == "" and passage for prompt, passage in written)
 
 
 def test_quick_profile_costs_are_positive(quick_report) -> None:
