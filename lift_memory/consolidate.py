@@ -47,7 +47,7 @@ from lift_memory.models import LoadedModel, model_lock
 from lift_memory.qa import QAGenerator, QAPair, read_qa_jsonl, write_qa_jsonl
 from lift_memory.retention import record_retention_answers, retention_samples
 from lift_memory.segments import segment_samples, tokenize_documents
-from lift_memory.self_prompts import self_prompted_pairs, written_passage_pairs
+from lift_memory.self_prompts import self_written_retention
 from lift_memory.store import MemoryStore
 from lift_memory.train import LiftTrainer, ProgressCallback, Stage, TrainResult
 
@@ -265,8 +265,7 @@ def _retention_pairs(
     say(f"recording {wanted} base-model answers for retention")
     with memory.adapter.disabled():
         pairs = record_retention_answers(memory.loaded, config.retention_samples)
-        pairs += self_prompted_pairs(memory.loaded, config.retention_self_prompts, seed=config.seed)
-        pairs += written_passage_pairs(memory.loaded, config)
+        pairs += self_written_retention(memory.loaded, config)
     write_retention(memory_dir, pairs)
     return pairs
 

@@ -48,7 +48,7 @@ from lift_memory.segments import (
     segment_samples,
     tokenize_documents,
 )
-from lift_memory.self_prompts import self_prompted_pairs, written_passage_pairs
+from lift_memory.self_prompts import describe_self_written, self_written_retention
 from lift_memory.store import MemoryStore
 from lift_memory.train import LiftTrainer, ProgressCallback, Stage, TrainProgress, TrainResult
 
@@ -345,7 +345,8 @@ def ingest(
     ``retention_answers`` (as :func:`record_retention_answers` returns them for
     ``config.retention_samples``) skips recording the base model's retention answers: they
     depend only on the base model, so several memories of one model can share one recording.
-    The chats the base model writes itself (``config.retention_self_prompts``) follow them.
+    What the base model writes itself (``retention_self_prompts``, ``retention_self_passages``)
+    follows them.
     """
     started = time.perf_counter()
     main = parallel is None or parallel.is_main
@@ -395,17 +396,9 @@ def ingest(
             else:
                 say(f"recording {config.retention_samples} base-model answers for retention")
                 retention = record_retention_answers(loaded, config.retention_samples)
-            if config.retention_self_prompts:
-                say(f"the base model writes {config.retention_self_prompts} chats for retention")
-                retention = [
-                    *retention,
-                    *self_prompted_pairs(loaded, config.retention_self_prompts, seed=config.seed),
-                ]
-            if config.retention_self_passages:
-                say(
-                    f"the base model writes {config.retention_self_passages} passages for retention"
-                )
-                retention = [*retention, *written_passage_pairs(loaded, config)]
+            if written := describe_self_written(config):
+                say(f"the base model writes {written} for retention")
+                retention = [*retention, *self_written_retention(loaded, config)]
             write_retention(memory_dir, retention)
         timings.setdefault("retention_s", time.perf_counter() - t)
         if parallel and main:  # the others may now read the QA and retention files

@@ -1,4 +1,5 @@
-"""Retention chats the base model writes itself (``LiftConfig.retention_self_prompts``).
+"""Retention text the base model writes itself: chats (``LiftConfig.retention_self_prompts``)
+and plain-text passages (``LiftConfig.retention_self_passages``).
 
 The bundled retention prompts are 32 short questions: a memory trained to leave those alone can
 still drift everywhere else. Here the base model writes the user turns itself: given its chat
@@ -8,8 +9,9 @@ varied (advice, code, facts, stories). Its own greedy replies then make retentio
 the bundled ones, so that KL retention holds the memory to the base model on a wide sample of
 what the model is used for, at no cost in hand-written data. Half the turns are started with a
 question word ("Who", "How many", ...): a free turn is mostly a long request for advice, while a
-memory's leaks show in short questions, the form its QA pairs train. Sampling is seeded: the same
-model and seed write the same chats.
+memory's leaks show in short questions, the form its QA pairs train. The passages are sampled the
+same way from a document start, plain text for the plain-text damage the corpus's segments do.
+Sampling is seeded: the same model and seed write the same text.
 """
 
 from __future__ import annotations
@@ -198,3 +200,24 @@ def written_passage_pairs(loaded: LoadedModel, config: LiftConfig) -> list[tuple
     with an empty prompt (how ``retention.jsonl`` keeps plain text)."""
     passages = self_written_passages(loaded, config.retention_self_passages, seed=config.seed)
     return [("", passage) for passage in passages]
+
+
+def self_written_retention(loaded: LoadedModel, config: LiftConfig) -> list[tuple[str, str]]:
+    """Everything ``config`` asks the base model to write for retention: its chats, then its
+    passages (as prompt-less pairs). Call with the memory switched off."""
+    chats = self_prompted_pairs(loaded, config.retention_self_prompts, seed=config.seed)
+    return [*chats, *written_passage_pairs(loaded, config)]
+
+
+def describe_self_written(config: LiftConfig) -> str | None:
+    """What :func:`self_written_retention` will write, for a progress line ("3 chats and 24
+    passages"); None when nothing."""
+    parts = [
+        f"{count} {noun}"
+        for count, noun in (
+            (config.retention_self_prompts, "chats"),
+            (config.retention_self_passages, "passages"),
+        )
+        if count
+    ]
+    return " and ".join(parts) or None
