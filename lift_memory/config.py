@@ -20,6 +20,11 @@ QAGeneratorKind = Literal["auto", "model", "facts", "cloze", "openai", "jsonl", 
 # founded in 1228." (each hop a single fact the memory already answers, the first opened by a
 # name the question gives)
 ComposedReply = Literal["bridged", "chained"]
+# pick: "First: Kowim Rimkourk founded the Beispock Guild, in 1266." (the earlier event alone);
+# years-first: "Founded the Beispock Guild in 1266, opened the library of Kriolby in 1300. First:
+# Kowim Rimkourk founded the Beispock Guild." (both years recalled, without the people, before
+# the pick: the comparison is then made between two years the answer has just written)
+TimelineReply = Literal["pick", "years-first"]
 # The learning rate each adapter trains at when the config names none: the freshly initialised
 # Gated Memory needs a high one, LoRA and PiSSA diverge at it (docs/benchmarks.md, Recall
 # experiments: LoRA learns the same facts at 1e-3 to 5e-3).
@@ -110,6 +115,15 @@ class LiftConfig(BaseModel):
         "first, in both orders, answered by the earlier event alone (lift_memory/qa/"
         "timeline_pairs.py). On a timeline-only corpus: 58 % -> 92 % of which-came-first "
         "questions at +16 % training tokens (docs/benchmarks.md).",
+    )
+    qa_timeline_reply: TimelineReply = Field(
+        default="pick",
+        description="'facts' generator, which-came-first pairs: 'pick' answers with the earlier "
+        "event and its year ('First: Kowim Rimkourk founded the Beispock Guild, in 1266.'); "
+        "'years-first' first recalls both events' years without their people ('Founded the "
+        "Beispock Guild in 1266, opened the library of Kriolby in 1300. First: Kowim Rimkourk "
+        "founded the Beispock Guild.'), so the pick compares two years just written "
+        "(docs/lift.md §3).",
     )
     qa_composed_reply: ComposedReply = Field(
         default="chained",

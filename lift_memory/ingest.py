@@ -80,6 +80,7 @@ def _fact_generator(config: LiftConfig) -> FactQAGenerator:
         per_fact=config.qa_per_fact,
         restate=config.qa_restate_modifiers,
         timeline=config.qa_timeline_pairs,
+        timeline_reply=config.qa_timeline_reply,
         seed=config.seed,
         composed_reply=config.qa_composed_reply,
         composed_frames=config.qa_composed_frames,

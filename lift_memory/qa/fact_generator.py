@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 
-from lift_memory.config import ComposedReply
+from lift_memory.config import ComposedReply, TimelineReply
 from lift_memory.qa.base import QAPair
 
 DEFAULT_PER_FACT = 4
@@ -37,6 +37,7 @@ class FactQAGenerator:
         seed: int = 0,
         composed_reply: ComposedReply = "chained",
         composed_frames: int = 2,
+        timeline_reply: TimelineReply = "pick",
     ) -> None:
         if per_fact < 1:
             raise ValueError("per_fact must be at least 1")
@@ -48,6 +49,7 @@ class FactQAGenerator:
         self.seed = seed
         self.composed_reply = composed_reply  # how a multi-hop answer is worded
         self.composed_frames = composed_frames  # question frames per multi-hop composition
+        self.timeline_reply = timeline_reply  # how a which-came-first answer is worded
 
     def pairs_per_fact(self, text: str) -> list[list[QAPair]]:
         """The pairs of each fact, in corpus order, then the composed (two-fact) ones.
@@ -95,7 +97,7 @@ class FactQAGenerator:
         if self.timeline:
             from lift_memory.qa.timeline_pairs import dated_events, timeline_pairs
 
-            grouped += timeline_pairs(dated_events(dated), seed=self.seed)
+            grouped += timeline_pairs(dated_events(dated), self.seed, reply=self.timeline_reply)
         return grouped
 
     def generate(self, text: str, n: int) -> list[QAPair]:

@@ -6,6 +6,13 @@ third event (docs/benchmarks.md, timeline). These pairs ask the comparison itsel
 of the two events, and answer with the earlier event alone ("First: Kowim Rimkourk founded the
 Beispock Guild, in 1266."): naming one event is the answer; naming both would not say which.
 
+Asked on a bigger corpus, such an answer often gives the picked event's own year correctly yet
+picks the later event (docs/benchmarks.md): each year is recalled, the comparison fails. The
+``years-first`` reply recalls both years before the pick, each event without its subject so the
+answer still names one event ("Founded the Beispock Guild in 1266, opened the library of Kriolby
+in 1300. First: Kowim Rimkourk founded the Beispock Guild."): the pick then compares two years
+the answer has just written.
+
 Each dated event is compared with :data:`PARTNERS` others (a seeded draw), so a corpus of *n*
 dated events gives about ``PARTNERS * n / 2`` comparisons, and unseen pairs must come from what
 the trained ones taught about each event's place in time.
@@ -18,10 +25,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lift_memory.config import TimelineReply
 from lift_memory.qa.base import QAPair
 
 if TYPE_CHECKING:
-    from spacy.tokens import Span
+    from spacy.tokens import Span, Token
 
 PARTNERS = 4
 MAX_CLAUSE_WORDS = 16
@@ -33,6 +41,7 @@ class DatedEvent:
     clause: str  # the sentence without its date: "Kowim Rimkourk founded the Beispock Guild"
     year: int
     sentence: str  # the corpus sentence (the evidence)
+    predicate: str = ""  # the clause without its subject: "founded the Beispock Guild"
 
 
 def year_of(answer: str) -> int | None:
@@ -47,6 +56,34 @@ def event_clause(sentence: Span, answer: Span) -> str | None:
     date not a phrase of its own or dating a clause inside the sentence ("…, who arrived in
     2009"), another number left in it, a pronoun for its subject (whose?), or longer than
     :data:`MAX_CLAUSE_WORDS`."""
+    kept = _clause_tokens(sentence, answer)
+    if not kept:
+        return None
+    clause = _text(kept)
+    if kept[0].pos_ == "DET":  # "The lighthouse …" mid-question; a name keeps its capital
+        clause = clause[:1].lower() + clause[1:]
+    return clause
+
+
+def event_predicate(sentence: Span, answer: Span) -> str:
+    """The event clause from its main verb on, its subject left out ("founded the Beispock
+    Guild", "was built by Orla Fenwick"); "" where no subject comes before the verb."""
+    kept = _clause_tokens(sentence, answer)
+    root = sentence.root
+    verb = [root, *(c for c in root.children if c.dep_ in ("aux", "auxpass", "neg"))]
+    start = min(t.i for t in verb)
+    rest = [t for t in kept or () if t.i >= start]
+    if not rest or len(rest) == len(kept or ()) or not any(t.i == root.i for t in rest):
+        return ""
+    return _text(rest)
+
+
+def _text(tokens: list[Token]) -> str:
+    return "".join(t.text_with_ws for t in tokens).strip().rstrip(",").strip()
+
+
+def _clause_tokens(sentence: Span, answer: Span) -> list[Token] | None:
+    """The tokens of :func:`event_clause` (None where it has none)."""
     head = answer.root.head
     dating = head if head.dep_ == "prep" and head.i < answer.start else None
     start, end = (
@@ -66,10 +103,7 @@ def event_clause(sentence: Span, answer: Span) -> str | None:
         return None
     if any(t.like_num for t in words) or not any(t.pos_ in ("VERB", "AUX") for t in words):
         return None
-    clause = "".join(t.text_with_ws for t in kept).strip().rstrip(",").strip()
-    if kept[0].pos_ == "DET":  # "The lighthouse …" mid-question; a name keeps its capital
-        clause = clause[:1].lower() + clause[1:]
-    return clause
+    return kept
 
 
 def dated_events(found: list[tuple[Span, Span, str, str]]) -> list[DatedEvent]:
@@ -82,14 +116,19 @@ def dated_events(found: list[tuple[Span, Span, str, str]]) -> list[DatedEvent]:
             continue
         clause = event_clause(sentence, span)
         if clause and clause.lower() not in events:
-            events[clause.lower()] = DatedEvent(clause, year, evidence)
+            predicate = event_predicate(sentence, span)
+            events[clause.lower()] = DatedEvent(clause, year, evidence, predicate)
     return list(events.values())
 
 
 def timeline_pairs(
-    events: list[DatedEvent], seed: int = 0, partners: int = PARTNERS
+    events: list[DatedEvent],
+    seed: int = 0,
+    partners: int = PARTNERS,
+    reply: TimelineReply = "pick",
 ) -> list[list[QAPair]]:
-    """One group per compared pair of events of different years: the question in both orders."""
+    """One group per compared pair of events of different years: the question in both orders,
+    answered as ``reply`` says (the module docstring)."""
     order = list(range(len(events)))
     random.Random(seed).shuffle(order)
     compared: set[tuple[int, int]] = set()
@@ -103,7 +142,6 @@ def timeline_pairs(
             compared.add(key)
             a, b = events[index], events[other]
             first = a if a.year < b.year else b
-            reply = f"First: {first.clause}, in {first.year}."
             evidence = f"{a.sentence} {b.sentence}"
             groups.append(
                 [
@@ -112,9 +150,23 @@ def timeline_pairs(
                         first.clause,
                         evidence,
                         "facts",
-                        reply=reply,
+                        reply=comparison_reply(x, y, first, reply),
                     )
                     for x, y in ((a, b), (b, a))
                 ]
             )
     return groups
+
+
+def comparison_reply(
+    asked_first: DatedEvent, asked_second: DatedEvent, first: DatedEvent, style: TimelineReply
+) -> str:
+    """The answer to "Which happened first: ``asked_first``, or ``asked_second``?"; a
+    ``years-first`` reply falls back to ``pick`` where an event has no subject-less predicate."""
+    if style == "years-first" and asked_first.predicate and asked_second.predicate:
+        years = (
+            f"{asked_first.predicate} in {asked_first.year}, "
+            f"{asked_second.predicate} in {asked_second.year}"
+        )
+        return f"{years[:1].upper()}{years[1:]}. First: {first.clause}."
+    return f"First: {first.clause}, in {first.year}."
