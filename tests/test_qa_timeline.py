@@ -64,3 +64,39 @@ def test_years_and_pairing() -> None:
         a, b = re.fullmatch(r"Which happened first: (.*), or (.*)\?", group[0].question).groups()
         assert year[a] != year[b]
         assert group[0].answer == (a if year[a] < year[b] else b)
+
+
+def test_years_first_recalls_both_years_then_names_one_event() -> None:
+    groups = comparisons(FactQAGenerator(timeline_reply="years-first"))
+    predicates = {
+        "Kowim Rimkourk founded the Beispock Guild": ("founded the Beispock Guild", 1266),
+        "Vothtein Sumlol opened the library of Kriolby": ("opened the library of Kriolby", 1300),
+        "the lighthouse on Varnholm was built by Orla Fenwick": ("was built by Orla Fenwick", 1847),
+    }
+    assert len(groups) == 3
+    for group in groups:
+        for pair in group:
+            asked = re.fullmatch(r"Which happened first: (.*), or (.*)\?", pair.question).groups()
+            earlier = min(asked, key=lambda c: predicates[c][1])
+            (p1, y1), (p2, y2) = (predicates[c] for c in asked)
+            years = f"{p1} in {y1}, {p2} in {y2}."
+            # both years in the order asked, the subjects left out, then the pick alone
+            assert pair.reply == f"{years[:1].upper()}{years[1:]} First: {earlier}."
+            assert pair.answer == earlier
+        assert group[0].reply != group[1].reply  # each order recalls its own order
+
+
+def test_years_first_needs_a_subject_to_leave_out() -> None:
+    with_predicates = [DatedEvent("Kowim founded the Guild", 1266, "s", "founded the Guild")]
+    without = DatedEvent("the Guild opened", 1300, "s")
+    groups = timeline_pairs([*with_predicates, without], reply="years-first")
+    # one event has no subject-less form: the plain pick, which names one event only
+    assert [p.reply for p in groups[0]] == ["First: Kowim founded the Guild, in 1266."] * 2
+
+
+def test_the_reply_style_reaches_the_generator_through_the_config() -> None:
+    generator = default_qa_generator(
+        None, LiftConfig(qa_generator="facts", qa_timeline_reply="years-first")
+    )
+    assert isinstance(generator, FactQAGenerator) and generator.timeline_reply == "years-first"
+    assert FactQAGenerator().timeline_reply == LiftConfig().qa_timeline_reply == "pick"

@@ -78,6 +78,8 @@ def test_no_qa_trains_no_pairs_and_no_probes() -> None:
 def test_timeline_pairs_add_their_pairs() -> None:
     plain = estimate_training_tokens(5000, LiftConfig(qa_timeline_pairs=False))
     assert estimate_training_tokens(5000, LiftConfig()) > plain  # on by default
+    longer = estimate_training_tokens(5000, LiftConfig(qa_timeline_reply="years-first"))
+    assert longer > estimate_training_tokens(5000, LiftConfig())
 
 
 def test_composed_frames_add_their_pairs() -> None:
