@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lift_memory.qa.casing import lowercase_start
 from lift_memory.qa.detokenize import detokenize
 from lift_memory.qa.facts import WEEKDAYS
 
@@ -68,11 +69,10 @@ def _sentence_case(text: str) -> str:
 
 
 def _lowercase_start(tokens: list[Token]) -> str:
-    """A noun phrase that moves out of first position: 'The school' → 'the school'."""
+    """A noun phrase that moves out of first position: 'The school' → 'the school', an
+    invented name unchanged (casing.py)."""
     text = detokenize(tokens)
-    if tokens and tokens[0].pos_ not in ("PROPN",) and tokens[0].text != "I":
-        text = text[:1].lower() + text[1:]
-    return text
+    return lowercase_start(text, tokens[0]) if tokens else text
 
 
 def _inflect(lemma: str, tag: str) -> str:
@@ -323,9 +323,7 @@ def _description(label: str, opening: str, tokens: list[Token]) -> str:
         return ""
     if any(t.is_punct for t in tokens):  # commas mean a clause the parse could not place
         return ""
-    text = detokenize(tokens)
-    if tokens[0].pos_ != "PROPN":
-        text = text[:1].lower() + text[1:]
+    text = lowercase_start(detokenize(tokens), tokens[0])
     described = f"{opening} {text}"
     return described if 2 <= len(text.split()) <= _MAX_DESCRIPTION_WORDS else ""
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from lift_memory.qa.casing import lowercase_start
 from lift_memory.qa.detokenize import detokenize
 
 if TYPE_CHECKING:
@@ -77,10 +78,6 @@ def _sentence(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip(" ,;:")
     text = re.sub(r"\s+([,.;:!?%)]|'s\b)", r"\1", text)
     return text[:1].upper() + text[1:] + "." if text else ""
-
-
-def _lowercase(phrase: str, first: Token) -> str:
-    return phrase if first.pos_ == "PROPN" or first.text == "I" else phrase[:1].lower() + phrase[1:]
 
 
 def _be(noun: Token, past: bool) -> str:
@@ -145,7 +142,7 @@ def _relative_clause(clause: Token) -> str:
         head = [t for t in after if t.i <= clause.i]
         tail = [t for t in after if t.i > clause.i]
         first = noun.doc[min(t.i for t in noun.subtree)]
-        text = f"{detokenize(head)} {_lowercase(antecedent, first)} {detokenize(tail)}"
+        text = f"{detokenize(head)} {lowercase_start(antecedent, first)} {detokenize(tail)}"
         return _sentence(text)
     return _sentence(f"{detokenize(before)} {antecedent} {detokenize(after)}")
 
