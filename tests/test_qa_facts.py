@@ -52,10 +52,10 @@ def test_years_numbers_and_names_get_their_wh_phrase() -> None:
     assert "How many steps may visitors climb of the tower on Sunday afternoons?" in [
         q for q, _ in questions_about("164")["fronted"]
     ]
-    assert questions_about("Biscuit")["naming"][0] == (
+    assert (
         "What is a grey parrot called?",
         "A grey parrot is called Biscuit.",
-    )
+    ) in questions_about("Biscuit")["naming"]
 
 
 def test_relative_clauses_and_appositions() -> None:
@@ -228,3 +228,15 @@ def test_a_role_or_description_is_asked_from_the_subjects_side(
 def test_a_repeated_sentence_has_no_reordering() -> None:
     texts = fact_statements("Ilse keeps the lighthouse at Varrow Point. " * 3, seed=1)
     assert all(t.count("Ilse keeps") <= 3 for t in texts)  # and the call returns at all
+
+
+def test_a_named_thing_is_also_asked_as_its_keepers() -> None:
+    from lift_memory.qa import FactQAGenerator
+
+    pairs = FactQAGenerator().generate("Edda Mirel keeps a grey parrot named Biscuit.", 0)
+    asked = {p.question: p.reply for p in pairs}
+    # the way a reader asks for the name: through its keeper, not "a grey parrot"
+    assert asked["What is the name of Edda Mirel's grey parrot?"] == (
+        "Edda Mirel's grey parrot is called Biscuit."
+    )
+    assert "What is Edda Mirel's grey parrot called?" in asked

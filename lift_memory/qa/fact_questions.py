@@ -306,11 +306,32 @@ def _naming(span: Span) -> list[Phrasing]:
     if not named:
         return []
     reply = f"{_sentence_case(named)} is called {span.text}."
+    owned = _owned(noun, phrase)
+    owned_reply = f"{owned} is called {span.text}." if owned else ""
     return [
+        *(
+            [Phrasing(f"What is the name of {owned}?", span.text, owned_reply, "naming")]
+            * bool(owned)
+        ),
         Phrasing(f"What is {named} called?", span.text, reply, "naming"),
+        *([Phrasing(f"What is {owned} called?", span.text, owned_reply, "naming")] * bool(owned)),
         Phrasing(f"What is the name of {named}?", span.text, reply, "naming"),
         Phrasing(f"What is {span.text}?", named, f"{span.text} is {named}.", "reverse"),
     ]
+
+
+def _owned(noun: Token, phrase: list[Token]) -> str:
+    """'Edda's grey parrot' for 'Edda keeps a grey parrot named Biscuit': the named thing as its
+    keeper's, so that the name is asked the way a reader asks it ("What is the name of Edda's
+    parrot?"); '' unless the thing is the object of a verb whose subject is a name."""
+    if noun.dep_ != "dobj":
+        return ""
+    owners = [c for c in noun.head.children if c.dep_ == "nsubj" and c.pos_ == "PROPN"]
+    if not owners:
+        return ""
+    owner = detokenize(list(owners[0].subtree))
+    kept = [t for t in phrase if t.dep_ not in ("det", "poss")]
+    return f"{owner}'s {detokenize(kept)}" if kept else ""
 
 
 _MAX_DESCRIPTION_WORDS = 12
