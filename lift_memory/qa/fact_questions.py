@@ -306,18 +306,21 @@ def _naming(span: Span) -> list[Phrasing]:
     if not named:
         return []
     reply = f"{_sentence_case(named)} is called {span.text}."
-    owned = _owned(noun, phrase)
-    owned_reply = f"{owned} is called {span.text}." if owned else ""
-    return [
-        *(
-            [Phrasing(f"What is the name of {owned}?", span.text, owned_reply, "naming")]
-            * bool(owned)
-        ),
+    plain = [
         Phrasing(f"What is {named} called?", span.text, reply, "naming"),
-        *([Phrasing(f"What is {owned} called?", span.text, owned_reply, "naming")] * bool(owned)),
         Phrasing(f"What is the name of {named}?", span.text, reply, "naming"),
-        Phrasing(f"What is {span.text}?", named, f"{span.text} is {named}.", "reverse"),
     ]
+    reverse = Phrasing(f"What is {span.text}?", named, f"{span.text} is {named}.", "reverse")
+    owned = _owned(noun, phrase)
+    if not owned:
+        return [*plain, reverse]
+    owned_reply = f"{owned} is called {span.text}."
+    by_keeper = [
+        Phrasing(f"What is the name of {owned}?", span.text, owned_reply, "naming"),
+        Phrasing(f"What is {owned} called?", span.text, owned_reply, "naming"),
+    ]
+    # interleaved, the keeper's form first: the per-fact cap keeps both kinds
+    return [by_keeper[0], plain[0], by_keeper[1], plain[1], reverse]
 
 
 def _owned(noun: Token, phrase: list[Token]) -> str:

@@ -56,7 +56,10 @@ def event_clause(sentence: Span, answer: Span) -> str | None:
     date not a phrase of its own or dating a clause inside the sentence ("…, who arrived in
     2009"), another number left in it, a pronoun for its subject (whose?), or longer than
     :data:`MAX_CLAUSE_WORDS`."""
-    kept = _clause_tokens(sentence, answer)
+    return _clause(_clause_tokens(sentence, answer))
+
+
+def _clause(kept: list[Token] | None) -> str | None:
     if not kept:
         return None
     clause = _text(kept)
@@ -68,7 +71,10 @@ def event_clause(sentence: Span, answer: Span) -> str | None:
 def event_predicate(sentence: Span, answer: Span) -> str:
     """The event clause from its main verb on, its subject left out ("founded the Beispock
     Guild", "was built by Orla Fenwick"); "" where no subject comes before the verb."""
-    kept = _clause_tokens(sentence, answer)
+    return _predicate(sentence, _clause_tokens(sentence, answer))
+
+
+def _predicate(sentence: Span, kept: list[Token] | None) -> str:
     root = sentence.root
     verb = [root, *(c for c in root.children if c.dep_ in ("aux", "auxpass", "neg"))]
     start = min(t.i for t in verb)
@@ -114,10 +120,10 @@ def dated_events(found: list[tuple[Span, Span, str, str]]) -> list[DatedEvent]:
         year = year_of(span.text) if label == "DATE" else None
         if year is None:
             continue
-        clause = event_clause(sentence, span)
+        kept = _clause_tokens(sentence, span)  # parsed once for the clause and its predicate
+        clause = _clause(kept)
         if clause and clause.lower() not in events:
-            predicate = event_predicate(sentence, span)
-            events[clause.lower()] = DatedEvent(clause, year, evidence, predicate)
+            events[clause.lower()] = DatedEvent(clause, year, evidence, _predicate(sentence, kept))
     return list(events.values())
 
 
