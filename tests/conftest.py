@@ -64,6 +64,7 @@ def small_config() -> LiftConfig:
         qa_count=5,
         qa_generator="cloze",
         retention_samples=2,
+        retention_self_passages=0,  # 24 sampled passages by default; tests/test_self_prompts.py
         max_batch_tokens=512,
         warmup_steps=1,
     )

@@ -119,3 +119,33 @@ def test_self_written_passages_are_kept_as_prompt_less_pairs_and_trained_as_plai
     plain = samples[-1]
     assert plain.labels == plain.input_ids  # every token a target, no chat template
     assert tiny_llama.tokenizer.decode(plain.input_ids) == "Plain text number 1."
+
+
+def test_shared_retention_answers_are_followed_by_the_self_written_passages(
+    tiny_llama, tmp_store, small_config, corpus, monkeypatch
+) -> None:
+    # the bench shares one recording of the bundled prompts' answers across memories; what the
+    # model writes itself (24 passages by default) is still written for each memory after them
+    monkeypatch.setattr(
+        "lift_memory.self_prompts.self_written_passages",
+        lambda loaded, count, seed: [f"Passage {i}." for i in range(count)],
+    )
+    config = small_config.model_copy(update={"retention_self_passages": 2})
+    shared = [(GENERIC_PROMPTS[0], "Jupiter."), (GENERIC_PROMPTS[1], "Shakespeare.")]
+    ingest(
+        [Document("notes.txt", corpus)],
+        "notes",
+        store=tmp_store,
+        model=tiny_llama,
+        config=config,
+        retention_answers=shared,
+    )
+    saved = read_retention(tmp_store.path("notes"))
+    assert saved == [*shared, ("", "Passage 0."), ("", "Passage 1.")]
+
+
+def test_the_default_recipe_has_the_model_write_24_retention_passages() -> None:
+    from lift_memory import LiftConfig
+
+    assert LiftConfig().retention_self_passages == 24
+    assert LiftConfig().retention_self_prompts == 0
