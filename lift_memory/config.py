@@ -24,7 +24,7 @@ ComposedReply = Literal["bridged", "chained"]
 # years-first: "Founded the Beispock Guild in 1266, opened the library of Kriolby in 1300. First:
 # Kowim Rimkourk founded the Beispock Guild." (both years recalled, without the people, before
 # the pick: the comparison is then made between two years the answer has just written)
-TimelineReply = Literal["pick", "years-first"]
+TimelineReply = Literal["pick", "years-first", "years-compared"]
 # The learning rate each adapter trains at when the config names none: the freshly initialised
 # Gated Memory needs a high one, LoRA and PiSSA diverge at it (docs/benchmarks.md, Recall
 # experiments: LoRA learns the same facts at 1e-3 to 5e-3).
@@ -122,7 +122,9 @@ class LiftConfig(BaseModel):
         "event and its year ('First: Kowim Rimkourk founded the Beispock Guild, in 1266.'); "
         "'years-first' first recalls both events' years without their people ('Founded the "
         "Beispock Guild in 1266, opened the library of Kriolby in 1300. First: Kowim Rimkourk "
-        "founded the Beispock Guild.'), so the pick compares two years just written "
+        "founded the Beispock Guild.'), so the pick compares two years just written; "
+        "'years-compared' also states the two years' order before the pick ('… 1266 is before "
+        "1300. First: …'), so the pick only finds the event of the year named first "
         "(docs/lift.md §3).",
     )
     qa_composed_reply: ComposedReply = Field(

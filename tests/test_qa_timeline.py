@@ -86,6 +86,20 @@ def test_years_first_recalls_both_years_then_names_one_event() -> None:
         assert group[0].reply != group[1].reply  # each order recalls its own order
 
 
+def test_years_compared_states_the_years_order_before_the_pick() -> None:
+    guild = DatedEvent("Kowim founded the Guild", 1266, "s", "founded the Guild")
+    library = DatedEvent("Vothtein opened the library", 1300, "s", "opened the library")
+    groups = timeline_pairs([library, guild], reply="years-compared")
+    replies = sorted(p.reply for p in groups[0])
+    # the recalled years in the order asked; their order stated smaller first in both
+    assert replies == [
+        "Founded the Guild in 1266, opened the library in 1300. 1266 is before 1300. "
+        "First: Kowim founded the Guild.",
+        "Opened the library in 1300, founded the Guild in 1266. 1266 is before 1300. "
+        "First: Kowim founded the Guild.",
+    ]
+
+
 def test_years_first_needs_a_subject_to_leave_out() -> None:
     with_predicates = [DatedEvent("Kowim founded the Guild", 1266, "s", "founded the Guild")]
     without = DatedEvent("the Guild opened", 1300, "s")

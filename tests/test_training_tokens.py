@@ -80,6 +80,8 @@ def test_timeline_pairs_add_their_pairs() -> None:
     assert estimate_training_tokens(5000, LiftConfig()) > plain  # on by default
     longer = estimate_training_tokens(5000, LiftConfig(qa_timeline_reply="years-first"))
     assert longer > estimate_training_tokens(5000, LiftConfig())
+    compared = estimate_training_tokens(5000, LiftConfig(qa_timeline_reply="years-compared"))
+    assert compared > longer
 
 
 def test_composed_frames_add_their_pairs() -> None:

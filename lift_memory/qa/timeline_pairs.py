@@ -11,7 +11,10 @@ picks the later event (docs/benchmarks.md): each year is recalled, the compariso
 ``years-first`` reply recalls both years before the pick, each event without its subject so the
 answer still names one event ("Founded the Beispock Guild in 1266, opened the library of Kriolby
 in 1300. First: Kowim Rimkourk founded the Beispock Guild."): the pick then compares two years
-the answer has just written.
+the answer has just written. A 135M model still picked against its own written years in 5 of 23
+answers (docs/benchmarks.md), so ``years-compared`` also states the years' order, the smaller
+first, before the pick ("… in 1300. 1266 is before 1300. First: …"): the comparison becomes a
+statement about two numbers alone, and the pick a look-up of the event whose year comes first.
 
 Each dated event is compared with :data:`PARTNERS` others (a seeded draw), so a corpus of *n*
 dated events gives about ``PARTNERS * n / 2`` comparisons, and unseen pairs must come from what
@@ -168,11 +171,16 @@ def comparison_reply(
     asked_first: DatedEvent, asked_second: DatedEvent, first: DatedEvent, style: TimelineReply
 ) -> str:
     """The answer to "Which happened first: ``asked_first``, or ``asked_second``?"; a
-    ``years-first`` reply falls back to ``pick`` where an event has no subject-less predicate."""
-    if style == "years-first" and asked_first.predicate and asked_second.predicate:
+    ``years-first`` or ``years-compared`` reply falls back to ``pick`` where an event has no
+    subject-less predicate."""
+    if style != "pick" and asked_first.predicate and asked_second.predicate:
         years = (
             f"{asked_first.predicate} in {asked_first.year}, "
             f"{asked_second.predicate} in {asked_second.year}"
         )
-        return f"{years[:1].upper()}{years[1:]}. First: {first.clause}."
+        recalled = f"{years[:1].upper()}{years[1:]}."
+        if style == "years-compared":
+            early, late = sorted((asked_first.year, asked_second.year))
+            recalled += f" {early} is before {late}."
+        return f"{recalled} First: {first.clause}."
     return f"First: {first.clause}, in {first.year}."
