@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
-from lift_memory import Document, ingest
+from lift_memory import Document, LiftConfig, ingest
 from lift_memory.answer import generate_answer
 from lift_memory.memory_files import RETENTION_FILE, read_retention
 from lift_memory.retention import GENERIC_PROMPTS, retention_samples
@@ -65,14 +66,7 @@ def test_ingest_trains_the_self_written_chats_after_the_bundled_prompts(
 ) -> None:
     config = small_config.model_copy(update={"retention_self_prompts": 3})
     stages: list[str] = []
-    ingest(
-        [Document("notes.txt", corpus)],
-        "notes",
-        store=tmp_store,
-        model=tiny_llama,
-        config=config,
-        on_stage=stages.append,
-    )
+    ingest_notes(tiny_llama, tmp_store, corpus, config, on_stage=stages.append)
     saved = [
         tuple(json.loads(line))
         for line in (tmp_store.path("notes") / RETENTION_FILE).read_text().splitlines()
@@ -98,54 +92,48 @@ def test_self_written_passages_are_seeded_long_enough_and_keep_the_random_state(
     assert self_written_passages(tiny_llama, 3, seed=0, max_new_tokens=4, min_tokens=8) == []
 
 
-def test_self_written_passages_are_kept_as_prompt_less_pairs_and_trained_as_plain_text(
-    tiny_llama, tmp_store, small_config, corpus, monkeypatch
-) -> None:
-    monkeypatch.setattr(
-        "lift_memory.self_prompts.self_written_passages",
-        lambda loaded, count, seed: [f"Plain text number {i}." for i in range(count)],
-    )
-    config = small_config.model_copy(update={"retention_self_passages": 2})
+def ingest_notes(model, store, corpus: str, config: LiftConfig, **options) -> None:
+    """Ingest ``corpus`` as the memory "notes" (one document, notes.txt)."""
     ingest(
-        [Document("notes.txt", corpus)], "notes", store=tmp_store, model=tiny_llama, config=config
+        [Document("notes.txt", corpus)], "notes", store=store, model=model, config=config, **options
     )
-    saved = read_retention(tmp_store.path("notes"))
-    assert saved is not None and saved[2:] == [
-        ("", "Plain text number 0."),
-        ("", "Plain text number 1."),
-    ]
-    samples = retention_samples(tiny_llama, saved)
-    assert len(samples) == 4
-    plain = samples[-1]
-    assert plain.labels == plain.input_ids  # every token a target, no chat template
-    assert tiny_llama.tokenizer.decode(plain.input_ids) == "Plain text number 1."
 
 
-def test_shared_retention_answers_are_followed_by_the_self_written_passages(
-    tiny_llama, tmp_store, small_config, corpus, monkeypatch
-) -> None:
-    # the bench shares one recording of the bundled prompts' answers across memories; what the
-    # model writes itself (24 passages by default) is still written for each memory after them
+@pytest.fixture
+def two_written_passages(small_config, monkeypatch) -> LiftConfig:
+    """A config asking for two self-written passages, the model's sampling replaced by fixed
+    text ("Passage 0.", "Passage 1.")."""
     monkeypatch.setattr(
         "lift_memory.self_prompts.self_written_passages",
         lambda loaded, count, seed: [f"Passage {i}." for i in range(count)],
     )
-    config = small_config.model_copy(update={"retention_self_passages": 2})
+    return small_config.model_copy(update={"retention_self_passages": 2})
+
+
+def test_self_written_passages_are_kept_as_prompt_less_pairs_and_trained_as_plain_text(
+    tiny_llama, tmp_store, two_written_passages, corpus
+) -> None:
+    ingest_notes(tiny_llama, tmp_store, corpus, two_written_passages)
+    saved = read_retention(tmp_store.path("notes"))
+    assert saved is not None and saved[2:] == [("", "Passage 0."), ("", "Passage 1.")]
+    samples = retention_samples(tiny_llama, saved)
+    assert len(samples) == 4
+    plain = samples[-1]
+    assert plain.labels == plain.input_ids  # every token a target, no chat template
+    assert tiny_llama.tokenizer.decode(plain.input_ids) == "Passage 1."
+
+
+def test_shared_retention_answers_are_followed_by_the_self_written_passages(
+    tiny_llama, tmp_store, two_written_passages, corpus
+) -> None:
+    # the bench shares one recording of the bundled prompts' answers across memories; what the
+    # model writes itself (24 passages by default) is still written for each memory after them
     shared = [(GENERIC_PROMPTS[0], "Jupiter."), (GENERIC_PROMPTS[1], "Shakespeare.")]
-    ingest(
-        [Document("notes.txt", corpus)],
-        "notes",
-        store=tmp_store,
-        model=tiny_llama,
-        config=config,
-        retention_answers=shared,
-    )
+    ingest_notes(tiny_llama, tmp_store, corpus, two_written_passages, retention_answers=shared)
     saved = read_retention(tmp_store.path("notes"))
     assert saved == [*shared, ("", "Passage 0."), ("", "Passage 1.")]
 
 
 def test_the_default_recipe_has_the_model_write_24_retention_passages() -> None:
-    from lift_memory import LiftConfig
-
     assert LiftConfig().retention_self_passages == 24
     assert LiftConfig().retention_self_prompts == 0
