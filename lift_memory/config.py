@@ -19,7 +19,7 @@ QAGeneratorKind = Literal["auto", "model", "facts", "cloze", "openai", "jsonl", 
 # first, recalled from the question alone); chained: "Orla was born in Pethholm. Pethholm was
 # founded in 1228." (each hop a single fact the memory already answers, the first opened by a
 # name the question gives)
-ComposedReply = Literal["bridged", "chained"]
+ComposedReply = Literal["bridged", "chained", "joined"]
 # pick: "First: Kowim Rimkourk founded the Beispock Guild, in 1266." (the earlier event alone);
 # years-first: "Founded the Beispock Guild in 1266, opened the library of Kriolby in 1300. First:
 # Kowim Rimkourk founded the Beispock Guild." (both years recalled, without the people, before
@@ -134,7 +134,10 @@ class LiftConfig(BaseModel):
         "the order they are recalled ('Orla was born in Pethholm. Pethholm was founded in "
         "1228.'), each hop a single fact opened by what the question names; bridged with the "
         "bridge name first ('Pethholm, the place where Orla was born, was founded in 1228.'). "
-        "On a multi-hop-only corpus: 71 % bridged, 79 % chained (docs/benchmarks.md).",
+        "On a multi-hop-only corpus: 71 % bridged, 79 % chained (docs/benchmarks.md). "
+        "'joined': the chained facts in one sentence ('Orla was born in Pethholm; Pethholm "
+        "was founded in 1228.'), so no full stop after the first hop invites the end of the "
+        "reply (opt-in, not yet measured).",
     )
     qa_composed_frames: int = Field(
         default=2,

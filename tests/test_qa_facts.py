@@ -141,6 +141,13 @@ def test_a_chained_composed_answer_recalls_one_fact_after_the_other() -> None:
     assert bridged["In what year was the place where Ilse Varo was born founded?"] == (
         "Dunmore, the place where Ilse Varo was born, was founded in 1228."
     )
+    joined = {
+        p.question: p.reply for p in FactQAGenerator(composed_reply="joined").generate(text, 0)
+    }
+    # the chained facts in one sentence: no full stop after the first hop
+    assert joined["In what year was the place where Ilse Varo was born founded?"] == (
+        "Ilse Varo was born in Dunmore; Dunmore was founded in 1228."
+    )
 
 
 def test_a_composition_can_be_asked_in_the_second_facts_other_frames() -> None:

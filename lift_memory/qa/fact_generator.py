@@ -120,7 +120,8 @@ def composed_pairs(
     person who built the lighthouse born?"), answered by the two facts in the order they are
     recalled ("Orla Fenwick built the lighthouse. Orla Fenwick was born in Kelby.") or, with
     ``reply_style="bridged"``, by one bridged sentence ("Orla Fenwick, the person who built the
-    lighthouse, was born in Kelby."). Multi-hop answers are then trained, not hoped for.
+    lighthouse, was born in Kelby."), or with ``"joined"`` by the two facts in one sentence
+    ("Orla Fenwick built the lighthouse; Orla Fenwick was born in Kelby."). Multi-hop answers are then trained, not hoped for.
     With ``frames`` > 1 a composition is also asked in the second fact's synonym rewordings
     ("In which place was the person who built the lighthouse born?"; most facts have one, so
     more than 2 rarely adds a frame), one group per composition, so a paraphrased question
@@ -152,6 +153,8 @@ def composed_pairs(
                     question = frame.question.replace(name, description, 1)
                     if reply_style == "chained":
                         reply = f"{first_hop} {frame.reply}"
+                    elif reply_style == "joined":  # one sentence: no full stop mid-answer
+                        reply = f"{first_hop.rstrip('.')}; {frame.reply}"
                     elif name in frame.reply:
                         reply = frame.reply.replace(name, bridged, 1).replace(",.", ".")
                     else:
