@@ -46,10 +46,10 @@ FACT_QA_TOKENS = 80
 # qa_timeline_pairs: two orderings per compared pair of dated events, ~2 comparisons per event;
 # on the date-dense quality corpus 260 pairs for 5,764 tokens (prose with a few dates: ~0.006)
 TIMELINE_PAIRS_PER_TOKEN = 0.045
-# qa_timeline_reply="years-first": both events' years recalled before the pick, a longer reply
-YEARS_FIRST_EXTRA_TOKENS = 18  # 39 vs 21 tokens a reply on the 2.3k fiction corpus
-# qa_timeline_reply="years-compared": years-first and "1266 is before 1300."
-YEARS_COMPARED_EXTRA_TOKENS = 31
+# qa_timeline_reply: tokens a reply adds over the pick's; years-first recalls both events'
+# years before the pick (39 vs 21 tokens a reply on the 2.3k fiction corpus), years-compared
+# also states their order ("1266 is before 1300.": 56 vs 43 tokens)
+TIMELINE_REPLY_EXTRA_TOKENS = {"pick": 0, "years-first": 18, "years-compared": 31}
 # qa_composed_frames > 1: the compositions' synonym frames (most facts have one, so more frames
 # add nothing): +33 pairs on the quality corpus's 5,764 tokens, +28 on a 1,118-token multi-hop
 # corpus, none on the demo text
@@ -135,12 +135,9 @@ def _training_tokens(corpus_tokens: int, c: LiftConfig, *, expected: bool) -> in
     else:
         pairs, sample = (0 if c.qa_generator == "none" else c.planned_qa_count()), QA_TOKENS
     qa = pairs * sample
-    if fact_pairs and c.qa_timeline_pairs and c.qa_timeline_reply != "pick":
-        extra = {
-            "years-first": YEARS_FIRST_EXTRA_TOKENS,
-            "years-compared": YEARS_COMPARED_EXTRA_TOKENS,
-        }
-        qa += round(corpus_tokens * TIMELINE_PAIRS_PER_TOKEN) * extra[c.qa_timeline_reply]
+    if fact_pairs and c.qa_timeline_pairs:
+        longer = TIMELINE_REPLY_EXTRA_TOKENS[c.qa_timeline_reply]
+        qa += round(corpus_tokens * TIMELINE_PAIRS_PER_TOKEN) * longer
     qa += round(pairs * c.qa_with_context_fraction) * (sample + c.context_window)
     statements = round(corpus_tokens * STATEMENT_TOKENS_PER_TOKEN) if c.fact_statements else 0
     retention = (

@@ -238,8 +238,6 @@ def test_a_repeated_sentence_has_no_reordering() -> None:
 
 
 def test_a_named_thing_is_also_asked_as_its_keepers() -> None:
-    from lift_memory.qa import FactQAGenerator
-
     pairs = FactQAGenerator().generate("Edda Mirel keeps a grey parrot named Biscuit.", 0)
     asked = {p.question: p.reply for p in pairs}
     # the way a reader asks for the name: through its keeper, not "a grey parrot"

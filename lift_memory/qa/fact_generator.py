@@ -121,7 +121,8 @@ def composed_pairs(
     recalled ("Orla Fenwick built the lighthouse. Orla Fenwick was born in Kelby.") or, with
     ``reply_style="bridged"``, by one bridged sentence ("Orla Fenwick, the person who built the
     lighthouse, was born in Kelby."), or with ``"joined"`` by the two facts in one sentence
-    ("Orla Fenwick built the lighthouse; Orla Fenwick was born in Kelby."). Multi-hop answers are then trained, not hoped for.
+    ("Orla Fenwick built the lighthouse; Orla Fenwick was born in Kelby."). Multi-hop answers
+    are then trained, not hoped for.
     With ``frames`` > 1 a composition is also asked in the second fact's synonym rewordings
     ("In which place was the person who built the lighthouse born?"; most facts have one, so
     more than 2 rarely adds a frame), one group per composition, so a paraphrased question
