@@ -245,3 +245,49 @@ def test_a_named_thing_is_also_asked_as_its_keepers() -> None:
         "Edda Mirel's grey parrot is called Biscuit."
     )
     assert "What is Edda Mirel's grey parrot called?" in asked
+
+
+def test_a_counted_noun_keeps_its_modifiers() -> None:
+    pairs = FactQAGenerator().generate("The islanders float 312 paper lanterns on the harbour.", 0)
+    assert "How many paper lanterns do the islanders float on the harbour?" in {
+        p.question for p in pairs
+    }
+
+
+def test_a_pronoun_subject_of_an_adverbial_clause_is_named() -> None:
+    text = (
+        "Every spring the islanders hold the Festival of Lanterns, when they float 312 paper "
+        "lanterns on the harbour."
+    )
+    asked = {p.question: p.reply for p in FactQAGenerator().generate(text, 0)}
+    assert asked["How many paper lanterns do the islanders float on the harbour?"] == (
+        "The islanders float 312 paper lanterns on the harbour."
+    )
+
+
+def test_a_leading_its_is_named_within_its_paragraph_only() -> None:
+    text = (
+        "The island of Varnholm lies in the cold Sea of Tessaly. Its only lighthouse was built "
+        "in 1847 by the engineer Orla Fenwick.\n\nThe Ferry\n\nIts captain is Jonas Brekk."
+    )
+    pairs = FactQAGenerator().generate(text, 0)
+    asked = {p.question: p.reply for p in pairs}
+    assert asked["Who built the island of Varnholm's only lighthouse in 1847?"] == (
+        "The engineer Orla Fenwick built the island of Varnholm's only lighthouse in 1847."
+    )
+    # the evidence stays the corpus sentence
+    assert "Its only lighthouse was built in 1847 by the engineer Orla Fenwick." in {
+        p.evidence for p in pairs
+    }
+    # after a heading (or in another document of the corpus) "its" is not guessed
+    assert not any("Varnholm's captain" in q for q in asked)
+
+
+def test_its_after_a_named_subject_is_the_names() -> None:
+    text = (
+        "The island's only shop, the Green Anchor, sells everything from rope to postcards. "
+        "Its owner, Pell Androw, keeps a list of every ship."
+    )
+    asked = {p.question: p.reply for p in FactQAGenerator().generate(text, 0)}
+    assert asked["Who is the Green Anchor's owner?"] == "The Green Anchor's owner is Pell Androw."
+    assert "Who is the owner?" not in asked  # whose owner, the question no longer hides

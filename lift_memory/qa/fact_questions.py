@@ -102,8 +102,17 @@ def _wh_phrase(span: Span, label: str, top: Token) -> tuple[str, set[int]]:
             return "how many " + span.root.text, {t.i for t in span}
         if noun is not None and noun.pos_ == "NOUN":
             dets = {c.i for c in noun.children if c.dep_ in ("det", "poss", "advmod", "quantmod")}
-            replaced = {t.i for t in span} | {noun.i} | dets
-            return "how many " + noun.text, replaced
+            # "312 paper lanterns" -> "how many paper lanterns", not "how many lanterns ... paper"
+            kind = [
+                t
+                for c in noun.lefts
+                if c.dep_ in ("compound", "amod")
+                and c.i >= span.end
+                and span.root not in c.subtree  # "a 200 ft volcano": "ft" is the unit
+                for t in c.subtree
+            ]
+            replaced = {t.i for t in span} | {noun.i} | dets | {t.i for t in kind}
+            return "how many " + detokenize([*kind, noun]), replaced
         return ("how much" if label == "MONEY" else "how many"), {t.i for t in span}
     if label in ("DATE", "TIME") and _DURATION.search(span.text) and not _YEAR.search(span.text):
         return "how long", noun_phrase
@@ -202,6 +211,14 @@ def _fronted(span: Span, label: str) -> list[Phrasing]:
         clause = sorted(subject_tokens + clause, key=lambda t: t.i)
         clause = [t for t in clause if t.i in subject_ids or t.i in {x.i for x in verb.subtree}]
         reply = _sentence_case(detokenize(clause)) + "."
+    elif verb.dep_ == "advcl" and (stand_in := _pronoun_antecedent(subject, verb.head)):
+        # "..., when they float 312 paper lanterns": "The islanders float 312 paper lanterns."
+        marker = {c.i for c in verb.children if c.dep_ == "mark" or c.tag_ == "WRB"}
+        clause = [t for t in clause if t.i not in subject_ids | marker]
+        subject_tokens = stand_in
+        subject_ids = {t.i for t in stand_in}
+        clause = sorted(stand_in + clause, key=lambda t: t.i)
+        reply = _sentence_case(detokenize(clause)) + "."
     # Adverbials before the subject ("In autumn the fair fills ...") stay in the reply only:
     # after a fronted wh-phrase they would read "What In autumn fills ...?".
     first_subject = min(subject_ids)
@@ -279,6 +296,20 @@ def _fronted(span: Span, label: str) -> list[Phrasing]:
             Phrasing(f"{who} {verb.text.lower()} {answer}?", subject_np, back, "reverse")
         )
     return results
+
+
+def _pronoun_antecedent(pronoun: Token, main_verb: Token) -> list[Token] | None:
+    """The main clause's subject that an adverbial clause's subject pronoun stands for ("the
+    islanders hold the festival, when they float ..."), where the two agree; else None."""
+    if pronoun.tag_ != "PRP" or pronoun.i < main_verb.i:
+        return None
+    subject = next((c for c in main_verb.children if c.dep_ in _SUBJECTS), None)
+    if subject is None or subject.pos_ not in ("NOUN", "PROPN"):
+        return None
+    plural = subject.tag_ in ("NNS", "NNPS")
+    person = subject.ent_type_ == "PERSON"
+    agrees = {"they": plural, "he": person, "she": person, "it": not plural and not person}
+    return _antecedent(subject) if agrees.get(pronoun.lower_, False) else None
 
 
 def _antecedent(noun: Token) -> list[Token]:

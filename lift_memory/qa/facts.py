@@ -221,17 +221,24 @@ def find_facts(text: str, restate: bool = True) -> list[tuple[Span, Span, Fact]]
     mentions = []
     restatements: list[tuple[int, Span, str]] = []  # (paragraph, corpus sentence, restated)
     for index, doc in enumerate(nlp.pipe(paragraphs(text))):
+        # within a paragraph only: across paragraphs (a heading, another document of the
+        # corpus) the previous subject is a guess that would teach a wrong binding
         previous_subject = None
         for sentence in doc.sents:
             if not is_prose(sentence):
                 continue
+            # a leading "It" / "Its" named, so that the questions say what they are about
+            # ("Who built the island of Varnholm's only lighthouse?", not "... its only ...")
+            resolved = _resolved(sentence, previous_subject)  # parsed once, used twice
+            asked = resolved or sentence
             mentions += [
-                (index, sentence, span, sentence, False) for span in answer_spans(sentence)
+                (index, asked, span, sentence, False)
+                for span in answer_spans(asked)
+                if resolved is None or span.text in sentence.text
             ]
             if restate:
-                resolved = _resolved(sentence, previous_subject)  # parsed once, used twice
                 restatements += _restatements(index, sentence, resolved)
-                previous_subject = subject_phrase(resolved or sentence)
+            previous_subject = subject_phrase(asked)
     if restatements:
         parsed = nlp.pipe(text for _, _, text in restatements)
         for (index, original, _), doc in zip(restatements, parsed, strict=True):

@@ -223,8 +223,10 @@ def simpler_sentences(sentence: Span) -> list[str]:
 
 def subject_phrase(sentence: Span) -> str | None:
     """The main clause's subject, for a following "It": a singular common noun phrase ("The
-    island of Varnholm") or a name recognized as a place or a thing, else None. A possessive subject ("Varnholm's only lighthouse",
-    restated from "Its only lighthouse") is named by its noun: "the only lighthouse"."""
+    island of Varnholm") or a name recognized as a place or a thing, else None. A subject with
+    a named apposition is named by it ("the Green Anchor"); a possessive subject ("Varnholm's
+    only lighthouse", restated from "Its only lighthouse") by its noun: "the only lighthouse".
+    """
     subject = next((c for c in sentence.root.children if c.dep_ in _SUBJECTS), None)
     if subject is None or subject.pos_ not in ("NOUN", "PROPN"):
         return None
@@ -232,6 +234,12 @@ def subject_phrase(sentence: Span) -> str | None:
         return None
     if subject.pos_ == "PROPN" and subject.ent_type_ not in _THINGS:
         return None  # a name could be a person's (invented names fool the recognizer)
+    # "The island's only shop, the Green Anchor, sells ...": "Its owner" is the Green Anchor's
+    named = next(
+        (c for c in subject.children if c.dep_ == "appos" and c.ent_type_ in _THINGS), None
+    )
+    if named is not None:
+        return _noun_phrase(named)
     phrase = _noun_phrase(subject)
     if "'s " in phrase:
         phrase = "the " + phrase.split("'s ", 1)[1]
