@@ -210,9 +210,10 @@ def span_label(span: Span) -> str:
 def find_facts(text: str, restate: bool = True) -> list[tuple[Span, Span, Fact]]:
     """Every fact of ``text`` with its parsed sentence and answer span (for phrasing).
 
+    A sentence that opens with "It" / "Its" is asked with the paragraph's previous subject in
+    its place (`simplify.resolve_pronoun`); only answers the corpus sentence holds are kept.
     With ``restate``, facts are also found in each sentence's simpler restatements
-    (`simplify.py`: a modifier as a sentence of its own, a leading "It" named), parsed
-    separately; such a fact keeps the corpus sentence as its ``sentence`` (the evidence) and is
+    (`simplify.py`: a modifier as a sentence of its own), parsed separately; such a fact keeps the corpus sentence as its ``sentence`` (the evidence) and is
     marked ``restated``. Only answers the corpus sentence itself holds are kept.
     """
     from lift_memory.qa.simplify import subject_phrase
