@@ -213,8 +213,8 @@ def find_facts(text: str, restate: bool = True) -> list[tuple[Span, Span, Fact]]
     A sentence that opens with "It" / "Its" is asked with the paragraph's previous subject in
     its place (`simplify.resolve_pronoun`); only answers the corpus sentence holds are kept.
     With ``restate``, facts are also found in each sentence's simpler restatements
-    (`simplify.py`: a modifier as a sentence of its own), parsed separately; such a fact keeps the corpus sentence as its ``sentence`` (the evidence) and is
-    marked ``restated``. Only answers the corpus sentence itself holds are kept.
+    (`simplify.py`: a modifier as a sentence of its own), parsed separately; such a fact
+    keeps the corpus sentence as its ``sentence`` (the evidence) and is marked ``restated``.
     """
     from lift_memory.qa.simplify import subject_phrase
 
