@@ -291,3 +291,10 @@ def test_its_after_a_named_subject_is_the_names() -> None:
     asked = {p.question: p.reply for p in FactQAGenerator().generate(text, 0)}
     assert asked["Who is the Green Anchor's owner?"] == "The Green Anchor's owner is Pell Androw."
     assert "Who is the owner?" not in asked  # whose owner, the question no longer hides
+
+
+def test_an_apposition_role_leaves_out_the_verbs_adverbials() -> None:
+    text = "The island doctor, Marit Osk, crosses to Kelby once a month to collect medicines."
+    asked = {p.question: p.reply for p in FactQAGenerator().generate(text, 0)}
+    assert asked["Who is the island doctor?"] == "The island doctor is Marit Osk."
+    assert asked["Who is Marit Osk?"] == "Marit Osk is the island doctor."

@@ -468,8 +468,9 @@ def _apposition(span: Span, label: str) -> list[Phrasing]:
     dropped = {t.i for t in root.subtree}
     for child in head.children:
         trailing = (
-            child.dep_ in ("relcl", "conj", "cc", "acl", "appos", "prep") and child.i > head.i
-        )
+            child.dep_ in ("relcl", "conj", "cc", "acl", "appos", "prep", "npadvmod", "advmod")
+            and child.i > head.i
+        )  # "The island doctor, Marit Osk, crosses ... once a month": no part of the role
         # a prepositional phrase before the name belongs to the role: "keeper of the lighthouse"
         if trailing and (child.dep_ != "prep" or child.i > root.i):
             dropped |= {t.i for t in child.subtree}
