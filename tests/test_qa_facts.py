@@ -298,3 +298,15 @@ def test_an_apposition_role_leaves_out_the_verbs_adverbials() -> None:
     asked = {p.question: p.reply for p in FactQAGenerator().generate(text, 0)}
     assert asked["Who is the island doctor?"] == "The island doctor is Marit Osk."
     assert asked["Who is Marit Osk?"] == "Marit Osk is the island doctor."
+
+
+def test_a_short_question_leaves_out_the_clauses_other_adjuncts() -> None:
+    text = "In 1903 the cargo ship Marrowind ran aground on the Knuckle Reef with a cargo of bells."
+    pairs = FactQAGenerator(per_fact=8).generate(text, 0)
+    asked = [p.question for p in pairs if p.answer == "1903"]
+    full = "In what year did the cargo ship Marrowind run aground on the Knuckle Reef with a cargo of bells?"  # fmt: skip
+    # right after the full question; a phrase with a name (the reef) stays: it may be what
+    # tells this clause from another
+    assert asked[:2] == [full, "In what year did the cargo ship Marrowind run aground on the Knuckle Reef?"]  # fmt: skip
+    where = [p.question for p in pairs if p.answer == "the Knuckle Reef"]
+    assert "Where did the cargo ship Marrowind run aground?" in where

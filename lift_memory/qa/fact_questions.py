@@ -50,6 +50,9 @@ _WH_SYNONYMS = (
     (re.compile(r"^Who\b(?! is\b)"), "Which person"),
     (re.compile(r"^By whom\b"), "By which person"),
 )
+# A clause's parts a short question leaves out: its prepositional phrases and adverbial clauses
+# after the verb.
+_ADJUNCTS = frozenset({"prep", "advcl", "agent"})
 _POSSESSIVE_DETERMINERS = re.compile(r"\b(its|their|his|her)\b")
 
 
@@ -265,25 +268,44 @@ def _fronted(span: Span, label: str) -> list[Phrasing]:
     auxiliaries = [c for c in verb.children if c.dep_ in ("aux", "auxpass") and c.i < verb.i]
     others = [t for t in clause_for_question if t.i not in subject_ids | unit]
     subject_text = _lowercase_start(subject_tokens)
-    if auxiliaries:
-        first = auxiliaries[0]
-        rest = [t for t in others if t.i != first.i]
-        question = _question([wh, first.text.lower(), subject_text, detokenize(rest)])
-    elif verb.lemma_ == "be":
-        rest = [t for t in others if t.i != verb.i]
-        question = _question([wh, verb.text.lower(), subject_text, detokenize(rest)])
-    elif verb.tag_ in _DO:
-        rest = [t for t in others if t.i != verb.i]
-        after = detokenize(rest)
-        question = _question([wh, _DO[verb.tag_], subject_text, verb.lemma_, after])
-    else:
+
+    def asked(rest: list[Token]) -> str | None:
+        if auxiliaries:
+            first = auxiliaries[0]
+            kept = [t for t in rest if t.i != first.i]
+            return _question([wh, first.text.lower(), subject_text, detokenize(kept)])
+        kept = [t for t in rest if t.i != verb.i]
+        if verb.lemma_ == "be":
+            return _question([wh, verb.text.lower(), subject_text, detokenize(kept)])
+        if verb.tag_ in _DO:
+            return _question([wh, _DO[verb.tag_], subject_text, verb.lemma_, detokenize(kept)])
+        return None
+
+    question = asked(others)
+    if question is None:
         return []
+    # the question as readers ask it, without the clause's other adjuncts ("In what year did
+    # the cargo ship Marrowind run aground?", not "... on the Knuckle Reef with a cargo of
+    # copper bells?"), right after the full one
+    adjuncts = {
+        t.i
+        for c in verb.children
+        if c.dep_ in _ADJUNCTS
+        and c.i not in unit
+        and c.i > verb.i
+        # a name or a number may be what tells this clause from another: it stays
+        and not any(t.pos_ in ("PROPN", "NUM") for t in c.subtree)
+        for t in c.subtree
+    }
+    short = asked([t for t in others if t.i not in adjuncts]) if adjuncts else None
     described = ""
     relative = _RELATIVES.get(label)
     if relative and (preposition is None or label not in _PLACE_LABELS or wh == "where"):
         statement = [t for t in clause_for_question if t.i not in unit]
         described = _description(label, f"the {_NOUNS[label]} {relative}", statement)
     results.append(Phrasing(question, answer, reply, "fronted", described))
+    if short is not None and short != question:
+        results.append(Phrasing(short, answer, reply, "short_question"))
     if preposition is not None and preposition.dep_ == "agent" and len(auxiliaries) == 1:
         results += _active(verb, auxiliaries[0], subject, top, span, clause, unit)
     named = label in _PERSON_LABELS or label in _NAMED_LABELS
