@@ -116,28 +116,32 @@ class LiftConfig(BaseModel):
         "timeline_pairs.py). On a timeline-only corpus: 58 % -> 92 % of which-came-first "
         "questions at +16 % training tokens (docs/benchmarks.md).",
     )
+    # the default since the quality profile measured it with the joined multi-hop replies:
+    # timeline 46-58 % (pick) -> 88 %, multi-hop 96 %, all 120 questions 75 % (docs/benchmarks.md,
+    # "Session of 2026-12-05 (tenth)"); its replies need the 64-token answer budget
     qa_timeline_reply: TimelineReply = Field(
-        default="pick",
+        default="years-compared",
         description="'facts' generator, which-came-first pairs: 'pick' answers with the earlier "
         "event and its year ('First: Kowim Rimkourk founded the Beispock Guild, in 1266.'); "
         "'years-first' first recalls both events' years without their people ('Founded the "
         "Beispock Guild in 1266, opened the library of Kriolby in 1300. First: Kowim Rimkourk "
         "founded the Beispock Guild.'), so the pick compares two years just written; "
-        "'years-compared' also states the two years' order before the pick ('… 1266 is before "
-        "1300. First: …'), so the pick only finds the event of the year named first: 24 of "
-        "24 on a 2.3k-token fiction corpus (the pick: 20), but its replies need a 64-token "
-        "answer budget (docs/lift.md §3).",
+        "'years-compared' (the default) also states the two years' order before the pick "
+        "('… 1266 is before 1300. First: …'), so the pick only finds the event of the year "
+        "named first: on the quality profile 88 % of which-came-first questions against 46-58 % "
+        "for the pick; its replies (~56 tokens) fit the 64-token answer budget "
+        "(lift_memory/answer_length.py, docs/lift.md §3).",
     )
     qa_composed_reply: ComposedReply = Field(
-        default="chained",
+        default="joined",
         description="'facts' generator, multi-hop pairs: chained answers with the two facts in "
         "the order they are recalled ('Orla was born in Pethholm. Pethholm was founded in "
         "1228.'), each hop a single fact opened by what the question names; bridged with the "
-        "bridge name first ('Pethholm, the place where Orla was born, was founded in 1228.'). "
-        "On a multi-hop-only corpus: 71 % bridged, 79 % chained (docs/benchmarks.md). "
-        "'joined': the chained facts in one sentence ('Orla was born in Pethholm; Pethholm "
-        "was founded in 1228.'), so no full stop after the first hop invites the end of the "
-        "reply (opt-in, not yet measured).",
+        "bridge name first ('Pethholm, the place where Orla was born, was founded in 1228.'); "
+        "joined (the default): the chained facts in one sentence ('Orla was born in Pethholm; "
+        "Pethholm was founded in 1228.'), so no full stop after the first hop invites the end "
+        "of the reply: on the quality profile 96 % of multi-hop questions, where chained "
+        "answers stopped after the first hop in whole trainings (0-46 %, docs/benchmarks.md).",
     )
     qa_composed_frames: int = Field(
         default=2,

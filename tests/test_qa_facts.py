@@ -130,7 +130,8 @@ def test_two_facts_sharing_a_name_are_composed() -> None:
 
 def test_a_chained_composed_answer_recalls_one_fact_after_the_other() -> None:
     text = "Ilse Varo was born in Dunmore. Dunmore was founded in 1228."
-    replies = {p.question: (p.answer, p.reply) for p in FactQAGenerator().generate(text, 0)}
+    generator = FactQAGenerator(composed_reply="chained")
+    replies = {p.question: (p.answer, p.reply) for p in generator.generate(text, 0)}
     # the first hop opens with the name the question gives, the second with the bridge
     assert replies["In what year was the place where Ilse Varo was born founded?"] == (
         "1228",
@@ -152,18 +153,18 @@ def test_a_chained_composed_answer_recalls_one_fact_after_the_other() -> None:
 
 def test_a_composition_can_be_asked_in_the_second_facts_other_frames() -> None:
     text = "The Laen lantern was made by Ilse Varo. Ilse Varo was born in Dunmore."
-    chained = "Ilse Varo made the Laen lantern. Ilse Varo was born in Dunmore."
+    joined = "Ilse Varo made the Laen lantern; Ilse Varo was born in Dunmore."  # the default
 
     def composed(frames: int) -> dict[str, tuple[str, str]]:
         pairs = FactQAGenerator(per_fact=8, composed_frames=frames).generate(text, 0)
         return {p.question: (p.answer, p.reply) for p in pairs if ". " in p.evidence}
 
     assert composed(1) == {
-        "Where was the one that made the Laen lantern born?": ("Dunmore", chained)
+        "Where was the one that made the Laen lantern born?": ("Dunmore", joined)
     }
     assert composed(2) == {
-        "Where was the one that made the Laen lantern born?": ("Dunmore", chained),
-        "In which place was the one that made the Laen lantern born?": ("Dunmore", chained),
+        "Where was the one that made the Laen lantern born?": ("Dunmore", joined),
+        "In which place was the one that made the Laen lantern born?": ("Dunmore", joined),
     }
     generator = FactQAGenerator(composed_frames=2)
     # one group per composition: its frames are one fact, learned and rested together
@@ -179,6 +180,11 @@ def test_the_config_chooses_the_composed_frames() -> None:
     generator = default_qa_generator(None, config)  # type: ignore[arg-type]
     assert isinstance(generator, FactQAGenerator) and generator.composed_frames == 1
     assert LiftConfig().qa_composed_frames == 2
+    # the defaults the quality profile measured: one-sentence multi-hop replies, the years'
+    # order stated before a which-came-first pick
+    default = default_qa_generator(None, LiftConfig(qa_generator="facts"))  # type: ignore[arg-type]
+    assert isinstance(default, FactQAGenerator)
+    assert (default.composed_reply, default.timeline_reply) == ("joined", "years-compared")
     with pytest.raises(ValueError):
         FactQAGenerator(composed_frames=0)
 

@@ -21,7 +21,7 @@ def comparisons(generator: FactQAGenerator) -> list[list]:
 
 
 def test_each_pair_is_asked_both_ways_and_answered_by_the_earlier_event() -> None:
-    groups = comparisons(FactQAGenerator(timeline=True))
+    groups = comparisons(FactQAGenerator(timeline=True, timeline_reply="pick"))
     # three dated events, every pair: a weekday is no year, and 2009 dates the relative clause
     assert len(groups) == 3
     clauses = {
@@ -113,4 +113,4 @@ def test_the_reply_style_reaches_the_generator_through_the_config() -> None:
         None, LiftConfig(qa_generator="facts", qa_timeline_reply="years-first")
     )
     assert isinstance(generator, FactQAGenerator) and generator.timeline_reply == "years-first"
-    assert FactQAGenerator().timeline_reply == LiftConfig().qa_timeline_reply == "pick"
+    assert FactQAGenerator().timeline_reply == LiftConfig().qa_timeline_reply == "years-compared"

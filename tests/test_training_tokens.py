@@ -78,10 +78,12 @@ def test_no_qa_trains_no_pairs_and_no_probes() -> None:
 def test_timeline_pairs_add_their_pairs() -> None:
     plain = estimate_training_tokens(5000, LiftConfig(qa_timeline_pairs=False))
     assert estimate_training_tokens(5000, LiftConfig()) > plain  # on by default
+    pick = estimate_training_tokens(5000, LiftConfig(qa_timeline_reply="pick"))
     longer = estimate_training_tokens(5000, LiftConfig(qa_timeline_reply="years-first"))
-    assert longer > estimate_training_tokens(5000, LiftConfig())
+    assert longer > pick
     compared = estimate_training_tokens(5000, LiftConfig(qa_timeline_reply="years-compared"))
     assert compared > longer
+    assert estimate_training_tokens(5000, LiftConfig()) == compared  # the default
 
 
 def test_composed_frames_add_their_pairs() -> None:

@@ -35,9 +35,9 @@ class FactQAGenerator:
         restate: bool = False,
         timeline: bool = True,
         seed: int = 0,
-        composed_reply: ComposedReply = "chained",
+        composed_reply: ComposedReply = "joined",
         composed_frames: int = 2,
-        timeline_reply: TimelineReply = "pick",
+        timeline_reply: TimelineReply = "years-compared",
     ) -> None:
         if per_fact < 1:
             raise ValueError("per_fact must be at least 1")
