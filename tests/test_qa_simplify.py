@@ -123,12 +123,11 @@ def test_restated_facts_join_their_corpus_sentence() -> None:
     assert all(p.evidence == text for p in height)
 
 
-def test_restatements_are_asked_by_default() -> None:
-    """On by default (LiftConfig.qa_restate_modifiers); off, only the in-situ question asks the
-    height."""
+def test_restatements_are_asked_only_when_asked_for() -> None:
+    """Off by default (LiftConfig.qa_restate_modifiers): the in-situ question asks the height."""
     text = "The highest point of the island is Kettle Tor, a granite hill 214 metres high."
-    plain = FactQAGenerator(per_fact=4, restate=False).generate(text, 0)
+    plain = FactQAGenerator(per_fact=4).generate(text, 0)
     assert "How high is Kettle Tor?" not in {p.question for p in plain}
-    restated = FactQAGenerator(per_fact=4).generate(text, 0)
+    restated = FactQAGenerator(per_fact=4, restate=True).generate(text, 0)
     assert "How high is Kettle Tor?" in {p.question for p in restated}
-    assert LiftConfig().qa_restate_modifiers
+    assert not LiftConfig().qa_restate_modifiers

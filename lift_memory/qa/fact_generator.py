@@ -32,7 +32,7 @@ class FactQAGenerator:
     def __init__(
         self,
         per_fact: int = DEFAULT_PER_FACT,
-        restate: bool = True,
+        restate: bool = False,
         timeline: bool = True,
         seed: int = 0,
         composed_reply: ComposedReply = "joined",
@@ -167,7 +167,7 @@ def composed_pairs(
     return groups
 
 
-def fact_statements(text: str, seed: int = 0, restate: bool = True) -> list[str]:
+def fact_statements(text: str, seed: int = 0, restate: bool = False) -> list[str]:
     """Plain-text augmentations of ``text``: per paragraph, its facts' short sentences, and
     its sentences in a shuffled order (paragraphs of one sentence are left out)."""
     from lift_memory.qa.fact_questions import phrasings
