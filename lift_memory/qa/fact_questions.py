@@ -5,6 +5,8 @@ as a short sentence (the reply trained):
 
 - *fronted*: the wh-phrase moves to the front with subject-auxiliary inversion or do-support
   ("In what year was its only lighthouse built?"), or replaces the subject ("Who keeps ...?");
+- *short question*: the fronted question without the clause's other adjuncts ("In what year did
+  the cargo ship Marrowind run aground?"), as readers ask;
 - *active*: a passive agent asked in the active voice ("Who built its only lighthouse?");
 - *reverse*: the same binding asked from the other side ("What did Orla Fenwick build?",
   "Who is Edda Mirel?"), so the fact is retrievable from either end;
