@@ -120,8 +120,8 @@ class LiftConfig(BaseModel):
         "questions at +16 % training tokens (docs/benchmarks.md).",
     )
     # the default since the quality profile measured it with the joined multi-hop replies:
-    # timeline 46-58 % (pick) -> 88 %, multi-hop 96 %, all 120 questions 75 % (docs/benchmarks.md,
-    # "Session of 2026-12-05 (tenth)"); its replies need the 64-token answer budget
+    # timeline 46-58 % (pick) -> 88 % and 54 % in two trainings, multi-hop 96 % and 79 %
+    # (docs/benchmarks.md, "Session of 2026-12-05 (tenth)"); its replies need the 64-token budget
     qa_timeline_reply: TimelineReply = Field(
         default="years-compared",
         description="'facts' generator, which-came-first pairs: 'pick' answers with the earlier "
@@ -131,8 +131,8 @@ class LiftConfig(BaseModel):
         "founded the Beispock Guild.'), so the pick compares two years just written; "
         "'years-compared' (the default) also states the two years' order before the pick "
         "('… 1266 is before 1300. First: …'), so the pick only finds the event of the year "
-        "named first: on the quality profile 88 % of which-came-first questions against 46-58 % "
-        "for the pick; its replies (~56 tokens) fit the 64-token answer budget "
+        "named first: on the quality profile 88 % and 54 % of which-came-first questions in two "
+        "trainings, against 46-58 % for the pick; its replies (~56 tokens) fit the 64-token answer budget "
         "(lift_memory/answer_length.py, docs/lift.md §3).",
     )
     qa_composed_reply: ComposedReply = Field(
@@ -143,8 +143,9 @@ class LiftConfig(BaseModel):
         "bridge name first ('Pethholm, the place where Orla was born, was founded in 1228.'); "
         "joined (the default): the chained facts in one sentence ('Orla was born in Pethholm; "
         "Pethholm was founded in 1228.'), so no full stop after the first hop invites the end "
-        "of the reply: on the quality profile 96 % of multi-hop questions, where chained "
-        "answers stopped after the first hop in whole trainings (0-46 %, docs/benchmarks.md).",
+        "of the reply: on the quality profile 96 % and 79 % of multi-hop questions in two "
+        "trainings, where chained answers stopped after the first hop in whole trainings "
+        "(0-46 %, docs/benchmarks.md).",
     )
     qa_composed_frames: int = Field(
         default=2,
