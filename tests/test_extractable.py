@@ -174,6 +174,21 @@ def test_ingest_locates_each_answer_among_its_reply_tokens(tiny) -> None:
     assert answer_token_span(loaded.tokenizer, "It is Ilse.", "Tomas") is None
 
 
+def test_a_pair_that_names_its_probed_part_is_probed_there(tiny) -> None:
+    from lift_memory.ingest import qa_answer_spans
+    from lift_memory.qa.base import QAPair
+
+    loaded = tiny("llama")  # a byte tokenizer: one token per byte
+    reply = "1266 is before 1300. First: the Guild."
+    pairs = [
+        QAPair("Which first?", "the Guild", "E", "facts", reply=reply),
+        QAPair("Which first?", "the Guild", "E", "facts", reply=reply, probed=reply),
+    ]
+    by_fact = [(chat_sample(loaded.tokenizer, p.question, reply, "qa"), "f", True) for p in pairs]
+    spans = qa_answer_spans(loaded, pairs, by_fact, config())
+    assert spans == {0: (27, 37), 1: (0, len(reply))}  # the space leads the answer
+
+
 def test_answer_first_replies_lead_with_the_answer(tiny) -> None:
     from lift_memory.ingest import answer_token_span, reply_of
     from lift_memory.qa.base import QAPair

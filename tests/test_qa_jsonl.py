@@ -83,6 +83,7 @@ def test_write_and_read_round_trip_atomically(tmp_path):
     pairs = [
         QAPair("Who keeps it?", "Edda Mirel", "Edda Mirel keeps", "cloze"),
         QAPair("Quand? «ünïcode»", "1847", "built in 1847", "model"),
+        QAPair("Which first?", "A", "E", "facts", reply="1 is before 2. First: A.", probed="x"),
     ]
     path = tmp_path / "sub" / "qa.jsonl"
     write_qa_jsonl(path, pairs)
@@ -109,3 +110,10 @@ def test_failed_write_keeps_old_file(tmp_path):
 def test_read_defaults_for_optional_fields(tmp_path):
     path = _write(tmp_path / "qa.jsonl", [json.dumps({"question": "Q?", "answer": "A"})])
     assert read_qa_jsonl(path) == [QAPair("Q?", "A", "", "unknown")]
+    # a pair without reply or probed writes neither: older files stay byte-identical
+    assert QAPair("Q?", "A", "", "unknown").to_dict() == {
+        "question": "Q?",
+        "answer": "A",
+        "evidence": "",
+        "source": "unknown",
+    }

@@ -100,6 +100,17 @@ def test_years_compared_states_the_years_order_before_the_pick() -> None:
     ]
 
 
+def test_a_reply_that_recalls_the_years_is_probed_whole() -> None:
+    guild = DatedEvent("Kowim founded the Guild", 1266, "s", "founded the Guild")
+    library = DatedEvent("Vothtein opened the library", 1300, "s", "opened the library")
+    for style in ("years-first", "years-compared"):
+        for pair in timeline_pairs([library, guild], reply=style)[0]:
+            # the pick follows from the years the reply wrote: those must be learned too
+            assert pair.probed == pair.reply and pair.answer == "Kowim founded the Guild"
+    # a plain pick is probed on its answer, as every other fact
+    assert {p.probed for p in timeline_pairs([library, guild], reply="pick")[0]} == {""}
+
+
 def test_years_first_needs_a_subject_to_leave_out() -> None:
     with_predicates = [DatedEvent("Kowim founded the Guild", 1266, "s", "founded the Guild")]
     without = DatedEvent("the Guild opened", 1300, "s")

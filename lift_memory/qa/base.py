@@ -13,6 +13,11 @@ class QAPair:
     ``reply``, when set, is the answer as a short sentence ("Orla Fenwick built the lighthouse.")
     and is what training teaches the model to say; otherwise the ingest's ``qa_answer_style``
     picks the evidence sentence or the bare answer.
+
+    ``probed``, when set, is the part of the reply that must come out right for the fact to
+    count as learned (the extractability probe, docs/lift.md §6); otherwise the answer alone.
+    A reply that works its answer out in steps sets it: there the answer follows from what the
+    reply wrote before it, so probing the answer alone passes before the steps are learned.
     """
 
     question: str
@@ -20,11 +25,14 @@ class QAPair:
     evidence: str
     source: str = "unknown"
     reply: str = ""
+    probed: str = ""
 
     def to_dict(self) -> dict[str, str]:
         record = asdict(self)
-        if not self.reply:  # files written before the field existed stay byte-identical
-            del record["reply"]
+        # files written before these fields existed stay byte-identical
+        for optional in ("reply", "probed"):
+            if not record[optional]:
+                del record[optional]
         return record
 
 

@@ -52,13 +52,15 @@ def require_text(value: dict[str, Any], key: str, where: str) -> str:
 
 
 def read_qa_jsonl(path: str | os.PathLike[str]) -> list[QAPair]:
-    """Load pairs written by :func:`write_qa_jsonl` (``evidence``/``source`` optional)."""
+    """Load pairs written by :func:`write_qa_jsonl` (all but ``question`` and ``answer``
+    optional)."""
     pairs = []
     for number, value in iter_jsonl_objects(path):
         where = f"{Path(path)}:{number}"
         evidence = value.get("evidence", "")
         source = value.get("source", "unknown")
         reply = value.get("reply", "")
+        probed = value.get("probed", "")
         pairs.append(
             QAPair(
                 question=require_text(value, "question", where),
@@ -66,6 +68,7 @@ def read_qa_jsonl(path: str | os.PathLike[str]) -> list[QAPair]:
                 evidence=evidence if isinstance(evidence, str) else "",
                 source=source if isinstance(source, str) else "unknown",
                 reply=reply if isinstance(reply, str) else "",
+                probed=probed if isinstance(probed, str) else "",
             )
         )
     return pairs
