@@ -267,6 +267,17 @@ class LiftConfig(BaseModel):
         "whose probes count the facts. None: only learn_until and stage2_epochs end it.",
     )
 
+    plain_text_epochs: int | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        description="Stage 2 trains the corpus as plain text (its segments and restated "
+        "statements) in its first this-many epochs only; later epochs train the facts still "
+        "pending and the retention samples. Plain corpus text is most of an epoch once most "
+        "facts rest, and what moves unrelated text's perplexity (docs/lift.md §6). None: every "
+        "epoch.",
+    )
+
     # --- optimisation (docs/design.md §1: stage 1 segments, stage 2 segments ∪ QA)
     # stage 1 only has to make the text familiar; stage 2 runs until the facts are learned
     # (learn_until), with stage2_epochs as its maximum

@@ -194,6 +194,8 @@ def consolidate(
                 learning_target(
                     first_qa, by_fact, config, qa_answer_spans(loaded, new_pairs, by_fact, config)
                 ),
+                plain=first_qa,
+                plain_epochs=config.plain_text_epochs,
             ),
         ]
 

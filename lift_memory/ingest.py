@@ -320,7 +320,14 @@ def training_stages(
     target = learning_target(first_qa, by_fact, config, spans)
     return [
         Stage("segments", segments, config.stage1_epochs),
-        Stage("segments+qa", stage2, config.stage2_epochs, target),
+        Stage(
+            "segments+qa",
+            stage2,
+            config.stage2_epochs,
+            target,
+            plain=first_qa,
+            plain_epochs=config.plain_text_epochs,
+        ),
     ]
 
 

@@ -50,6 +50,16 @@ class Stage:
     samples: list[TrainingSample]
     epochs: int
     target: LearningTarget | None = None
+    # the first ``plain`` samples are the corpus as plain text; with ``plain_epochs`` they are
+    # trained in the stage's first that many epochs only (LiftConfig.plain_text_epochs)
+    plain: int = 0
+    plain_epochs: int | None = None
+
+    def resting_plain(self, epoch: int) -> range:
+        """The plain-text samples that rest in ``epoch`` (0-based)."""
+        if self.plain_epochs is None or epoch < self.plain_epochs:
+            return range(0)
+        return range(self.plain)
 
 
 @dataclass(frozen=True)
@@ -192,9 +202,11 @@ class LiftTrainer:
                 stop_at = self.learning_log.get(f"stop:{stage_index}")
                 if isinstance(stop_at, int) and epoch >= stop_at:
                     break
-                resting = self.learning_log.get(f"{stage_index}:{epoch}")
-                if resting:  # facts already learned rest: the others get this epoch
-                    resting_set = set(resting)
+                learned = self.learning_log.get(f"{stage_index}:{epoch}")
+                # facts already learned rest, and the plain text after its epochs: the others
+                # get this epoch
+                resting_set = {*(learned or []), *stage.resting_plain(epoch)}
+                if resting_set:
                     batches = make_batches(
                         [x for i, x in enumerate(stage.samples) if i not in resting_set],
                         self.config.max_batch_tokens,

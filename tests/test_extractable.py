@@ -144,6 +144,29 @@ def test_the_learning_curve_records_recall_against_cost_each_epoch(tiny) -> None
     assert seconds == sorted(seconds) and 0 < seconds[-1] <= result.seconds
 
 
+def test_the_corpus_as_plain_text_rests_after_its_epochs(tiny) -> None:
+    from dataclasses import replace
+
+    loaded = tiny("llama")
+    cfg = config()
+    unlearned = stage(loaded, threshold=0.999)  # nothing learned: every QA sample every epoch
+    plain = len(unlearned.samples) - len(QA)  # the segments come first, as in ingest
+    qa_tokens = sum(len(s.input_ids) for s in unlearned.samples[plain:])
+
+    def epoch_tokens(plain_epochs: int | None) -> list[int]:
+        fresh = tiny("llama")
+        trainer = LiftTrainer(fresh, create_adapter(fresh, cfg), cfg)
+        timed = replace(unlearned, plain=plain, plain_epochs=plain_epochs)
+        tokens = [point.tokens for point in trainer.train([timed]).learning_curve]
+        return [b - a for a, b in zip([0, *tokens], tokens, strict=False)]
+
+    every = epoch_tokens(None)
+    once = epoch_tokens(1)
+    assert once[0] == every[0] > qa_tokens
+    assert once[1:] == [qa_tokens] * 3  # later epochs: the questions alone
+    assert epoch_tokens(0) == [qa_tokens] * 4
+
+
 def test_resume_replays_the_learning_log(tiny, tmp_path: Path) -> None:
     cfg = config(checkpoint_every_steps=1)
     loaded = tiny("llama")

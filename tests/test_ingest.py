@@ -324,6 +324,21 @@ def test_retention_share_repeats_the_retention_text_to_its_share(
     ) < 0.9  # the fewest repeats that reach it
 
 
+def test_stage_two_knows_which_samples_are_the_corpus_as_plain_text(
+    tiny, small_config, corpus
+) -> None:
+    loaded = tiny("llama")
+    pairs = [QAPair("Who keeps the lighthouse?", "Orla", "Orla keeps it.", "test")]
+    config = small_config.model_copy(update={"plain_text_epochs": 1, "fact_statements": True})
+    stage2 = training_stages(loaded, documents(corpus), pairs, [], config)[-1]
+    assert stage2.plain_epochs == 1
+    kinds = [s.kind for s in stage2.samples]
+    # segments and restated statements first, then the questions: only those rest
+    assert stage2.plain > 0 and "qa" not in kinds[: stage2.plain]
+    assert kinds[stage2.plain] == "qa"
+    assert list(stage2.resting_plain(0)) == [] and stage2.resting_plain(1) == range(stage2.plain)
+
+
 @pytest.mark.parametrize(
     ("retention", "other", "share", "repeats"),
     [
