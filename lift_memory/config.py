@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lift_memory.gated_memory.config import GatedMemorySettings, top_layer_indices
+from lift_memory.generic_prompts import RETENTION_PROMPTS
 
 DEFAULT_QA_COUNT = 40  # pairs asked of the model / endpoint / cloze generators
 AdapterKind = Literal["gated_memory", "lora", "pissa"]
@@ -190,9 +191,11 @@ class LiftConfig(BaseModel):
     retention_samples: int = Field(
         default=32,
         ge=0,
-        le=1000,
+        le=len(RETENTION_PROMPTS),
         description="Generic prompts whose base-model answers are kept as targets, "
-        "so the memory learns to stay closed for unrelated queries.",
+        "so the memory learns to stay closed for unrelated queries: the 32 everyday ones, "
+        f"then up to {len(RETENTION_PROMPTS) - 32} more in the frames of a memory's training "
+        "questions (lift_memory/generic_prompts.py).",
     )
     retention_self_prompts: int = Field(
         default=0,

@@ -11,43 +11,19 @@ that (with KL retention) the memory also learns to leave ordinary text alone, no
 from __future__ import annotations
 
 from lift_memory.answer import generate_answer
+from lift_memory.generic_prompts import GENERIC_PROMPTS, RETENTION_PROMPTS
 from lift_memory.models import LoadedModel
 from lift_memory.prompts import TrainingSample, chat_sample, question_prompt
 
-GENERIC_PROMPTS: tuple[str, ...] = (
-    "What is the largest planet in the solar system?",
-    "Who wrote Romeo and Juliet?",
-    "What is the boiling point of water at sea level?",
-    "How many days are in a week?",
-    "What colour is the sky on a clear day?",
-    "What is 7 times 8?",
-    "Name a mammal that lives in the ocean.",
-    "What language is spoken in Spain?",
-    "What is the chemical symbol for gold?",
-    "What do bees make?",
-    "What is the opposite of hot?",
-    "How many legs does a spider have?",
-    "What is the capital of Japan?",
-    "Who painted the Mona Lisa?",
-    "What gas do plants absorb from the air?",
-    "Translate 'thank you' into French.",
-    "Write a one-sentence greeting for a friend.",
-    "What is the square root of 81?",
-    "Which ocean lies between Europe and North America?",
-    "What is the freezing point of water in Celsius?",
-    "Give me a synonym for happy.",
-    "What is the tallest mountain on Earth?",
-    "How many continents are there?",
-    "What is the main ingredient of guacamole?",
-    "Who was the first person to walk on the Moon?",
-    "What is the currency of the United Kingdom?",
-    "Explain in one sentence what a computer does.",
-    "What do you call a baby cat?",
-    "What is the longest river in Africa?",
-    "How many hours are in a day?",
-    "What instrument has 88 keys?",
-    "What is the primary colour that mixes with blue to make green?",
-)
+__all__ = [
+    "GENERIC_PASSAGES",
+    "GENERIC_PROMPTS",
+    "RETENTION_PROMPTS",
+    "RetentionPairs",
+    "base_answers",
+    "record_retention_answers",
+    "retention_samples",
+]
 
 
 # Plain prose far from any corpus a user is likely to ingest (written for this project).
@@ -138,9 +114,10 @@ RetentionPairs = list[tuple[str, str]]
 
 
 def record_retention_answers(loaded: LoadedModel, count: int) -> RetentionPairs:
-    """The base model's answers to the first ``count`` generic prompts: the retention targets
+    """The base model's answers to the first ``count`` generic prompts (``GENERIC_PROMPTS``, then
+    ``FRAMED_PROMPTS``): the retention targets
     of every memory on this base model (they depend on nothing else, so they can be shared)."""
-    return base_answers(loaded, list(GENERIC_PROMPTS[:count]), max_new_tokens=24)
+    return base_answers(loaded, list(RETENTION_PROMPTS[:count]), max_new_tokens=24)
 
 
 def retention_samples(

@@ -16,7 +16,8 @@ from lift_memory_bench.retention_probes import (
 )
 from lift_memory_cli.core.out_of_scope import out_of_scope_questions
 
-from lift_memory.retention import GENERIC_PROMPTS
+from lift_memory.config import LiftConfig
+from lift_memory.retention import GENERIC_PROMPTS, RETENTION_PROMPTS
 
 
 def test_templates_are_frames_and_shared_topics() -> None:
@@ -32,6 +33,18 @@ def test_templates_are_frames_and_shared_topics() -> None:
     # the older generic questions mostly share one: why the benchmark has its own probes
     shared = sum(not new_template(g.question, GENERIC_PROMPTS) for g in GENERIC_QUESTIONS)
     assert shared >= 7
+
+
+def test_retention_prompts_never_ask_what_the_bench_measures() -> None:
+    # the framed prompts share frames with the generic questions ("How many _ does a _
+    # have"), as the first 32 do, but never one of their questions or probes
+    assert RETENTION_PROMPTS[: len(GENERIC_PROMPTS)] == GENERIC_PROMPTS
+    assert len(set(RETENTION_PROMPTS)) == len(RETENTION_PROMPTS) > 100
+    measured = {g.question for g in GENERIC_QUESTIONS} | {p.question for p in GENERIC_PROBES}
+    assert not measured & set(RETENTION_PROMPTS)
+    assert LiftConfig(retention_samples=len(RETENTION_PROMPTS)).retention_samples > 100
+    with pytest.raises(ValueError, match="retention_samples"):
+        LiftConfig(retention_samples=len(RETENTION_PROMPTS) + 1)
 
 
 def test_bundled_probes_are_new_templates_with_gold_answers() -> None:
