@@ -32,7 +32,7 @@ from lift_memory.ingest import ingest
 from lift_memory.manifest import LEARNING_CURVE_KEY
 from lift_memory.memory import LiftMemory
 from lift_memory.models import LoadedModel
-from lift_memory.retention import RetentionPairs, record_retention_answers
+from lift_memory.retention import RETENTION_PROMPTS, RetentionPairs, record_retention_answers
 from lift_memory.store import MemoryStore
 from lift_memory_bench.budget import ParameterBudget, matched_budget
 from lift_memory_bench.events import BenchEvents
@@ -129,6 +129,7 @@ class BenchEnv:
         self._index: IndexRecord | None = None
         self._truncated: str | None = None
         self._retention: tuple[RetentionPairs, float] | None = None
+        self._retention_count = 0  # the prompts recorded in _retention
         loaded = base.get()
         self.corpus_tokens = self.count_tokens(corpus.text)
         self.max_positions = int(getattr(loaded.model.config, "max_position_embeddings", 0) or 0)
@@ -171,19 +172,25 @@ class BenchEnv:
         config = self.training_config(variant)
         return variant_memory_name(variant, config, self.corpus_sha, self.model().fingerprint)
 
-    def retention_answers(self) -> tuple[RetentionPairs, float]:
-        """The base model's retention answers and the seconds recording them took: recorded
-        once per run folder and shared by every training (~1 min of generation each)."""
-        if self._retention is None:
+    def retention_answers(self, count: int | None = None) -> tuple[RetentionPairs, float]:
+        """The base model's answers to the first ``count`` retention prompts (the profile's
+        count when None) and the seconds recording them took: recorded once per run folder
+        and shared by every training (~1 min of generation each). A variant that asks for
+        more prompts than were recorded (``variant_overrides``) has the rest recorded; one that
+        asks for fewer gets the first ones and their share of the seconds."""
+        count = self.profile.lift.retention_samples if count is None else count
+        if self._retention is None or self._retention_count < count:
             path = self.out_dir / RETENTION_ANSWERS_FILE
             key = {
                 "model": self.model().fingerprint,
-                "count": self.profile.lift.retention_samples,
+                "count": max(count, self._retention_count),
             }
             saved = json.loads(path.read_text()) if path.exists() else {}
-            if saved.get("key") == key:
+            saved_key = saved.get("key", {})
+            if saved_key.get("model") == key["model"] and saved_key.get("count", 0) >= count:
                 pairs = [(str(p), str(a)) for p, a in saved["pairs"]]
                 self._retention = (pairs, float(saved["seconds"]))
+                key = saved_key
             else:
                 self.events.stage("recording the base model's retention answers (all trainings)")
                 started = time.perf_counter()
@@ -192,7 +199,11 @@ class BenchEnv:
                 record = {"key": key, "pairs": pairs, "seconds": seconds}
                 atomic_write_text(path, json.dumps(record, indent=1))
                 self._retention = (pairs, seconds)
-        return self._retention
+            self._retention_count = key["count"]
+        pairs, seconds = self._retention
+        asked = set(RETENTION_PROMPTS[:count])
+        share = count / self._retention_count if self._retention_count else 0.0
+        return [pair for pair in pairs if pair[0] in asked], seconds * share
 
     def finished(self, variant: Variant) -> bool:
         """Whether an earlier run into this folder finished ``variant``'s training (reused)."""
@@ -223,7 +234,8 @@ class BenchEnv:
         else:
             self.events.stage(f"training {variant}")
             resume = existing is not None and existing.status != "complete" and not self.fresh
-            retention, _seconds = self.retention_answers()
+            config = self.training_config(variant)
+            retention, _seconds = self.retention_answers(config.retention_samples)
             loaded = self.model()
             try:
                 ingest(
@@ -247,7 +259,8 @@ class BenchEnv:
             variant=variant,
             name=name,
             # every training is charged the shared retention recording, as a lone ingest would be
-            ingest_s=float(timings.get("ingest_s", 0.0)) + self._shared_retention_s(timings),
+            ingest_s=float(timings.get("ingest_s", 0.0))
+            + self._shared_retention_s(timings, self.training_config(variant)),
             train_s=float(timings.get("train_s", 0.0)),
             train_tokens=int(metrics.get("train_tokens", 0)),
             corpus_tokens=int(metrics.get("corpus_tokens", self.corpus_tokens)),
@@ -268,10 +281,10 @@ class BenchEnv:
         self._trainings[variant] = record
         return record
 
-    def _shared_retention_s(self, timings: dict[str, Any]) -> float:
+    def _shared_retention_s(self, timings: dict[str, Any], config: LiftConfig) -> float:
         if float(timings.get("retention_s", 0.0)) >= 1.0:
             return 0.0  # this memory recorded its own answers (trained by an older version)
-        return self.retention_answers()[1]
+        return self.retention_answers(config.retention_samples)[1]
 
     def open_variant(self, variant: Variant) -> LiftMemory:
         """The trained ``variant`` attached to the base model (train it first)."""
