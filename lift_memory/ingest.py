@@ -217,12 +217,12 @@ def qa_answer_spans(
     config: LiftConfig,
 ) -> dict[int, tuple[int, int]]:
     """For each closed-book QA sample (by its index in ``by_fact``: one per pair, in order),
-    where its short answer (or the part of the reply its pair says is probed) sits among its
-    reply tokens."""
+    where its short answer (with ``probe_whole_replies``, the part of the reply its pair says
+    is probed) sits among its reply tokens."""
     closed = [i for i, (_, _, is_closed) in enumerate(by_fact) if is_closed]
     spans = {}
     for index, pair in zip(closed, pairs, strict=True):
-        probed = pair.probed or pair.answer
+        probed = pair.probed if config.probe_whole_replies and pair.probed else pair.answer
         span = answer_token_span(loaded.tokenizer, reply_of(pair, config), probed)
         if span is not None:
             spans[index] = span
