@@ -226,6 +226,7 @@ class BenchEnv:
         if variant in self._trainings:
             return self._trainings[variant]
         name = self._name(variant)
+        config = self.training_config(variant)
         reused = False
         existing = self.store.read_manifest(name) if self.store.exists(name) else None
         if self.finished(variant):
@@ -234,7 +235,6 @@ class BenchEnv:
         else:
             self.events.stage(f"training {variant}")
             resume = existing is not None and existing.status != "complete" and not self.fresh
-            config = self.training_config(variant)
             retention, _seconds = self.retention_answers(config.retention_samples)
             loaded = self.model()
             try:
@@ -243,7 +243,7 @@ class BenchEnv:
                     name,
                     store=self.store,
                     model=loaded,
-                    config=self.training_config(variant),
+                    config=config,
                     retention_answers=retention,
                     resume=resume,
                     overwrite=not resume,
@@ -260,7 +260,7 @@ class BenchEnv:
             name=name,
             # every training is charged the shared retention recording, as a lone ingest would be
             ingest_s=float(timings.get("ingest_s", 0.0))
-            + self._shared_retention_s(timings, self.training_config(variant)),
+            + self._shared_retention_s(timings, config.retention_samples),
             train_s=float(timings.get("train_s", 0.0)),
             train_tokens=int(metrics.get("train_tokens", 0)),
             corpus_tokens=int(metrics.get("corpus_tokens", self.corpus_tokens)),
@@ -281,10 +281,10 @@ class BenchEnv:
         self._trainings[variant] = record
         return record
 
-    def _shared_retention_s(self, timings: dict[str, Any], config: LiftConfig) -> float:
+    def _shared_retention_s(self, timings: dict[str, Any], count: int) -> float:
         if float(timings.get("retention_s", 0.0)) >= 1.0:
             return 0.0  # this memory recorded its own answers (trained by an older version)
-        return self.retention_answers(config.retention_samples)[1]
+        return self.retention_answers(count)[1]
 
     def open_variant(self, variant: Variant) -> LiftMemory:
         """The trained ``variant`` attached to the base model (train it first)."""

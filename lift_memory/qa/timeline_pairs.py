@@ -164,11 +164,12 @@ def timeline_pairs(
 def _comparison_pair(
     x: DatedEvent, y: DatedEvent, first: DatedEvent, evidence: str, reply: str
 ) -> QAPair:
-    """The pair asking ``x`` against ``y``. A reply that recalls the years before its pick is
-    probed whole: teacher-forced, the pick after "1266 is before 1300." passes as soon as the
-    pick is copied from the reply, while the years and their order, the comparison itself, are
-    not yet learned; the fact rested early and its order came out wrong in 8 of 24 answers
-    (docs/benchmarks.md, "Session of 2026-12-05 (tenth)")."""
+    """The pair asking ``x`` against ``y``. A reply that recalls the years before its pick names
+    itself as what to probe (used with ``LiftConfig.probe_whole_replies``): teacher-forced, the
+    pick after "1266 is before 1300." passes as soon as it is copied from the reply, while the
+    years and their order, the comparison itself, are not yet learned; probed on the pick, the
+    fact rested early and its order came out wrong in 8 of 24 answers (docs/benchmarks.md,
+    "Session of 2026-12-05 (eleventh)")."""
     steps = not reply.startswith("First:")
     return QAPair(
         f"Which happened first: {x.clause}, or {y.clause}?",
