@@ -268,6 +268,15 @@ class LiftConfig(BaseModel):
         "training tokens; the real-model end-to-end draw went 4 -> 3 of 5 facts "
         "(docs/benchmarks.md). False: every fact is probed on its answer.",
     )
+    reprobe_learned_every: int = Field(
+        default=1,
+        ge=1,
+        le=100,
+        description="Probe the facts already learned (resting) after every this-many epochs "
+        "only; after the other epochs only the pending facts are probed and the learned ones "
+        "keep resting. Late epochs train few samples, and probing every fact is then a large "
+        "share of their cost (docs/lift.md §6). 1: every epoch probes every fact.",
+    )
     learn_patience: int | None = Field(
         default=None,
         ge=1,

@@ -145,9 +145,11 @@ def learned_samples(
     target: LearningTarget,
     max_batch_tokens: int = 4096,
     frozen_cache: FrozenPrefixCache | None = None,
+    facts: set[str] | None = None,
 ) -> set[int]:
-    """Indices (into ``samples``) of the probed samples whose reply is extractable."""
-    indices = sorted(target.probes)
+    """Indices (into ``samples``) of the probed samples whose reply is extractable; with
+    ``facts``, only those facts' probes are run."""
+    indices = sorted(i for i, fact in target.probes.items() if facts is None or fact in facts)
     spans = [target.answer_spans.get(i) for i in indices]
     probed = [samples[i] for i in indices]
     probabilities = reply_min_probabilities(loaded, probed, max_batch_tokens, spans, frozen_cache)

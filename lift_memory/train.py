@@ -91,6 +91,8 @@ class LearningPoint:
     facts_total: int
     tokens: int
     seconds: float
+    # of this epoch's seconds, those its extractability probe took (0.0: not recorded)
+    probe_seconds: float = 0.0
 
 
 @dataclass
@@ -171,7 +173,7 @@ class LiftTrainer:
         # in that epoch) and "stop:stage" (the epoch count the stage ended at). Checkpointed, so
         # a resumed run rebuilds exactly the batches the interrupted one trained on.
         # Also "facts:stage:epoch": [k, n] and "cost:stage:epoch": [tokens, seconds] by then.
-        self.learning_log: dict[str, list[int] | list[float] | int] = {}
+        self.learning_log: dict[str, list[int] | list[float] | int | float] = {}
 
     def plan(self, stages: list[Stage]) -> list[list[list[list[TrainingSample]]]]:
         return plan_batches(stages, self.config)
@@ -291,8 +293,17 @@ class LiftTrainer:
                         [result.tokens, restored_seconds + elapsed_s()],
                     )
                     assert isinstance(cost, list)
+                    probe_s = self.learning_log.get(f"probe_s:{stage_index}:{epoch + 1}", 0.0)
+                    assert isinstance(probe_s, (int, float))
                     result.learning_curve.append(
-                        LearningPoint(stage.name, epoch + 1, *facts, int(cost[0]), float(cost[1]))
+                        LearningPoint(
+                            stage.name,
+                            epoch + 1,
+                            *facts,
+                            int(cost[0]),
+                            float(cost[1]),
+                            float(probe_s),
+                        )
                     )
                 if epoch_tokens:
                     result.stage_losses[stage.name] = epoch_loss / epoch_tokens
@@ -309,12 +320,26 @@ class LiftTrainer:
         the stage ends when ``target_share`` of them are, or on a plateau (docs/lift.md §6)."""
         target = stage.target
         assert target is not None
-        learned = learned_samples(
-            self.loaded, stage.samples, target, frozen_cache=self.frozen_cache
-        )
-        facts = target.learned_facts(learned)
+        started = time.perf_counter()
+        resting_before = self.learning_log.get(f"{stage_index}:{epoch}")
+        every = self.config.reprobe_learned_every
+        if resting_before and (epoch + 1) % every:
+            # between full probes the learned facts keep resting unprobed: only the pending
+            # ones are measured (a learned fact is forgotten in a few %, docs/lift.md §6)
+            kept = {target.members[i] for i in resting_before}
+            pending = target.facts - kept
+            learned = learned_samples(
+                self.loaded, stage.samples, target, frozen_cache=self.frozen_cache, facts=pending
+            )
+            facts = kept | (target.learned_facts(learned) & pending)
+        else:
+            learned = learned_samples(
+                self.loaded, stage.samples, target, frozen_cache=self.frozen_cache
+            )
+            facts = target.learned_facts(learned)
         resting = sorted(i for i, fact in target.members.items() if fact in facts)
         self.learning_log[f"{stage_index}:{epoch + 1}"] = resting
+        self.learning_log[f"probe_s:{stage_index}:{epoch + 1}"] = time.perf_counter() - started
         counts = [len(facts), len(target.facts)]
         self.learning_log[f"facts:{stage_index}:{epoch + 1}"] = counts
         history = [

@@ -268,3 +268,34 @@ def test_the_config_gives_the_stage_its_patience(tiny) -> None:
     assert learning_target(5, by_fact, config(learn_until=0.9)).patience is None
     target = learning_target(5, by_fact, config(learn_until=0.9, learn_patience=2))
     assert target is not None and target.patience == 2 and target.probes == {5: "keeper"}
+
+
+def test_learned_facts_are_reprobed_every_few_epochs_only(tiny, monkeypatch) -> None:
+    import lift_memory.train as train_module
+
+    loaded = tiny("llama")
+    unlearned = stage(loaded, threshold=0.999)
+    assert unlearned.target is not None
+    keeper = next(i for i, fact in unlearned.target.probes.items() if fact == "keeper")
+    probed: list[set[str] | None] = []
+
+    def only_the_keeper(loaded, samples, target, frozen_cache=None, facts=None):
+        probed.append(facts)  # which facts each epoch's probe measured (None: every fact)
+        return {keeper} if facts is None or "keeper" in facts else set()
+
+    monkeypatch.setattr(train_module, "learned_samples", only_the_keeper)
+
+    def train(every: int) -> list[int]:
+        probed.clear()
+        cfg = config(reprobe_learned_every=every)
+        fresh = tiny("llama")
+        trainer = LiftTrainer(fresh, create_adapter(fresh, cfg), cfg)
+        result = trainer.train([unlearned])
+        assert all(point.probe_seconds > 0 for point in result.learning_curve)
+        return [point.facts_learned for point in result.learning_curve]
+
+    assert train(1) == [1, 1, 1, 1] and probed == [None] * 4
+    # epochs 2 and 4 probe every fact; epoch 3 only the pending one, the keeper keeps resting
+    assert train(2) == [1, 1, 1, 1] and probed == [None, None, {"place"}, None]
+    with pytest.raises(ValueError):
+        config(reprobe_learned_every=0)

@@ -149,7 +149,8 @@ def _learning_curve_table(report: dict[str, Any]) -> list[str]:
         curve = costs.get("learning_curve") or []
         rows += [
             f"| {method} | {point['epoch']} | {point['facts_learned']:,} / "
-            f"{point['facts_total']:,} | {point['tokens']:,} | {point['seconds'] / 60:.1f} |"
+            f"{point['facts_total']:,} | {point['tokens']:,} | {point['seconds'] / 60:.1f} | "
+            f"{point.get('probe_seconds', 0.0) / 60:.1f} |"
             for point in curve
         ]
     if not rows:
@@ -159,10 +160,11 @@ def _learning_curve_table(report: dict[str, Any]) -> list[str]:
         "",
         "Facts extractable closed-book after each epoch of the training stage with a target "
         "(teacher-forced, the ingest's own probe), and the training tokens and minutes spent by "
-        "then (probes included); each trained memory once.",
+        "then (probes included; the last column is that epoch's probe alone, 0.0 where not "
+        "recorded); each trained memory once.",
         "",
-        "| method | epoch | facts learned | training tokens | minutes |",
-        "|---|---|---|---|---|",
+        "| method | epoch | facts learned | training tokens | minutes | probe minutes |",
+        "|---|---|---|---|---|---|",
         *rows,
         "",
     ]
