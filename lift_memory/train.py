@@ -332,6 +332,12 @@ class LiftTrainer:
                 self.loaded, stage.samples, target, frozen_cache=self.frozen_cache, facts=pending
             )
             facts = kept | (target.learned_facts(learned) & pending)
+            if len(facts) >= target.target_share * len(target.facts):
+                # the stage would end on facts not measured since: it ends on a full probe
+                learned |= learned_samples(
+                    self.loaded, stage.samples, target, frozen_cache=self.frozen_cache, facts=kept
+                )
+                facts = target.learned_facts(learned)
         else:
             learned = learned_samples(
                 self.loaded, stage.samples, target, frozen_cache=self.frozen_cache

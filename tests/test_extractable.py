@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -145,8 +146,6 @@ def test_the_learning_curve_records_recall_against_cost_each_epoch(tiny) -> None
 
 
 def test_the_corpus_as_plain_text_rests_after_its_epochs(tiny) -> None:
-    from dataclasses import replace
-
     loaded = tiny("llama")
     cfg = config()
     unlearned = stage(loaded, threshold=0.999)  # nothing learned: every QA sample every epoch
@@ -299,3 +298,38 @@ def test_learned_facts_are_reprobed_every_few_epochs_only(tiny, monkeypatch) -> 
     assert train(2) == [1, 1, 1, 1] and probed == [None, None, {"place"}, None]
     with pytest.raises(ValueError):
         config(reprobe_learned_every=0)
+
+
+def test_a_stage_ends_only_on_facts_measured_in_that_epoch(tiny, monkeypatch) -> None:
+    import lift_memory.train as train_module
+
+    loaded = tiny("llama")
+    unlearned = stage(loaded, threshold=0.999)
+    assert unlearned.target is not None
+    index = {fact: i for i, fact in unlearned.target.probes.items()}
+    probed: list[set[str] | None] = []
+
+    def train(keeper_forgotten_at: int | None) -> tuple[int, list[int]]:
+        # the keeper is learned from the start; the place from the third probe on
+        def learned(loaded, samples, target, frozen_cache=None, facts=None):
+            probed.append(facts)
+            asked = facts if facts is not None else {"keeper", "place"}
+            known = {"keeper"} if len(probed) != keeper_forgotten_at else set()
+            if len(probed) >= 3:
+                known.add("place")
+            return {index[fact] for fact in asked & known}
+
+        monkeypatch.setattr(train_module, "learned_samples", learned)
+        probed.clear()
+        cfg = config(reprobe_learned_every=2)
+        fresh = tiny("llama")
+        trainer = LiftTrainer(fresh, create_adapter(fresh, cfg), cfg)
+        result = trainer.train([replace(unlearned, target=replace(unlearned.target))])
+        return result.epochs_run["segments+qa"], [p.facts_learned for p in result.learning_curve]
+
+    # epoch 3 probes the pending place; the target met, the resting keeper is probed too
+    assert train(None) == (3, [1, 1, 2])
+    assert probed == [None, None, {"place"}, {"keeper"}]
+    # forgotten by then: the stage goes on, and the keeper trains again
+    assert train(keeper_forgotten_at=4) == (4, [1, 1, 1, 2])
+    assert probed == [None, None, {"place"}, {"keeper"}, None]
