@@ -267,8 +267,9 @@ QUALITY = BenchProfile(
     # LiftConfig default (rank, stride, learning rate, learn_until and its epoch maximum)
     variant_overrides={"lora": LiftConfig().model_dump(mode="json")},
     # the library's default LoRA with its extractability probes, measured on this profile
-    # (2026-12-03): ~910k expected work-tokens (probes count a third) in ~105 min on 2 cores
-    estimate_train_tokens_per_s=145.0,
+    # (2026-12-05, two threads, the machine otherwise idle): 630k training tokens and seven
+    # probes of the 1,633 questions (~870k work-tokens, probes at PROBE_COST) in 2,190 s
+    estimate_train_tokens_per_s=350.0,
     # at 24 new tokens these methods answered in ~1.8-2.7 s (hybrid runs two arms, counted as
     # two answers); at 48 the base model and RAG, which ramble to the limit, take about twice
     # that, the memory's short answers do not: scaled to ~3 s, not yet measured
