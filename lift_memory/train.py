@@ -321,27 +321,22 @@ class LiftTrainer:
         target = stage.target
         assert target is not None
         started = time.perf_counter()
+
+        def probe(facts: set[str] | None = None) -> set[int]:
+            return learned_samples(
+                self.loaded, stage.samples, target, frozen_cache=self.frozen_cache, facts=facts
+            )
+
+        # between full probes (reprobe_learned_every) the learned facts keep resting unprobed
+        # and only the pending ones are measured (docs/lift.md §6)
         resting_before = self.learning_log.get(f"{stage_index}:{epoch}")
-        every = self.config.reprobe_learned_every
-        if resting_before and (epoch + 1) % every:
-            # between full probes the learned facts keep resting unprobed: only the pending
-            # ones are measured (a learned fact is forgotten in a few %, docs/lift.md §6)
-            kept = {target.members[i] for i in resting_before}
-            pending = target.facts - kept
-            learned = learned_samples(
-                self.loaded, stage.samples, target, frozen_cache=self.frozen_cache, facts=pending
-            )
-            facts = kept | (target.learned_facts(learned) & pending)
-            if len(facts) >= target.target_share * len(target.facts):
-                # the stage would end on facts not measured since: it ends on a full probe
-                learned |= learned_samples(
-                    self.loaded, stage.samples, target, frozen_cache=self.frozen_cache, facts=kept
-                )
-                facts = target.learned_facts(learned)
-        else:
-            learned = learned_samples(
-                self.loaded, stage.samples, target, frozen_cache=self.frozen_cache
-            )
+        partial = bool(resting_before) and (epoch + 1) % self.config.reprobe_learned_every != 0
+        kept = {target.members[i] for i in resting_before or []} if partial else set()
+        learned = probe(target.facts - kept if partial else None)
+        facts = kept | target.learned_facts(learned)
+        if partial and len(facts) >= target.target_share * len(target.facts):
+            # the stage would end on facts not measured since: it ends on a full probe
+            learned |= probe(kept)
             facts = target.learned_facts(learned)
         resting = sorted(i for i, fact in target.members.items() if fact in facts)
         self.learning_log[f"{stage_index}:{epoch + 1}"] = resting

@@ -67,7 +67,7 @@ PROBE_COST = 0.27
 FIRST_EPOCH_LEARNED_AT_1K = 0.35
 LATER_EPOCH_LEARNED_AT_1K = 0.47
 LEARNED_PER_LN = 0.075  # both shares lose this per e-fold of corpus tokens
-LATER_EPOCH_LEARNED_MIN = 0.1
+LEARNED_SHARE_MIN = 0.1  # a floor: every epoch still learns something
 
 
 def estimate_training_tokens(corpus_tokens: int, config: dict[str, Any]) -> int:
@@ -99,7 +99,7 @@ def first_epoch_learned(corpus_tokens: int) -> float:
 
 def _learned_share(at_1k: float, corpus_tokens: int) -> float:
     shrink = LEARNED_PER_LN * math.log(max(corpus_tokens, 1) / 1000)
-    return min(0.9, max(LATER_EPOCH_LEARNED_MIN, at_1k - shrink))
+    return min(0.9, max(LEARNED_SHARE_MIN, at_1k - shrink))
 
 
 def expected_stage2_pending(config: LiftConfig, corpus_tokens: int) -> list[float]:
