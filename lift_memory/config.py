@@ -15,6 +15,7 @@ from lift_memory.generic_prompts import RETENTION_PROMPTS
 
 DEFAULT_QA_COUNT = 40  # pairs asked of the model / endpoint / cloze generators
 AdapterKind = Literal["gated_memory", "lora", "pissa"]
+Precision = Literal["auto", "bf16", "fp32"]  # training's arithmetic (lift_memory/precision.py)
 QAGeneratorKind = Literal["auto", "model", "facts", "cloze", "openai", "jsonl", "none"]
 # bridged: "Pethholm, the place where Orla was born, was founded in 1228." (the bridge name
 # first, recalled from the question alone); chained: "Orla was born in Pethholm. Pethholm was
@@ -315,6 +316,14 @@ class LiftConfig(BaseModel):
     max_grad_norm: float = Field(default=1.0, gt=0.0, le=1000.0)
     max_batch_tokens: int = Field(
         default=1024, ge=16, le=1_000_000, description="Padded tokens per optimizer step."
+    )
+    precision: Precision = Field(
+        default="fp32",
+        description="Arithmetic of training's forward passes and probes: fp32, or bf16 autocast "
+        "(matrix products in bfloat16; weights, optimizer state and the residual stream stay "
+        "float32). auto: bf16 where the device has bfloat16 units (a CPU with AVX512-BF16 or "
+        "AMX, a CUDA GPU that supports it), else fp32 (lift_memory/precision.py, docs/lift.md "
+        "§8).",
     )
     seed: int = Field(default=0, ge=0)
     checkpoint_every_steps: int = Field(

@@ -103,10 +103,14 @@ class FrozenPrefixCache:
                 if not todo:
                     continue
                 inputs = collate(todo, pad_id, device)  # the trainer's padding: replays line up
+                # float32 whatever the training step around it computes in (LiftConfig.
+                # precision): what inference computes, and the same for any batch a sample
+                # is first seen in, so a resumed run replays what the interrupted one did
                 try:
-                    self.model.get_decoder()(
-                        input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]
-                    )
+                    with torch.autocast(device.type, enabled=False):
+                        self.model.get_decoder()(
+                            input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]
+                        )
                 except _Captured as captured:
                     for row, sample in enumerate(todo):
                         length = len(sample.input_ids)

@@ -30,6 +30,7 @@ from lift_memory.extractable import LearningTarget, learned_samples
 from lift_memory.frozen_prefix import FrozenPrefixCache
 from lift_memory.loss import causal_lm_loss, labelled_logits
 from lift_memory.models import LoadedModel
+from lift_memory.precision import training_autocast
 from lift_memory.prompts import IGNORE_INDEX, TrainingSample
 from lift_memory.shared_prefix import (
     MIN_SHARED_PREFIX,
@@ -229,7 +230,6 @@ class LiftTrainer:
                     # with several processes, each runs its share of the global batch
                     local, active = self.parallel.shard(batch) if self.parallel else (batch, True)
                     model.train()
-                    bf16 = self.parallel.autocast() if self.parallel else contextlib.nullcontext()
                     # samples of similar length run together, their gradients accumulated into
                     # this one step: the same update for less padding (batches.length_groups)
                     loss = torch.zeros((), device=device)
@@ -237,7 +237,10 @@ class LiftTrainer:
                     tokens = 0
                     for part in self._parts(local):
                         inputs = collate(part, pad_id, device)
-                        with self._skip_frozen_layers(part, inputs, pad_id) as replay, bf16:
+                        with (
+                            self._skip_frozen_layers(part, inputs, pad_id) as replay,
+                            self._autocast(),
+                        ):
                             part_loss = self.batch_loss(batch[0].kind, inputs, part, replay)
                         share = sum(self._loss_units(batch[0].kind, x) for x in part) / units
                         (part_loss * share).backward()
@@ -323,9 +326,10 @@ class LiftTrainer:
         started = time.perf_counter()
 
         def probe(facts: set[str] | None = None) -> set[int]:
-            return learned_samples(
-                self.loaded, stage.samples, target, frozen_cache=self.frozen_cache, facts=facts
-            )
+            with self._autocast():
+                return learned_samples(
+                    self.loaded, stage.samples, target, frozen_cache=self.frozen_cache, facts=facts
+                )
 
         # between full probes (reprobe_learned_every) the learned facts keep resting unprobed
         # and only the pending ones are measured (docs/lift.md §6)
@@ -358,6 +362,14 @@ class LiftTrainer:
         if f"stop:{stage_index}" not in self.learning_log:
             return "epochs"
         return "target" if facts[0] >= stage.target.target_share * facts[1] else "plateau"
+
+    def _autocast(self) -> contextlib.AbstractContextManager[None]:
+        """The arithmetic of training's forward passes and probes (not of the callbacks, which
+        may answer with a memory): the launcher's mixed precision where it asked for bf16, else
+        ``config.precision`` (lift_memory/precision.py)."""
+        if self.parallel is not None and self.parallel.mixed_precision == "bf16":
+            return self.parallel.autocast()
+        return training_autocast(self.config.precision, self.loaded.device)
 
     def _parts(self, samples: list[TrainingSample]) -> list[list[TrainingSample]]:
         """The groups one step runs: by length, unless a loss is not a mean over positions
