@@ -434,8 +434,10 @@ def ingest(
             # one waiting in an all-reduce; there the signal interrupts at once.
             graceful = parallel is None
             request_stop = lambda: setattr(trainer, "stop_requested", True)  # noqa: E731
+            training_started = time.perf_counter()
             with stop_on_signals(request_stop) if graceful else contextlib.nullcontext():
                 result = trainer.train([s for s in stages if s.epochs > 0], resume=resume)
+            this_attempts_training = time.perf_counter() - training_started
         except BaseException:
             # leave the caller's model as it was, so that a resume can attach a fresh adapter
             loaded.model.eval()
@@ -457,7 +459,10 @@ def ingest(
         adapter_bytes = store.save_adapter(name, adapter.tensors(), adapter.metadata())
         if adapter.kind != "pissa":
             adapter.detach()
-        timings["ingest_s"] = timings.get("ingest_s", 0.0) + time.perf_counter() - started
+        # this attempt's seconds with its share of training replaced by the whole training's:
+        # a resumed ingest counts the epochs trained before its interruption too
+        attempt_s = time.perf_counter() - started - this_attempts_training + result.seconds
+        timings["ingest_s"] = timings.get("ingest_s", 0.0) + attempt_s
         corpus_tokens = sum(r.tokens for r in records)
         manifest = store.write_manifest(
             manifest.model_copy(

@@ -432,6 +432,8 @@ def test_interrupted_ingest_says_how_to_resume_and_resumes(files, tmp_path, monk
     assert resumed.exit_code == 0, resumed.output
     data = json.loads(resumed.stdout)
     assert data["status"] == "complete" and data["resumed_from_step"] > 0
+    timings = MemoryStore(tmp_path).read_manifest("cut").timings
+    assert timings["ingest_s"] >= timings["train_s"]  # the epochs before the interruption count
 
 
 def test_invalid_settings_are_one_line_errors(files, tmp_path) -> None:
