@@ -5,13 +5,20 @@ float32; only the matrix products (and what autocast lists with them) run in bfl
 with AVX512-BF16 or AMX units that makes a SmolLM2 training step ~2.5x faster; on one without
 them bfloat16 is emulated and slower, so ``auto`` uses it only where the units are
 (docs/lift.md §8, docs/benchmarks.md).
+
+An adapted layer adds its LoRA update to the frozen layer's output. In bfloat16 that sum keeps
+8 bits of mantissa, so an update below ~0.4 % of the output rounds away in the forward pass
+while its gradient still grows it; here the frozen output is widened to float32 first, so the
+sum (and what flows into the float32 residual stream) keeps the update.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 
 import torch
+from torch import nn
 
 from lift_memory.config import Precision
 
@@ -33,10 +40,37 @@ def uses_bf16(precision: Precision, device: torch.device) -> bool:
     return precision == "bf16" or (precision == "auto" and native_bf16(device))
 
 
+def _widen(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> torch.Tensor:
+    return output.float()
+
+
+@contextlib.contextmanager
+def _adapted_sums_in_float32(model: nn.Module) -> Iterator[None]:
+    """The frozen output of every PEFT-adapted layer widened to float32 before the update is
+    added (peft's LoRA layer casts the sum back to its base output's dtype)."""
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    handles = [
+        module.get_base_layer().register_forward_hook(_widen)
+        for module in model.modules()
+        if isinstance(module, BaseTunerLayer)
+    ]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+@contextlib.contextmanager
 def training_autocast(
-    precision: Precision, device: torch.device
-) -> contextlib.AbstractContextManager[None]:
-    """The autocast context training's forward passes (and its probes) run in."""
-    if uses_bf16(precision, device):
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+    precision: Precision, device: torch.device, model: nn.Module | None = None
+) -> Iterator[None]:
+    """The arithmetic training's forward passes (and its probes) run in; with ``model``, its
+    adapted layers add their update in float32 (see the module's docstring)."""
+    if not uses_bf16(precision, device):
+        yield
+        return
+    widened = _adapted_sums_in_float32(model) if model is not None else contextlib.nullcontext()
+    with torch.autocast(device.type, dtype=torch.bfloat16), widened:
+        yield

@@ -369,7 +369,7 @@ class LiftTrainer:
         ``config.precision`` (lift_memory/precision.py)."""
         if self.parallel is not None and self.parallel.mixed_precision == "bf16":
             return self.parallel.autocast()
-        return training_autocast(self.config.precision, self.loaded.device)
+        return training_autocast(self.config.precision, self.loaded.device, self.loaded.model)
 
     def _parts(self, samples: list[TrainingSample]) -> list[list[TrainingSample]]:
         """The groups one step runs: by length, unless a loss is not a mean over positions

@@ -75,3 +75,26 @@ def test_a_bf16_step_computes_the_fp32_loss_to_bf16_rounding(tiny) -> None:
         losses[precision] = trainer.train([Stage("segments", _samples(loaded), 1)]).final_loss
     assert losses["bf16"] != losses["fp32"]
     assert losses["bf16"] == pytest.approx(losses["fp32"], rel=0.01)
+
+
+def test_a_small_lora_update_survives_the_bf16_sum() -> None:
+    from peft import LoraConfig, inject_adapter_in_model
+
+    class Projection(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.proj = torch.nn.Linear(8, 8, bias=False)
+
+    model = inject_adapter_in_model(LoraConfig(r=4, target_modules=["proj"]), Projection())
+    with torch.no_grad():
+        model.proj.base_layer.weight.fill_(1.0)  # outputs of 8.0: bf16 steps of 1/32 there
+        model.proj.lora_A["default"].weight.fill_(1.0)
+        model.proj.lora_B["default"].weight.fill_(1e-5)  # an update of ~3e-3
+    x = torch.ones(1, 8)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        rounded = model.proj(x)
+    with training_autocast("bf16", CPU, model):
+        kept = model.proj(x)
+    assert torch.all(rounded.float() == 8.0)  # peft's own sum in bf16 loses the update
+    assert kept.dtype == torch.float32 and torch.all(kept > 8.0)
+    assert not torch.is_autocast_enabled("cpu")
