@@ -317,13 +317,16 @@ class LiftConfig(BaseModel):
     max_batch_tokens: int = Field(
         default=1024, ge=16, le=1_000_000, description="Padded tokens per optimizer step."
     )
+    # the default since the quality profile measured it: 252 s per 1k corpus tokens against 392
+    # in float32, at the same facts learned (726 and 727 of 778) and the same 7 epochs
+    # (docs/benchmarks.md, "Session of 2026-12-05 (thirteenth)")
     precision: Precision = Field(
-        default="fp32",
+        default="auto",
         description="Arithmetic of training's forward passes and probes: fp32, or bf16 autocast "
-        "(matrix products in bfloat16; weights, optimizer state and the residual stream stay "
-        "float32). auto: bf16 where the device has bfloat16 units (a CPU with AVX512-BF16 or "
-        "AMX, a CUDA GPU that supports it), else fp32 (lift_memory/precision.py, docs/lift.md "
-        "§8).",
+        "(matrix products in bfloat16; weights, optimizer state, the adapted layers' sums and "
+        "the residual stream stay float32). auto (the default): bf16 where the device has "
+        "bfloat16 units (a CPU with AVX512-BF16 or AMX, a CUDA GPU that supports it), else fp32 "
+        "(lift_memory/precision.py, docs/lift.md §8).",
     )
     seed: int = Field(default=0, ge=0)
     checkpoint_every_steps: int = Field(
