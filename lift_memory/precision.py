@@ -2,9 +2,9 @@
 
 Under bf16 autocast the weights, the adapter's optimizer state and the residual stream stay
 float32; only the matrix products (and what autocast lists with them) run in bfloat16. On a CPU
-with AVX512-BF16 or AMX units that makes a SmolLM2 training step ~2.5x faster; on one without
-them bfloat16 is emulated and slower, so ``auto`` uses it only where the units are
-(docs/lift.md §8, docs/benchmarks.md).
+with AVX512-BF16 units a SmolLM2 ingest then trains ~1.5x more tokens per second at the same
+recall; on one without them bfloat16 is emulated and slower, so ``auto`` uses it only where the
+units are (docs/lift.md §8, docs/benchmarks.md).
 
 An adapted layer adds its LoRA update to the frozen layer's output. In bfloat16 that sum keeps
 8 bits of mantissa, so an update below ~0.4 % of the output rounds away in the forward pass
