@@ -29,6 +29,9 @@ def config(cache_bytes: int, **overrides) -> LiftConfig:
         seed=3,
         gated_memory=GatedMemorySettings(top_layers=2),
         frozen_cache_max_bytes=cache_bytes,
+        # the replay must be exact; under bf16 the cache (float32) is deliberately more exact
+        # than a full bf16 forward of the frozen layers (lift_memory/frozen_prefix.py)
+        precision="fp32",
     )
     values.update(overrides)
     return LiftConfig(**values)
