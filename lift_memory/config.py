@@ -325,8 +325,8 @@ class LiftConfig(BaseModel):
         description="Arithmetic of training's forward passes and probes: fp32, or bf16 autocast "
         "(matrix products in bfloat16; weights, optimizer state, the adapted layers' sums and "
         "the residual stream stay float32). auto (the default): bf16 where the device has "
-        "bfloat16 units (a CPU with AVX512-BF16 or AMX, a CUDA GPU that supports it), else fp32 "
-        "(lift_memory/precision.py, docs/lift.md §8).",
+        "bfloat16 units (a CPU with AVX512-BF16 or AMX, a CUDA GPU that supports it), else fp32; "
+        "the Gated Memory always fp32 under auto (lift_memory/precision.py, docs/lift.md §8).",
     )
     seed: int = Field(default=0, ge=0)
     checkpoint_every_steps: int = Field(

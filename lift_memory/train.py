@@ -369,7 +369,12 @@ class LiftTrainer:
         ``config.precision`` (lift_memory/precision.py)."""
         if self.parallel is not None and self.parallel.mixed_precision == "bf16":
             return self.parallel.autocast()
-        return training_autocast(self.config.precision, self.loaded.device, self.loaded.model)
+        precision = self.config.precision
+        if precision == "auto" and self.adapter.kind == "gated_memory":
+            # its update is summed outside peft's layers, where nothing widens it: "auto" keeps
+            # the paper's adapter in float32 (bf16 is measured for LoRA only, docs/lift.md §8)
+            precision = "fp32"
+        return training_autocast(precision, self.loaded.device, self.loaded.model)
 
     def _parts(self, samples: list[TrainingSample]) -> list[list[TrainingSample]]:
         """The groups one step runs: by length, unless a loss is not a mean over positions

@@ -98,3 +98,15 @@ def test_a_small_lora_update_survives_the_bf16_sum() -> None:
     assert torch.all(rounded.float() == 8.0)  # peft's own sum in bf16 loses the update
     assert kept.dtype == torch.float32 and torch.all(kept > 8.0)
     assert not torch.is_autocast_enabled("cpu")
+
+
+@pytest.mark.parametrize(("adapter", "bf16"), [("lora", True), ("gated_memory", False)])
+def test_auto_trains_the_lora_in_bf16_and_the_gated_memory_in_fp32(
+    tiny, monkeypatch: pytest.MonkeyPatch, adapter: str, bf16: bool
+) -> None:
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True, raising=False)
+    loaded = tiny("llama")
+    config = LiftConfig(adapter=adapter, precision="auto")
+    trainer = LiftTrainer(loaded, create_adapter(loaded, config), config)
+    with trainer._autocast():
+        assert torch.is_autocast_enabled("cpu") == bf16
