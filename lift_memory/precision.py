@@ -45,9 +45,10 @@ def _widen(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> torch.Te
 
 
 @contextlib.contextmanager
-def _adapted_sums_in_float32(model: nn.Module) -> Iterator[None]:
+def adapted_sums_in_float32(model: nn.Module) -> Iterator[None]:
     """The frozen output of every PEFT-adapted layer widened to float32 before the update is
-    added (peft's LoRA layer casts the sum back to its base output's dtype)."""
+    added (peft's LoRA layer casts the sum back to its base output's dtype). Outside an
+    autocast the outputs are float32 already and the hooks change nothing."""
     from peft.tuners.tuners_utils import BaseTunerLayer
 
     handles = [
@@ -71,6 +72,6 @@ def training_autocast(
     if not uses_bf16(precision, device):
         yield
         return
-    widened = _adapted_sums_in_float32(model) if model is not None else contextlib.nullcontext()
+    widened = adapted_sums_in_float32(model) if model is not None else contextlib.nullcontext()
     with torch.autocast(device.type, dtype=torch.bfloat16), widened:
         yield

@@ -30,7 +30,7 @@ from lift_memory.extractable import LearningTarget, learned_samples
 from lift_memory.frozen_prefix import FrozenPrefixCache
 from lift_memory.loss import causal_lm_loss, labelled_logits
 from lift_memory.models import LoadedModel
-from lift_memory.precision import training_autocast
+from lift_memory.precision import adapted_sums_in_float32, uses_bf16
 from lift_memory.prompts import IGNORE_INDEX, TrainingSample
 from lift_memory.shared_prefix import (
     MIN_SHARED_PREFIX,
@@ -175,11 +175,20 @@ class LiftTrainer:
         # a resumed run rebuilds exactly the batches the interrupted one trained on.
         # Also "facts:stage:epoch": [k, n] and "cost:stage:epoch": [tokens, seconds] by then.
         self.learning_log: dict[str, list[int] | list[float] | int | float] = {}
+        self.bf16 = self._trains_in_bf16()  # config.precision on this device, resolved once
 
     def plan(self, stages: list[Stage]) -> list[list[list[list[TrainingSample]]]]:
         return plan_batches(stages, self.config)
 
     def train(self, stages: list[Stage], resume: bool = False) -> TrainResult:
+        """Train ``stages`` in order (from the checkpoint with ``resume``)."""
+        # in bf16 the adapted layers sum in float32 (precision.py); the hooks stay on for the
+        # whole training, not per step, and change nothing on the float32 forwards between
+        widened = adapted_sums_in_float32(self.loaded.model) if self.bf16 else None
+        with widened or contextlib.nullcontext():
+            return self._train(stages, resume)
+
+    def _train(self, stages: list[Stage], resume: bool) -> TrainResult:
         torch.manual_seed(self.config.seed)
         plan = self.plan(stages)
         total_steps = sum(len(epoch) for stage in plan for epoch in stage)
@@ -369,12 +378,21 @@ class LiftTrainer:
         ``config.precision`` (lift_memory/precision.py)."""
         if self.parallel is not None and self.parallel.mixed_precision == "bf16":
             return self.parallel.autocast()
+        if self.bf16:
+            return torch.autocast(self.loaded.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _trains_in_bf16(self) -> bool:
+        """Whether ``config.precision`` trains in bf16 here (the launcher's mixed precision is
+        its own: ``DataParallel.autocast``)."""
+        if self.parallel is not None and self.parallel.mixed_precision == "bf16":
+            return False
         precision = self.config.precision
         if precision == "auto" and self.adapter.kind == "gated_memory":
             # its update is summed outside peft's layers, where nothing widens it: "auto" keeps
             # the paper's adapter in float32 (bf16 is measured for LoRA only, docs/lift.md §8)
             precision = "fp32"
-        return training_autocast(precision, self.loaded.device, self.loaded.model)
+        return uses_bf16(precision, self.loaded.device)
 
     def _parts(self, samples: list[TrainingSample]) -> list[list[TrainingSample]]:
         """The groups one step runs: by length, unless a loss is not a mean over positions
