@@ -4,7 +4,8 @@
 
 For each memory directory: its answers to the bench's 16 generic questions and to ``--probes``
 out-of-scope retention probes (half bundled generic questions, half SQuAD/HotpotQA questions on
-other topics), scored by whole-word contains against gold and by exact agreement with the base
+other topics; with ``--generic-only``, the first ``--probes`` of the 110 bundled generic ones,
+which share no template with what ingest trains on), scored by whole-word contains against gold and by exact agreement with the base
 model's own answers; and the perplexity ratio (memory on / off) over the bench's six unrelated
 texts. The base model's answers are computed once and shared by every memory.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from lift_memory_bench.generic import GENERIC_QUESTIONS
 from lift_memory_bench.perplexity_damage import perplexity_damage, text_perplexities
-from lift_memory_bench.retention_probes import retention_probes
+from lift_memory_bench.retention_probes import GENERIC_PROBES, retention_probes
 
 from lift_memory import LiftMemory, MemoryStore
 from lift_memory.models import load_model
@@ -29,11 +30,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("memories", nargs="+", help="memory directories: HOME/memories/NAME")
     parser.add_argument("--probes", type=int, default=100)
+    parser.add_argument("--generic-only", action="store_true")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     loaded = load_model("smollm2-135m")
+    probes = GENERIC_PROBES[: args.probes] if args.generic_only else retention_probes(args.probes)
     questions = [(q.question, q.answers) for q in GENERIC_QUESTIONS] + [
-        (p.question, p.answers) for p in retention_probes(args.probes)
+        (p.question, p.answers) for p in probes
     ]
     report: dict = {"questions": len(questions), "memories": {}}
     base_answers: list[str] | None = None
@@ -61,10 +64,14 @@ def main() -> None:
             answers=answers,
         )
         report["memories"][str(directory)] = row
-        print(directory, {k: v for k, v in row.items() if k != "answers"}, flush=True)
+        print(
+            directory,
+            {k: v for k, v in row.items() if k not in ("answers", "probe_hits")},
+            flush=True,
+        )
         memory.detach()
-    report["base_answers"] = base_answers
-    Path(args.out).write_text(json.dumps(report, indent=1))
+        report["base_answers"] = base_answers
+        Path(args.out).write_text(json.dumps(report, indent=1))  # after each: a long run's rows
 
 
 def _scores(answers: list[str], base: list[str], questions: list) -> dict:
@@ -75,6 +82,7 @@ def _scores(answers: list[str], base: list[str], questions: list) -> dict:
         "generic16_accuracy": statistics.fmean(hits[:generic]),
         "probe_accuracy": statistics.fmean(hits[generic:]) if hits[generic:] else None,
         "identical_to_base": statistics.fmean(same),
+        "probe_hits": hits[generic:],
     }
 
 

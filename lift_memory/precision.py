@@ -22,6 +22,11 @@ from torch import nn
 
 from lift_memory.config import Precision
 
+# training tokens per second in bf16 over float32, the SmolLM2 LoRA of the quality profile on two
+# AVX512-BF16 CPU cores: 435 against 288 (docs/benchmarks.md, "Session of 2026-12-05
+# (thirteenth)"); for time estimates only
+BF16_TRAINING_SPEEDUP = 1.5
+
 
 def native_bf16(device: torch.device) -> bool:
     """Whether ``device`` computes bfloat16 matrix products in hardware."""
@@ -35,8 +40,13 @@ def native_bf16(device: torch.device) -> bool:
     return False
 
 
-def uses_bf16(precision: Precision, device: torch.device) -> bool:
-    """Whether a training with this ``precision`` setting runs its products in bfloat16."""
+def uses_bf16(precision: Precision, device: torch.device, adapter_kind: str | None = None) -> bool:
+    """Whether a training with this ``precision`` setting (of an ``adapter_kind`` adapter, when
+    given) runs its products in bfloat16."""
+    if precision == "auto" and adapter_kind == "gated_memory":
+        # its update is summed outside peft's layers, where nothing widens it: "auto" keeps
+        # the paper's adapter in float32 (bf16 is measured for LoRA only, docs/lift.md §8)
+        return False
     return precision == "bf16" or (precision == "auto" and native_bf16(device))
 
 

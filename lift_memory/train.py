@@ -387,12 +387,7 @@ class LiftTrainer:
         its own: ``DataParallel.autocast``)."""
         if self.parallel is not None and self.parallel.mixed_precision == "bf16":
             return False
-        precision = self.config.precision
-        if precision == "auto" and self.adapter.kind == "gated_memory":
-            # its update is summed outside peft's layers, where nothing widens it: "auto" keeps
-            # the paper's adapter in float32 (bf16 is measured for LoRA only, docs/lift.md §8)
-            precision = "fp32"
-        return uses_bf16(precision, self.loaded.device)
+        return uses_bf16(self.config.precision, self.loaded.device, self.adapter.kind)
 
     def _parts(self, samples: list[TrainingSample]) -> list[list[TrainingSample]]:
         """The groups one step runs: by length, unless a loss is not a mean over positions

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from lift_memory_bench.estimate import estimate_cost, training_tokens
 from lift_memory_bench.names import PROFILE_NAMES
 from lift_memory_bench.profiles import PROFILES, QUALITY, QUALITY_RECIPE
@@ -20,6 +21,7 @@ from typer.testing import CliRunner
 
 from lift_memory.answer import generate_answer
 from lift_memory.config import LiftConfig
+from lift_memory.precision import native_bf16
 from lift_memory.training_tokens import estimate_training_tokens, expected_training_tokens
 
 QUALITY_METHODS = ("base", "rag", "lora", "hybrid")
@@ -119,6 +121,15 @@ def test_the_estimate_counts_the_per_fact_recipe() -> None:
     assert estimate.most_training_tokens["lora"] > 1.5 * estimate.training_tokens["lora"]
     assert "(at most" in estimate.describe()
     assert estimate.answers >= 5 * 24 * len(QUALITY.tasks)  # hybrid answers 2-3 times
+
+
+def test_the_estimate_counts_on_bf16_training_being_faster() -> None:
+    def minutes(precision: str) -> float:
+        overrides = {"variant_overrides": {"lora": {"precision": precision}}}
+        return estimate_cost(QUALITY.with_overrides(overrides)).minutes
+
+    assert minutes("bf16") < minutes("fp32")
+    assert minutes("auto") == minutes("bf16" if native_bf16(torch.device("cpu")) else "fp32")
 
 
 @pytest.fixture(scope="module")

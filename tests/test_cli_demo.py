@@ -9,6 +9,8 @@ from lift_memory_cli.app import app
 from lift_memory_cli.core.questions import read_questions
 from typer.testing import CliRunner
 
+from lift_memory.config import LiftConfig
+
 
 def test_demo_corpus_is_a_fictional_one_to_two_thousand_tokens() -> None:
     text = demo.CORPUS.read_text(encoding="utf-8")
@@ -32,7 +34,7 @@ def test_demo_is_expected_to_train_with_the_library_defaults_in_about_a_quarter_
     assert model is None and config_path is None  # no pinned recipe: what users get
     corpus_tokens = round(len(demo.CORPUS.read_text()) / demo.CHARS_PER_TOKEN)
     expected = demo.expected_training_tokens(corpus_tokens, {})
-    minutes = expected / demo.TRAIN_TOKENS_PER_S / 60
+    minutes = expected / demo.train_tokens_per_s(LiftConfig()) / 60
     # plus loading, QA generation, calibration, compare; the demo's last run trained 64k tokens
     # and probed its facts after 5 epochs in ~6 min; ~109k work-tokens expected (the 12/05 fit)
     assert 3 <= minutes <= 16, minutes

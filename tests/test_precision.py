@@ -22,6 +22,12 @@ def test_fp32_never_and_bf16_always_autocast() -> None:
     assert not uses_bf16("auto", torch.device("meta"))
 
 
+def test_auto_leaves_the_gated_memory_in_fp32_and_bf16_forces_it() -> None:
+    assert not uses_bf16("auto", CPU, "gated_memory")
+    assert uses_bf16("auto", CPU, "lora") == native_bf16(CPU)
+    assert uses_bf16("bf16", CPU, "gated_memory")
+
+
 def test_the_autocast_runs_products_in_bf16_and_leaves_weights_float32() -> None:
     layer = torch.nn.Linear(8, 4)
     x = torch.randn(2, 8)
