@@ -83,9 +83,14 @@ def test_quick_profile_scores_every_method_on_every_task(quick_report) -> None:
         assert retention["perplexity"] > 0 and retention["perplexity_without_memory"] > 0
         assert set(retention["perplexity_by_text"]) == set(UNRELATED_TEXTS)  # every genre
         assert len(retention["answers"]) == QUICK.generic_questions  # kept for reading
+        # the share of the base model's generic score lost, read against the reference answers
+        if report["retention_reference"]["base_generic_accuracy"]:
+            assert retention["generic_relative_drop"] is not None
     # the base row is the reference answers themselves; memory methods are probed
     base = report["results"]["base"]["retention"]
     assert base["base_agreement_f1"] == 1.0 and base["perplexity_ratio"] == 1.0
+    assert base["generic_accuracy"] == report["retention_reference"]["base_generic_accuracy"]
+    assert base["generic_relative_drop"] in (0.0, None)  # None when the base scores nothing
     for question in report["questions"]:
         assert set(question["replies"]) == set(METHODS)
         for cell in question["replies"].values():

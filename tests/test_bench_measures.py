@@ -7,10 +7,17 @@ import random
 
 import numpy as np
 import pytest
-from lift_memory_bench.bootstrap import interval, stratified_interval
+from lift_memory_bench.bootstrap import (
+    interval,
+    relative_drop,
+    relative_drop_interval,
+    stratified_interval,
+)
+from lift_memory_bench.generic import GENERIC_PROBES, GENERIC_QUESTIONS
 from lift_memory_bench.metrics import question_scores
 from lift_memory_bench.option_choice import chosen_option
 from lift_memory_bench.perplexity_damage import perplexity_damage, text_perplexities
+from lift_memory_bench.profiles import QUALITY, BenchProfile
 from lift_memory_bench.tasks.fiction import generate_fiction
 from lift_memory_bench.tasks.needles import generate_needles
 from lift_memory_bench.tasks.question import make_question
@@ -107,6 +114,29 @@ def test_stratified_interval_is_over_the_mean_of_task_means() -> None:
     low, high = stratified_interval(tasks)
     assert low <= 0.5 <= high and high - low < 0.2  # two tasks have no variance
     assert stratified_interval([[1.0, 0.0], [1.0]]) is None
+
+
+def test_relative_drop_and_its_paired_interval() -> None:
+    base = [1.0] * 50 + [0.0] * 50
+    lost_ten = [1.0] * 40 + [0.0] * 60  # ten of the base's fifty lost, nothing gained
+    assert relative_drop(lost_ten, base) == pytest.approx(0.2)
+    assert relative_drop(base, base) == 0.0 and relative_drop(base, [0.0] * 100) is None
+    low, high = relative_drop_interval(lost_ten, base, resamples=2000, seed=1)
+    assert 0.0 < low < 0.2 < high < 0.4
+    assert relative_drop_interval(lost_ten, base, seed=1) == relative_drop_interval(
+        lost_ten, base, seed=1
+    )
+    # paired: the same answers scored twice differ on no question, so the interval is a point
+    assert relative_drop_interval(base, base) == (0.0, 0.0)
+    assert relative_drop_interval([1.0], [1.0]) is None  # one question: no interval
+
+
+def test_the_generic_probes_are_the_measure_and_the_old_sixteen_kept_apart() -> None:
+    assert len(GENERIC_PROBES) == 110 and len(GENERIC_QUESTIONS) == 16
+    assert BenchProfile().generic_questions == len(GENERIC_PROBES)
+    assert QUALITY.generic_questions == len(GENERIC_PROBES)
+    # the old questions whose template nothing trains on are among the probes (the Red Planet)
+    assert {g.question for g in GENERIC_QUESTIONS} & {p.question for p in GENERIC_PROBES}
 
 
 def test_unrelated_texts_are_several_other_genres() -> None:

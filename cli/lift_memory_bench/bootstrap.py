@@ -54,3 +54,36 @@ def interval(
 ) -> tuple[float, float] | None:
     """The ``level`` percentile-bootstrap interval of the mean of ``values``."""
     return stratified_interval([values], resamples=resamples, seed=seed, level=level)
+
+
+def relative_drop(values: Sequence[float], reference: Sequence[float]) -> float | None:
+    """``1 - mean(values) / mean(reference)``: the share of the reference's score lost (None
+    when the reference scores nothing)."""
+    base = float(np.mean(reference)) if len(reference) else 0.0
+    return 1.0 - float(np.mean(values)) / base if base > 0 else None
+
+
+def relative_drop_interval(
+    values: Sequence[float],
+    reference: Sequence[float],
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
+    level: float = CONFIDENCE_LEVEL,
+) -> tuple[float, float] | None:
+    """The ``level`` interval of :func:`relative_drop`, the two resampled with the same draws
+    (paired: ``values[i]`` and ``reference[i]`` answer the same question), so the interval
+    reflects how the two differ on the questions, not how hard the questions are. Draws where
+    the reference scores nothing are left out."""
+    ours, theirs = np.asarray(values, dtype=float), np.asarray(reference, dtype=float)
+    if len(ours) != len(theirs) or len(ours) < MIN_QUESTIONS or resamples < 1:
+        return None
+    draws = np.random.default_rng(seed).integers(0, len(ours), size=(resamples, len(ours)))
+    base = theirs[draws].mean(axis=1)
+    kept = base > 0
+    if not kept.any():
+        return None
+    drops = 1.0 - ours[draws].mean(axis=1)[kept] / base[kept]
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(drops, [tail, 100 - tail])
+    return float(low), float(high)

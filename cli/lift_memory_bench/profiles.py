@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lift_memory.answer_length import ANSWER_MAX_NEW_TOKENS
 from lift_memory.config import LiftConfig
-from lift_memory_bench.generic import GENERIC_QUESTIONS
+from lift_memory_bench.generic import GENERIC_PROBES
 from lift_memory_bench.names import METHODS, TASKS, MethodName, TaskName
 from lift_memory_bench.variants import Variant, variant_config
 
@@ -87,7 +87,14 @@ class BenchProfile(BaseModel):
     rag_chunk_size: int = Field(
         default=192, gt=16, description="SentenceSplitter chunk size: top_k chunks fit the window."
     )
-    generic_questions: int = Field(default=len(GENERIC_QUESTIONS), ge=0, le=len(GENERIC_QUESTIONS))
+    generic_questions: int = Field(
+        default=len(GENERIC_PROBES),
+        ge=0,
+        le=len(GENERIC_PROBES),
+        description="Generic retention probes each memory answers (generic.GENERIC_PROBES): at "
+        "110 one question is ~1 point and the relative drop's interval ~±20 points; at 16 one "
+        "question was the whole of the 10 % bar.",
+    )
     bootstrap_resamples: int = Field(
         default=1000,
         ge=0,

@@ -271,19 +271,21 @@ def markdown(report: dict[str, Any]) -> str:
     lines += [
         "## General-capability retention",
         "",
-        f"{len(reference['questions'])} generic questions unrelated to the corpus, answered "
-        "through each method's own pipeline with its memory attached: accuracy against gold "
-        "answers, and token F1 against the base model's own closed-book answers (the base row). "
+        f"{len(reference['questions'])} generic questions unrelated to the corpus, sharing no "
+        "template with the prompts ingest trains on, answered through each method's own "
+        "pipeline with its memory attached: accuracy against gold answers (base model "
+        f"{_pct(reference.get('base_generic_accuracy'))}), the share of the base model's "
+        "accuracy lost (drop; the interval resamples both on the same questions), and token F1 "
+        "against the base model's own closed-book answers (the base row). "
         f"Perplexity of {len(genres)} short unrelated texts of other genres than the retention "
         f"passages ingest trains on ({', '.join(genres)}) with the method's adapter attached, "
         "against the base model: the ratio per text and its mean (1.00 = no damage; mean base "
         f"perplexity {_num(reference['base_perplexity'])}). Methods without a memory of their "
         "own (ICL, RAG, and LIFT + ICL, whose memory is the `lift` row's) are not probed.",
         "",
-        "| method | generic accuracy | agreement with base (F1) | perplexity ratio (mean) | "
-        + " | ".join(genres)
-        + " |",
-        "|---|---|---|---|" + "---|" * len(genres),
+        "| method | generic accuracy | drop vs base | agreement with base (F1) | "
+        "perplexity ratio (mean) | " + " | ".join(genres) + " |",
+        "|---|---|---|---|---|" + "---|" * len(genres),
     ]
     for method in _ok(report):
         r = report["results"][method]["retention"]
@@ -292,7 +294,9 @@ def markdown(report: dict[str, Any]) -> str:
         by_text = r.get("perplexity_by_text") or {}
         ratios = [_num(by_text[g]["ratio"]) if g in by_text else "-" for g in genres]
         lines.append(
-            f"| {method} | {_pct(r['generic_accuracy'])} | {_num(r['base_agreement_f1'])} | "
+            f"| {method} | {_pct_ci(r['generic_accuracy'], r.get('generic_accuracy_ci'))} | "
+            f"{_pct_ci(r.get('generic_relative_drop'), r.get('generic_relative_drop_ci'))} | "
+            f"{_num(r['base_agreement_f1'])} | "
             f"{_num(r['perplexity_ratio'])} | " + " | ".join(ratios) + " |"
         )
 

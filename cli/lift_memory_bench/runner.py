@@ -15,7 +15,7 @@ import json
 import os
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,18 @@ import torch
 from lift_memory.answer import generate_answer
 from lift_memory.manifest import utc_now_iso
 from lift_memory.models import LoadedModel
-from lift_memory_bench.bootstrap import CONFIDENCE_LEVEL, interval, stratified_interval
+from lift_memory_bench.bootstrap import (
+    CONFIDENCE_LEVEL,
+    interval,
+    relative_drop,
+    relative_drop_interval,
+    stratified_interval,
+)
 from lift_memory_bench.env import BenchEnv, SharedBaseModel
 from lift_memory_bench.estimate import estimate_cost
 from lift_memory_bench.events import BenchEvents, NullEvents
 from lift_memory_bench.finished_methods import FinishedMethods, answers_key
-from lift_memory_bench.generic import GENERIC_QUESTIONS
+from lift_memory_bench.generic import GENERIC_PROBES, GenericQuestion
 from lift_memory_bench.likelihood import option_logprobs
 from lift_memory_bench.methods import METHOD_CLASSES, Method
 from lift_memory_bench.metrics import METRICS, answer_scores, mean, percentile, question_scores
@@ -120,7 +126,7 @@ class BenchRunner:
         )
 
         events.stage("base-model reference answers and perplexity")
-        generic = GENERIC_QUESTIONS[: profile.generic_questions]
+        generic = GENERIC_PROBES[: profile.generic_questions]
         reference = [
             generate_answer(loaded, g.question, max_new_tokens=profile.max_new_tokens).text
             for g in generic
@@ -185,6 +191,10 @@ class BenchRunner:
             "retention_reference": {
                 "questions": [g.question for g in generic],
                 "base_answers": reference,
+                "base_generic_accuracy": mean(
+                    answer_scores(answer, g.answers)["contains"]
+                    for answer, g in zip(reference, generic, strict=True)
+                ),
                 "base_perplexity": mean(base_ppl.values()),  # the mean over the texts
                 "base_perplexity_by_text": base_ppl,
             },
@@ -255,7 +265,7 @@ class BenchRunner:
         events.stage(f"{name}: preparing")
         costs = method.setup()
         try:
-            generic = GENERIC_QUESTIONS[: profile.generic_questions]
+            generic = GENERIC_PROBES[: profile.generic_questions]
             probed = generic if method.retention_probe == "ask" else ()
             total = len(corpus.questions) + len(probed)
             events.answering(name, 0, total)
@@ -343,6 +353,7 @@ class BenchRunner:
             },
             "retention": {
                 "generic_accuracy": mean(r["gold"] for r in retention_rows),
+                **self._generic_intervals([r["gold"] for r in retention_rows], generic, reference),
                 "base_agreement_f1": mean(r["agreement"] for r in retention_rows),
                 **perplexity_damage(ppl, base_ppl),
                 "answers": probe_answers,
@@ -394,6 +405,24 @@ class BenchRunner:
             for q in corpus.questions
         ]
         return bench, routing_benchmark(bench, probes, base, rows)
+
+    def _generic_intervals(
+        self, golds: list[float], generic: Sequence[GenericQuestion], reference: list[str]
+    ) -> dict[str, Any]:
+        """The generic accuracy's interval, and the share of the base model's generic accuracy
+        lost (1 - method / base, on the same questions) with its paired interval."""
+        resamples, seed = self.profile.bootstrap_resamples, self.profile.seed
+        base = [
+            answer_scores(answer, probe.answers)["contains"]
+            for answer, probe in zip(reference, generic, strict=True)
+        ]
+        low_high = interval(golds, resamples=resamples, seed=seed)
+        drop = relative_drop_interval(golds, base, resamples=resamples, seed=seed)
+        return {
+            "generic_accuracy_ci": list(low_high) if low_high else None,
+            "generic_relative_drop": relative_drop(golds, base),
+            "generic_relative_drop_ci": list(drop) if drop else None,
+        }
 
     def _aggregate(
         self, per_question: list[dict[str, Any]], task_names: list[str]
