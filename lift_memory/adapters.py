@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -40,6 +40,8 @@ class Adapter(Protocol):
     scalable: bool
 
     def scaled(self, factor: float) -> contextlib.AbstractContextManager[None]: ...
+    # the scale the update trains at, for a restored memory that answers at another one
+    def at_training_scale(self) -> contextlib.AbstractContextManager[None]: ...
     def detach(self) -> None: ...
     def first_adapted_layer(self) -> int: ...
 
@@ -82,6 +84,10 @@ class GatedMemoryAdapter:
         """Every gate multiplied by ``factor`` in [0, 1] while inside."""
         return self.memory.scaled_gate(factor)
 
+    def at_training_scale(self) -> contextlib.AbstractContextManager[None]:
+        """The Gated Memory answers as it trains (no answer scale)."""
+        return contextlib.nullcontext()
+
     def detach(self) -> None:
         self.memory.detach()
 
@@ -104,6 +110,7 @@ class PeftAdapter:
         self.kind = kind
         # at factor 0 a LoRA is the base model; PiSSA's residual weights are not
         self.scalable = kind == "lora"
+        self.answer_scale = 1.0  # a trained memory's, once restored (set_answer_scale)
         self.settings = settings
         self._model = loaded.model
         num_layers = len(decoder_layers(loaded.model))
@@ -170,21 +177,50 @@ class PeftAdapter:
     @contextlib.contextmanager
     def scaled(self, factor: float) -> Iterator[None]:
         """The LoRA update ``B A`` multiplied by ``factor`` in [0, 1] while inside (PEFT's
-        per-layer ``scaling``): 0 is the base model, 1 the trained memory."""
+        per-layer ``scaling``, on top of the answer scale): 0 is the base model, 1 the memory
+        as it answers. Nested scalings multiply, and each exit restores what it found."""
         if not 0.0 <= factor <= 1.0:
             raise ValueError(f"scale factor must be within [0, 1], got {factor}")
         if not self.scalable:
             raise ValueError(f"a {self.kind} adapter cannot be scaled towards the base model")
-        from peft.tuners.lora import LoraLayer
-
-        layers = [m for m in self._model.modules() if isinstance(m, LoraLayer)]
+        layers = self._lora_layers()
+        saved = [dict(layer.scaling) for layer in layers]
         for layer in layers:
             layer.scale_layer(factor)
         try:
             yield
         finally:
-            for layer in layers:
-                layer.unscale_layer()  # back to alpha / rank, the scale it trained at
+            for layer, scaling in zip(layers, saved, strict=True):
+                layer.scaling.update(scaling)
+
+    def set_answer_scale(self, factor: float) -> None:
+        """Answer with the update multiplied by ``factor`` from now on (the restored memory's
+        ``LoraSettings.answer_scale``); training runs inside :meth:`at_training_scale`."""
+        if factor != 1.0 and not self.scalable:
+            raise ValueError(f"a {self.kind} adapter cannot be scaled towards the base model")
+        self.answer_scale = factor
+        self._set_scale(factor)
+
+    @contextlib.contextmanager
+    def at_training_scale(self) -> Iterator[None]:
+        """The update at alpha / rank, the scale it trains at, while inside (a restored memory
+        trained further: consolidation); the answer scale again after."""
+        self._set_scale(1.0)
+        try:
+            yield
+        finally:
+            self._set_scale(self.answer_scale)
+
+    def _lora_layers(self) -> list[Any]:
+        from peft.tuners.lora import LoraLayer
+
+        return [m for m in self._model.modules() if isinstance(m, LoraLayer)]
+
+    def _set_scale(self, factor: float) -> None:
+        """Every layer's scaling at ``factor`` x alpha / rank."""
+        for layer in self._lora_layers():
+            layer.unscale_layer()  # alpha / rank
+            layer.scale_layer(factor)
 
     def _with_initial_factors(self) -> Iterator[None]:
         assert self._initial is not None
@@ -273,5 +309,6 @@ def restore_adapter(
         if expected != {k: tuple(v.shape) for k, v in tensors.items()}:
             raise AdapterMismatch("the saved LoRA/PiSSA adapter does not fit this base model")
         set_peft_model_state_dict(loaded.model, tensors)
+        adapter.set_answer_scale(settings.answer_scale)
         return adapter
     raise CorruptMemory(f"unknown adapter kind {kind!r} in adapter metadata")

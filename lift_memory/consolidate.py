@@ -204,7 +204,9 @@ def consolidate(
         before = {key: value.clone() for key, value in memory.adapter.tensors().items()}
         trainer = LiftTrainer(loaded, memory.adapter, config, None, on_progress=on_progress)
         try:
-            result = trainer.train([s for s in stages if s.epochs > 0])
+            # a memory answering at a reduced scale (LoraSettings.answer_scale) trains at its own
+            with memory.adapter.at_training_scale():
+                result = trainer.train([s for s in stages if s.epochs > 0])
         except BaseException:
             _restore(memory, before)  # the attached adapter stays what is on disk
             raise

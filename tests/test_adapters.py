@@ -121,6 +121,43 @@ def test_lora_scaled_fades_between_base_and_memory(tiny) -> None:
         adapter.scaled(1.5).__enter__()
 
 
+def test_a_restored_lora_answers_at_its_answer_scale_and_trains_at_its_own(tiny) -> None:
+    loaded = tiny("llama")
+    cfg = config("lora", lora=LoraSettings(rank=4, alpha=8, top_layers=None, answer_scale=0.5))
+    adapter = create_adapter(loaded, cfg)
+    train(loaded, adapter, cfg)
+    trained = logits(loaded)  # a fresh adapter trains and stays at alpha / rank
+    with adapter.scaled(0.5):
+        half = logits(loaded)
+    tensors, metadata = adapter.tensors(), adapter.metadata()
+    adapter.detach()
+
+    restored = restore_adapter(loaded, tensors, metadata)
+    assert restored.answer_scale == 0.5
+    assert torch.allclose(logits(loaded), half, atol=1e-6)  # the memory answers at half
+    with restored.at_training_scale():
+        assert torch.allclose(logits(loaded), trained, atol=1e-6)
+    assert torch.allclose(logits(loaded), half, atol=1e-6)
+    # a router's scaling multiplies the answer scale, and its exit restores it
+    with restored.scaled(0.0):
+        with restored.scaled(0.5):
+            pass
+        base_like = logits(loaded)
+    with restored.disabled():
+        assert torch.allclose(base_like, logits(loaded), atol=1e-6)
+    assert torch.allclose(logits(loaded), half, atol=1e-6)
+    restored.detach()
+
+
+def test_only_a_lora_takes_an_answer_scale() -> None:
+    scaled = LoraSettings(answer_scale=0.85)
+    assert LiftConfig(lora=scaled).lora.answer_scale == 0.85
+    for kind in ("pissa", "gated_memory"):
+        with pytest.raises(ValueError, match="answer_scale"):
+            LiftConfig(adapter=kind, lora=scaled)
+    assert LoraSettings().answer_scale == 1.0  # the default answers as it trained
+
+
 def test_pissa_cannot_be_scaled_towards_the_base(tiny) -> None:
     loaded = tiny("llama")
     adapter = create_adapter(loaded, config("pissa"))

@@ -220,3 +220,37 @@ def test_a_block_over_an_ingested_memory_keeps_and_replays_its_corpus(store) -> 
         assert len(read_qa_jsonl(store.qa_path("notes"))) == qa_before + len(result.qa_pairs)
     finally:
         block.memory.detach()
+
+
+def test_a_memory_that_answers_scaled_down_consolidates_at_its_training_scale(
+    store, monkeypatch
+) -> None:
+    from peft.tuners.lora import LoraLayer
+
+    from lift_memory import train as train_module
+
+    def relative_scale(model) -> float:
+        layer = next(m for m in model.modules() if isinstance(m, LoraLayer))
+        return layer.scaling["default"] / (layer.lora_alpha["default"] / layer.r["default"])
+
+    lora = CONFIG.lora.model_copy(update={"answer_scale": 0.5})
+    config = CONFIG.model_copy(update={"lora": lora})
+    block = LiftMemoryBlock.from_store("scaled", store=store, model=tiny_model(), config=config)
+    seen: list[float] = []
+    real_train = train_module.LiftTrainer.train
+
+    def spy(self, stages, resume=False):
+        seen.append(relative_scale(self.loaded.model))
+        return real_train(self, stages, resume)
+
+    monkeypatch.setattr(train_module.LiftTrainer, "train", spy)
+    try:
+        assert block.memory.adapter.answer_scale == 0.5
+        assert relative_scale(block.memory.loaded.model) == pytest.approx(0.5)
+        asyncio.run(block._aput([ChatMessage(role="user", content=FACT)]))
+        assert block.consolidate() is not None
+        assert seen == [pytest.approx(1.0)]  # trained at alpha / rank
+        assert relative_scale(block.memory.loaded.model) == pytest.approx(0.5)  # answers at half
+    finally:
+        block.stop_worker()
+        block.memory.detach()
