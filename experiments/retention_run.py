@@ -5,9 +5,9 @@
 For each memory directory: its answers to the bench's 16 generic questions and to ``--probes``
 out-of-scope retention probes (half bundled generic questions, half SQuAD/HotpotQA questions on
 other topics; with ``--generic-only``, the first ``--probes`` of the 110 bundled generic ones,
-which share no template with what ingest trains on), scored by whole-word contains against gold and by exact agreement with the base
-model's own answers; and the perplexity ratio (memory on / off) over the bench's six unrelated
-texts. The base model's answers are computed once and shared by every memory.
+which share no template with what ingest trains on), scored by whole-word contains against gold
+and by exact agreement with the base model's own answers; and the perplexity ratio (memory on /
+off) over the bench's six unrelated texts. The base model's answers are computed once and shared by every memory.
 """
 
 from __future__ import annotations

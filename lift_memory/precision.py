@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from lift_memory.config import Precision
+from lift_memory.config import LiftConfig, Precision
 
 # training tokens per second in bf16 over float32, the SmolLM2 LoRA of the quality profile on two
 # AVX512-BF16 CPU cores: 435 against 288 (docs/benchmarks.md, "Session of 2026-12-05
@@ -48,6 +48,13 @@ def uses_bf16(precision: Precision, device: torch.device, adapter_kind: str | No
         # the paper's adapter in float32 (bf16 is measured for LoRA only, docs/lift.md §8)
         return False
     return precision == "bf16" or (precision == "auto" and native_bf16(device))
+
+
+def training_speedup(config: LiftConfig, device: torch.device | None = None) -> float:
+    """How many times float32's tokens per second a training with ``config`` is expected to run
+    at on ``device`` (the CPU when None): for time estimates only."""
+    bf16 = uses_bf16(config.precision, device or torch.device("cpu"), config.adapter)
+    return BF16_TRAINING_SPEEDUP if bf16 else 1.0
 
 
 def _widen(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> torch.Tensor:

@@ -14,11 +14,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-import torch
 from lift_memory_cli.core.routing_calibration import HYBRID_SAMPLE
 
 from lift_memory.config import LiftConfig
-from lift_memory.precision import BF16_TRAINING_SPEEDUP, uses_bf16
+from lift_memory.precision import training_speedup
 from lift_memory.training_tokens import estimate_training_tokens, expected_training_tokens
 from lift_memory_bench.methods import METHOD_CLASSES
 from lift_memory_bench.profiles import BenchProfile
@@ -119,5 +118,4 @@ def estimate_cost(
 def train_tokens_per_s(profile: BenchProfile, config: LiftConfig) -> float:
     """The profile's training speed (float32 on two CPU cores), faster where ``config`` trains
     in bf16 on this machine's CPU (``lift_memory.precision``)."""
-    bf16 = uses_bf16(config.precision, torch.device("cpu"), config.adapter)
-    return profile.estimate_train_tokens_per_s * (BF16_TRAINING_SPEEDUP if bf16 else 1.0)
+    return profile.estimate_train_tokens_per_s * training_speedup(config)

@@ -33,12 +33,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import torch
 from rich.console import Console
 
 from lift_memory.config import LiftConfig
 from lift_memory.errors import LiftMemoryError
-from lift_memory.precision import BF16_TRAINING_SPEEDUP, uses_bf16
+from lift_memory.precision import training_speedup
 from lift_memory.store import MemoryStore
 from lift_memory.training_tokens import estimate_training_tokens, expected_training_tokens
 from lift_memory_cli.core.rag_arm import rag_info
@@ -56,8 +55,7 @@ CHARS_PER_TOKEN = 4.1  # SmolLM2's tokenizer on English prose
 def train_tokens_per_s(config: LiftConfig) -> float:
     """The expected training speed on 2 CPU cores: faster where ``config`` trains in bf16 on this
     machine (``lift_memory.precision``)."""
-    bf16 = uses_bf16(config.precision, torch.device("cpu"), config.adapter)
-    return TRAIN_TOKENS_PER_S * (BF16_TRAINING_SPEEDUP if bf16 else 1.0)
+    return TRAIN_TOKENS_PER_S * training_speedup(config)
 
 
 def _settings() -> tuple[str | None, Path | None]:
