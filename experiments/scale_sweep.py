@@ -1,13 +1,18 @@
 """Recall and retention of one trained memory with its update scaled at answer time.
 
     python experiments/scale_sweep.py --run RUN_DIR --scales 1.0,0.8,0.6 --out F.json
+    python experiments/scale_sweep.py --run RUN_DIR --drop attn,mlp --out F.json
 
 ``RUN_DIR`` is a ``lift-memory bench`` output folder of the quality profile (its
 ``questions.jsonl``, ``report.json`` and ``store/``); its ``lora`` memory answers the run's
-questions with the LoRA's update multiplied by each scale (``Adapter.scaled``: the soft router's
+questions with the LoRA's update multiplied by each scale (of the scale it trained at, whatever
+``answer_scale`` it was saved with) (``Adapter.scaled``: the soft router's
 scaling, a weight-space interpolation between the base model and the trained one), scored as the
 bench scores them, plus the 110 bundled generic retention probes (memory forced on, against gold
-and against the base model's own answers) and the perplexity ratio on the six unrelated texts.
+and against the base model's own answers) and the perplexity ratio on the six unrelated texts. ``--drop`` instead removes one part of the
+update at a time (``attn``: the attention projections' LoRA, ``mlp``: the MLP's, ``lowerN`` /
+``upperN``: the lower or upper N adapted layers'), the rest answering as the memory does: where
+the facts live and where the damage does.
 """
 
 from __future__ import annotations
@@ -15,7 +20,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import statistics
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 from lift_memory_bench.metrics import question_scores
@@ -31,10 +39,52 @@ PROBE_TOKENS = 32  # as experiments/retention_run.py
 QUESTION_TOKENS = 64  # the quality profile's max_new_tokens
 
 
+def _in_group(name: str, group: str, layers: list[int]) -> bool:
+    """Whether the LoRA module ``name`` belongs to ``group`` (see the module docstring)."""
+    if group == "attn":
+        return ".self_attn." in name
+    if group == "mlp":
+        return ".mlp." in name
+    match = re.fullmatch(r"(lower|upper)(\d+)", group)
+    if not match:
+        raise SystemExit(f"unknown group {group!r}: attn, mlp, lowerN or upperN")
+    chosen = layers[: int(match[2])] if match[1] == "lower" else layers[-int(match[2]) :]
+    index = re.search(r"\.layers\.(\d+)\.", name)
+    return index is not None and int(index[1]) in chosen
+
+
+@contextlib.contextmanager
+def _dropped(memory: LiftMemory, group: str) -> Iterator[None]:
+    """The LoRA modules of ``group`` switched off (scaling 0) while inside."""
+    from peft.tuners.lora import LoraLayer
+
+    model = memory.adapter._model
+    modules = {n: m for n, m in model.named_modules() if isinstance(m, LoraLayer)}
+    layers = sorted({int(i) for i in re.findall(r"\.layers\.(\d+)\.", " ".join(modules))})
+    chosen = [m for n, m in modules.items() if _in_group(n, group, layers)]
+    saved = [dict(m.scaling) for m in chosen]
+    for module in chosen:
+        module.scale_layer(0.0)
+    try:
+        yield
+    finally:
+        for module, scaling in zip(chosen, saved, strict=True):
+            module.scaling.update(scaling)
+
+
+@contextlib.contextmanager
+def _at_scale(memory: LiftMemory, scale: float) -> Iterator[None]:
+    """The update at ``scale`` times its training scale, whatever answer scale it was saved with."""
+    scaled = memory.adapter.scaled(scale) if scale != 1.0 else contextlib.nullcontext()
+    with memory.adapter.at_training_scale(), scaled:
+        yield
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--run", required=True, type=Path)
     parser.add_argument("--scales", default="1.0,0.8,0.6")
+    parser.add_argument("--drop", default="", help="comma-separated groups, one point each")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args()
     report = json.loads((args.run / "report.json").read_text())
@@ -52,11 +102,17 @@ def main() -> None:
             for p in GENERIC_PROBES
         ]
         out["base_ppl"] = text_perplexities(loaded, adapter=memory.adapter, use_memory=False)
-    for scale in (float(s) for s in args.scales.split(",")):
-        if str(scale) in out["scales"]:
+    points: list[tuple[str, Callable[[], contextlib.AbstractContextManager[None]]]]
+    if args.drop:
+        points = [(f"drop-{g}", partial(_dropped, memory, g)) for g in args.drop.split(",")]
+    else:
+        points = [
+            (str(s), partial(_at_scale, memory, s)) for s in map(float, args.scales.split(","))
+        ]
+    for key, variation in points:
+        if key in out["scales"]:
             continue
-        scaled = memory.adapter.scaled(scale) if scale != 1.0 else contextlib.nullcontext()
-        with scaled:
+        with variation():
             replies = [
                 memory.ask(q.question, max_new_tokens=QUESTION_TOKENS).text for q in questions
             ]
@@ -88,10 +144,10 @@ def main() -> None:
             "replies": replies,
             "probes": probes,
         }
-        out["scales"][str(scale)] = row
+        out["scales"][key] = row
         args.out.write_text(json.dumps(out, indent=1))
         shown = {k: v for k, v in row.items() if k not in ("probe_hits", "replies", "probes")}
-        print(scale, json.dumps(shown), flush=True)
+        print(key, json.dumps(shown), flush=True)
     base_hits = [
         contains_gold(a, list(p.answers))
         for a, p in zip(out["base_probes"], GENERIC_PROBES, strict=True)
