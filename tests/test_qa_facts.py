@@ -149,6 +149,13 @@ def test_a_chained_composed_answer_recalls_one_fact_after_the_other() -> None:
     assert joined["In what year was the place where Ilse Varo was born founded?"] == (
         "Ilse Varo was born in Dunmore; Dunmore was founded in 1228."
     )
+    # learned only when the whole reply is (with probe_whole_replies): the bridge, the joint and
+    # the answer, not the answer alone after a teacher-forced bridge
+    for style in ("chained", "bridged", "joined"):
+        composed = [
+            p for p in FactQAGenerator(composed_reply=style).generate(text, 0) if ". " in p.evidence
+        ]
+        assert composed and all(p.probed == p.reply for p in composed)
 
 
 def test_a_composition_can_be_asked_in_the_second_facts_other_frames() -> None:

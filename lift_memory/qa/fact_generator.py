@@ -162,7 +162,12 @@ def composed_pairs(
                         reply = (
                             f"{description[:1].upper()}{description[1:]} is {name}. {frame.reply}"
                         )
-                    group.append(QAPair(question, frame.answer, evidence, "facts", reply=reply))
+                    # the reply recalls the bridge before the answer: probed on the answer
+                    # alone (teacher-forced after the bridge) the fact rested while free replies
+                    # still stopped after the first hop (docs/benchmarks.md, fifteenth session)
+                    group.append(
+                        QAPair(question, frame.answer, evidence, "facts", reply=reply, probed=reply)
+                    )
                 groups.append(group)
     return groups
 
