@@ -300,8 +300,10 @@ def restore_adapter(
             raw = json.loads(metadata["settings"])
         except (KeyError, ValueError) as error:
             raise CorruptMemory("adapter metadata has no readable settings") from error
-        try:  # adapters saved before `top_layers` existed adapted every layer
-            settings = LoraSettings.model_validate({"top_layers": None, **raw})
+        # adapters saved before `top_layers` existed adapted every layer, and those saved before
+        # `answer_scale` existed answered at 1.0
+        try:
+            settings = LoraSettings.model_validate({"top_layers": None, "answer_scale": 1.0, **raw})
         except ValueError as error:
             raise CorruptMemory(f"adapter metadata has invalid LoRA settings: {error}") from error
         adapter = PeftAdapter(loaded, kind, settings)
@@ -309,6 +311,7 @@ def restore_adapter(
         if expected != {k: tuple(v.shape) for k, v in tensors.items()}:
             raise AdapterMismatch("the saved LoRA/PiSSA adapter does not fit this base model")
         set_peft_model_state_dict(loaded.model, tensors)
-        adapter.set_answer_scale(settings.answer_scale)
+        # PiSSA moved the base weights' principal part into the adapter: it answers in full
+        adapter.set_answer_scale(settings.answer_scale if kind == "lora" else 1.0)
         return adapter
     raise CorruptMemory(f"unknown adapter kind {kind!r} in adapter metadata")
