@@ -55,10 +55,10 @@ class LoraSettings(BaseModel):
         "recomputing it, and the Gated Memory's placement makes an ablation compare modules.",
     )
 
-    # the default since the quality profile measured it on three memories (docs/benchmarks.md,
-    # "fourteenth" and "fifteenth" sessions): at 0.85 single facts, timeline and needles kept,
-    # multi-hop 75 -> 62-67 %, the perplexity ratio x1.64 -> x1.40 and x1.41 -> x1.28; at 0.5
-    # recall collapses
+    # the default since the quality profile measured it on four memories (docs/benchmarks.md,
+    # "fourteenth" and "fifteenth" sessions): at 0.85 single facts, timeline and needles within
+    # one question, multi-hop 1-3 of 24 lower, the perplexity ratio 0.13-0.24 lower (x1.41 ->
+    # x1.28, x1.46 -> x1.30); the demo 0 or 1 question of 9 lower; at 0.5 recall collapses
     answer_scale: float = Field(
         default=0.85,
         gt=0.0,
