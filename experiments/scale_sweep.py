@@ -5,14 +5,15 @@
 
 ``RUN_DIR`` is a ``lift-memory bench`` output folder of the quality profile (its
 ``questions.jsonl``, ``report.json`` and ``store/``); its ``lora`` memory answers the run's
-questions with the LoRA's update multiplied by each scale (of the scale it trained at, whatever
-``answer_scale`` it was saved with) (``Adapter.scaled``: the soft router's
-scaling, a weight-space interpolation between the base model and the trained one), scored as the
-bench scores them, plus the 110 bundled generic retention probes (memory forced on, against gold
-and against the base model's own answers) and the perplexity ratio on the six unrelated texts. ``--drop`` instead removes one part of the
-update at a time (``attn``: the attention projections' LoRA, ``mlp``: the MLP's, ``lowerN`` /
-``upperN``: the lower or upper N adapted layers'), the rest answering as the memory does: where
-the facts live and where the damage does.
+questions with the LoRA's update at each scale, a fraction of the scale it trained at whatever
+``answer_scale`` it was saved with (``Adapter.scaled``: the soft router's scaling, a weight-space
+interpolation between the base model and the trained one), scored as the bench scores them,
+plus the 110 bundled generic retention probes (memory forced on, against gold and against the
+base model's own answers) and the perplexity ratio on the six unrelated texts.
+
+``--drop`` instead removes one part of the update at a time (``attn``: the attention
+projections' LoRA, ``mlp``: the MLP's, ``lowerN`` / ``upperN``: the lower or upper N adapted
+layers'), the rest answering as the memory does: where the facts live and where the damage does.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ PROBE_TOKENS = 32  # as experiments/retention_run.py
 QUESTION_TOKENS = 64  # the quality profile's max_new_tokens
 
 
+def _layer(name: str) -> int | None:
+    """The decoder layer a module name lies in ("….layers.23.mlp.up_proj" -> 23)."""
+    index = re.search(r"\.layers\.(\d+)\.", name)
+    return int(index[1]) if index else None
+
+
 def _in_group(name: str, group: str, layers: list[int]) -> bool:
     """Whether the LoRA module ``name`` belongs to ``group`` (see the module docstring)."""
     if group == "attn":
@@ -49,8 +56,7 @@ def _in_group(name: str, group: str, layers: list[int]) -> bool:
     if not match:
         raise SystemExit(f"unknown group {group!r}: attn, mlp, lowerN or upperN")
     chosen = layers[: int(match[2])] if match[1] == "lower" else layers[-int(match[2]) :]
-    index = re.search(r"\.layers\.(\d+)\.", name)
-    return index is not None and int(index[1]) in chosen
+    return _layer(name) in chosen
 
 
 @contextlib.contextmanager
@@ -60,7 +66,7 @@ def _dropped(memory: LiftMemory, group: str) -> Iterator[None]:
 
     model = memory.adapter._model
     modules = {n: m for n, m in model.named_modules() if isinstance(m, LoraLayer)}
-    layers = sorted({int(i) for i in re.findall(r"\.layers\.(\d+)\.", " ".join(modules))})
+    layers = sorted({i for i in map(_layer, modules) if i is not None})
     chosen = [m for n, m in modules.items() if _in_group(n, group, layers)]
     saved = [dict(m.scaling) for m in chosen]
     for module in chosen:
