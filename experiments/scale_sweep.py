@@ -14,6 +14,12 @@ base model's own answers) and the perplexity ratio on the six unrelated texts.
 ``--drop`` instead removes one part of the update at a time (``attn``: the attention
 projections' LoRA, ``mlp``: the MLP's, ``lowerN`` / ``upperN``: the lower or upper N adapted
 layers'), the rest answering as the memory does: where the facts live and where the damage does.
+
+``--project`` instead removes from every LoRA module's input the directions that carry a share
+of the base model's activations on generic text (the bundled retention prompts with the base
+model's answers, and the generic passages; never the probes): the update is projected onto
+what generic inputs leave nearly empty, as null-space editing does (AlphaEdit, arXiv
+2410.02355). One point per share of the activations' energy removed.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import statistics
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from lift_memory_bench.metrics import question_scores
 from lift_memory_bench.perplexity_damage import perplexity_damage, text_perplexities
@@ -33,7 +40,9 @@ from lift_memory_bench.retention_probes import GENERIC_PROBES
 from lift_memory_bench.tasks.question import BenchQuestion
 
 from lift_memory import LiftMemory, MemoryStore
+from lift_memory.memory_files import read_retention
 from lift_memory.models import load_model
+from lift_memory.retention import retention_samples
 from lift_memory.scoring import contains_gold, normalize_answer
 
 PROBE_TOKENS = 32  # as experiments/retention_run.py
@@ -86,11 +95,31 @@ def _at_scale(memory: LiftMemory, scale: float) -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def _projected(memory: LiftMemory, share: float, retention: list[Any]) -> Iterator[None]:
+    """Every LoRA module's ``A`` projected off the input directions holding ``share`` of the
+    base model's activations on the memory's own retention samples, while inside."""
+    from lift_memory.null_space import NullSpaceProjection, lora_modules
+
+    with memory.adapter.disabled():
+        projection = NullSpaceProjection.fit(memory.loaded, retention, share)
+    weights = [m.lora_A["default"].weight for m in lora_modules(memory.loaded.model).values()]
+    saved = [w.detach().clone() for w in weights]
+    projection.apply(memory.loaded.model)
+    print(f"project {share}: {projection.mean_removed:.1f} directions removed per module")
+    try:
+        yield
+    finally:
+        for weight, before in zip(weights, saved, strict=True):
+            weight.data.copy_(before)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--run", required=True, type=Path)
     parser.add_argument("--scales", default="1.0,0.8,0.6")
     parser.add_argument("--drop", default="", help="comma-separated groups, one point each")
+    parser.add_argument("--project", default="", help="comma-separated energy shares")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args()
     report = json.loads((args.run / "report.json").read_text())
@@ -111,6 +140,17 @@ def main() -> None:
     points: list[tuple[str, Callable[[], contextlib.AbstractContextManager[None]]]]
     if args.drop:
         points = [(f"drop-{g}", partial(_dropped, memory, g)) for g in args.drop.split(",")]
+    elif args.project:
+        store = MemoryStore(args.run / "store")
+        retention = retention_samples(
+            loaded,
+            read_retention(store.path(name)) or [],
+            int(memory.manifest.config.get("retention_passages", 0)),
+        )
+        points = [
+            (f"project-{s}", partial(_projected, memory, float(s), retention))
+            for s in args.project.split(",")
+        ]
     else:
         points = [
             (str(s), partial(_at_scale, memory, s)) for s in map(float, args.scales.split(","))

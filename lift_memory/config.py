@@ -69,6 +69,16 @@ class LoraSettings(BaseModel):
         "LoRA only: PiSSA (which rewrote the base weights) and the Gated Memory (which has its "
         "gate) answer at 1.0 whatever it says, as do memories saved before it existed.",
     )
+    generic_null_space: float | None = Field(
+        default=None,
+        gt=0.0,
+        lt=1.0,
+        description="Keep the update out of the input directions that hold this share of the "
+        "base model's activations on the retention text, per adapted module: after every step "
+        "each A is projected onto their complement (lift_memory/null_space.py, AlphaEdit's "
+        "null-space constraint), so unrelated inputs pass the adapted layers as in the base "
+        "model. LoRA only. None: unconstrained.",
+    )
 
     def chosen_layers(self, num_layers: int) -> list[int]:
         """The decoder layer indices this LoRA adapts, in a decoder of ``num_layers`` layers."""

@@ -32,6 +32,7 @@ from lift_memory.ingest import (
     corpus_samples,
     default_qa_generator,
     document_record,
+    generic_null_space,
     learning_target,
     new_manifest,
     qa_answer_spans,
@@ -202,7 +203,14 @@ def consolidate(
         # 4. train the attached adapter further (no checkpoints: a crash keeps the old adapter)
         say("consolidating into the memory")
         before = {key: value.clone() for key, value in memory.adapter.tensors().items()}
-        trainer = LiftTrainer(loaded, memory.adapter, config, None, on_progress=on_progress)
+        trainer = LiftTrainer(
+            loaded,
+            memory.adapter,
+            config,
+            None,
+            on_progress=on_progress,
+            projection=generic_null_space(loaded, memory.adapter, stages, config, say),
+        )
         try:
             # a memory answering at a reduced scale (LoraSettings.answer_scale) trains at its own
             with memory.adapter.at_training_scale():

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from lift_memory.adapters import create_adapter
+from lift_memory.adapters import Adapter, create_adapter
 from lift_memory.config import LiftConfig
 from lift_memory.distillation import OpenBookTeaching, source_passage, teach
 from lift_memory.distributed import DataParallel
@@ -27,6 +27,7 @@ from lift_memory.interrupts import stop_on_signals
 from lift_memory.manifest import LEARNING_CURVE_KEY, STOPPED_BY_KEY, DocumentRecord, Manifest
 from lift_memory.memory_files import read_retention, write_corpus, write_retention
 from lift_memory.models import DEFAULT_MODEL, LoadedModel, load_model
+from lift_memory.null_space import NullSpaceProjection
 from lift_memory.phases import mark
 from lift_memory.prompts import TrainingSample, chat_sample, head_tail_truncate, question_prompt
 from lift_memory.qa import (
@@ -331,6 +332,30 @@ def training_stages(
     ]
 
 
+def generic_null_space(
+    loaded: LoadedModel,
+    adapter: Adapter,
+    stages: list[Stage],
+    config: LiftConfig,
+    say: Callable[[str], None],
+) -> NullSpaceProjection | None:
+    """With ``config.lora.generic_null_space``, the projection that keeps a LoRA's update out
+    of the base model's main input directions on the retention samples (null_space.py)."""
+    share = config.lora.generic_null_space
+    if share is None or adapter.kind != "lora":
+        return None
+    retention = {id(s): s for stage in stages for s in stage.samples if s.kind == "retention"}
+    if not retention:
+        return None
+    with adapter.disabled():
+        projection = NullSpaceProjection.fit(loaded, list(retention.values()), share)
+    say(
+        f"null space: each adapted module leaves {projection.mean_removed:.0f} input directions "
+        f"of generic text alone ({share:.0%} of their activations)"
+    )
+    return projection
+
+
 def ingest(
     documents: list[Document],
     name: str,
@@ -427,6 +452,7 @@ def ingest(
             store.checkpoint_dir(name),
             on_progress=_marking(on_progress),
             parallel=parallel,
+            projection=generic_null_space(loaded, adapter, stages, config, say),
         )
         try:
             # SIGINT/SIGTERM: checkpoint at the next step, then KeyboardInterrupt (resumable).

@@ -30,6 +30,7 @@ from lift_memory.extractable import LearningTarget, learned_samples
 from lift_memory.frozen_prefix import FrozenPrefixCache
 from lift_memory.loss import causal_lm_loss, labelled_logits
 from lift_memory.models import LoadedModel
+from lift_memory.null_space import NullSpaceProjection
 from lift_memory.precision import adapted_sums_in_float32, uses_bf16
 from lift_memory.prompts import IGNORE_INDEX, TrainingSample
 from lift_memory.shared_prefix import (
@@ -154,8 +155,11 @@ class LiftTrainer:
         checkpoint_dir: Path | None = None,
         on_progress: ProgressCallback | None = None,
         parallel: DataParallel | None = None,
+        projection: NullSpaceProjection | None = None,
     ) -> None:
         self.loaded = loaded
+        # applied after every optimizer step: the update stays out of generic inputs' directions
+        self.projection = projection
         self.parallel = parallel  # set under `accelerate launch`: data-parallel steps
         self.adapter = adapter
         self.config = config
@@ -202,6 +206,8 @@ class LiftTrainer:
         pad_id = self.loaded.tokenizer.pad_token_id or 0
         device = self.loaded.device
         self.frozen_cache = self._frozen_cache(stages)
+        if self.projection is not None:  # the initial A too: B A stays in the allowed subspace
+            self.projection.apply(model)
         step = 0
         started = time.perf_counter()
 
@@ -267,6 +273,8 @@ class LiftTrainer:
                     torch.nn.utils.clip_grad_norm_(self.parameters, self.config.max_grad_norm)
                     self.optimizer.step()
                     self.optimizer.zero_grad(set_to_none=True)
+                    if self.projection is not None:
+                        self.projection.apply(model)
                     result.tokens += tokens
                     epoch_loss += loss.item() * tokens
                     epoch_tokens += tokens
