@@ -209,8 +209,9 @@ def test_a_pair_that_names_its_probed_part_is_probed_there(tiny) -> None:
     by_fact = [(chat_sample(loaded.tokenizer, p.question, reply, "qa"), "f", True) for p in pairs]
     spans = qa_answer_spans(loaded, pairs, by_fact, config(probe_whole_replies=True))
     assert spans == {0: (27, 37), 1: (0, len(reply))}  # the space leads the answer
-    # off (the default): every pair is probed on its answer
-    assert qa_answer_spans(loaded, pairs, by_fact, config()) == {0: (27, 37), 1: (27, 37)}
+    # off: every pair is probed on its answer
+    off = config(probe_whole_replies=False)
+    assert qa_answer_spans(loaded, pairs, by_fact, off) == {0: (27, 37), 1: (27, 37)}
 
 
 def test_answer_first_replies_lead_with_the_answer(tiny) -> None:

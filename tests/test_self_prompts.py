@@ -135,5 +135,5 @@ def test_shared_retention_answers_are_followed_by_the_self_written_passages(
 
 
 def test_the_default_recipe_has_the_model_write_24_retention_passages() -> None:
-    assert LiftConfig().retention_self_passages == 24
+    assert LiftConfig().retention_self_passages == 48
     assert LiftConfig().retention_self_prompts == 0
