@@ -71,10 +71,9 @@ def _in_group(name: str, group: str, layers: list[int]) -> bool:
 @contextlib.contextmanager
 def _dropped(memory: LiftMemory, group: str) -> Iterator[None]:
     """The LoRA modules of ``group`` switched off (scaling 0) while inside."""
-    from peft.tuners.lora import LoraLayer
+    from lift_memory.null_space import lora_modules
 
-    model = memory.adapter._model
-    modules = {n: m for n, m in model.named_modules() if isinstance(m, LoraLayer)}
+    modules = lora_modules(memory.adapter._model)
     layers = sorted({i for i in map(_layer, modules) if i is not None})
     chosen = [m for n, m in modules.items() if _in_group(n, group, layers)]
     saved = [dict(m.scaling) for m in chosen]
@@ -99,13 +98,13 @@ def _at_scale(memory: LiftMemory, scale: float) -> Iterator[None]:
 def _projected(memory: LiftMemory, share: float, retention: list[Any]) -> Iterator[None]:
     """Every LoRA module's ``A`` projected off the input directions holding ``share`` of the
     base model's activations on the memory's own retention samples, while inside."""
-    from lift_memory.null_space import NullSpaceProjection, lora_modules
+    from lift_memory.null_space import NullSpaceProjection
 
     with memory.adapter.disabled():
         projection = NullSpaceProjection.fit(memory.loaded, retention, share)
-    weights = [m.lora_A["default"].weight for m in lora_modules(memory.loaded.model).values()]
+    weights = [m.lora_A["default"].weight for m in projection.modules.values()]
     saved = [w.detach().clone() for w in weights]
-    projection.apply(memory.loaded.model)
+    projection.apply()
     print(f"project {share}: {projection.mean_removed:.1f} directions removed per module")
     try:
         yield

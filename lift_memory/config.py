@@ -211,11 +211,10 @@ class LiftConfig(BaseModel):
         le=1.0,
         description="Share of QA samples that also see a truncated corpus view in the prompt.",
     )
-    # every bundled prompt and passage: on the 1k-token demo text they kept generic accuracy and
-    # cut the unrelated-text perplexity ratio from x3.27 to x1.73 at the same recall and tokens
-    # (docs/benchmarks.md, Recall experiments)
     # the 32 everyday prompts and the first 32 framed ones since the sixteenth session: the
-    # recipe whose run met four bars in one (docs/benchmarks.md, "sixteenth", R)
+    # recipe whose run met four bars in one (docs/benchmarks.md, "sixteenth", R); the 32
+    # everyday ones alone had kept the 1k-token demo text's generic accuracy and cut its
+    # unrelated-text perplexity ratio from x3.27 to x1.73 (docs/benchmarks.md, Recall experiments)
     retention_samples: int = Field(
         default=64,
         ge=0,

@@ -81,13 +81,15 @@ class NullSpaceProjection:
     projectors: dict[str, torch.Tensor] = field(default_factory=dict)
     # how many input directions each module's update may not use
     removed: dict[str, int] = field(default_factory=dict)
+    # the LoRA modules fitted, looked up once: apply() runs after every optimizer step
+    modules: dict[str, nn.Module] = field(default_factory=dict)
 
     @classmethod
     def fit(
         cls, loaded: LoadedModel, samples: list[TrainingSample], share: float
     ) -> NullSpaceProjection:
         """From the base model's activations on ``samples`` (call with the adapter off)."""
-        projection = cls()
+        projection = cls(modules=lora_modules(loaded.model))
         for name, moment in input_second_moments(loaded, samples).items():
             projector, count = complement_projector(moment, share)
             projection.projectors[name] = projector.float()
@@ -95,11 +97,10 @@ class NullSpaceProjection:
         return projection
 
     @torch.no_grad()
-    def apply(self, model: nn.Module) -> None:
-        """Project every LoRA module's ``A`` in place: ``A <- A (I - U Uᵀ)``."""
-        modules = lora_modules(model)
+    def apply(self) -> None:
+        """Project every fitted LoRA module's ``A`` in place: ``A <- A (I - U Uᵀ)``."""
         for name, projector in self.projectors.items():
-            for lora_a in modules[name].lora_A.values():
+            for lora_a in self.modules[name].lora_A.values():
                 weight = lora_a.weight
                 weight.copy_((weight.float() @ projector.to(weight.device)).to(weight.dtype))
 

@@ -207,7 +207,7 @@ class LiftTrainer:
         device = self.loaded.device
         self.frozen_cache = self._frozen_cache(stages)
         if self.projection is not None:  # the initial A too: B A stays in the allowed subspace
-            self.projection.apply(model)
+            self.projection.apply()
         step = 0
         started = time.perf_counter()
 
@@ -274,7 +274,7 @@ class LiftTrainer:
                     self.optimizer.step()
                     self.optimizer.zero_grad(set_to_none=True)
                     if self.projection is not None:
-                        self.projection.apply(model)
+                        self.projection.apply()
                     result.tokens += tokens
                     epoch_loss += loss.item() * tokens
                     epoch_tokens += tokens
