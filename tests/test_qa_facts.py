@@ -122,9 +122,9 @@ def test_two_facts_sharing_a_name_are_composed() -> None:
     composed = [p for p in generator.generate(text, 0) if "Laen" in p.question]
     asked = {(p.question, p.answer, p.reply) for p in composed}
     assert (
-        "Where was the one that made the Laen lantern born?",
+        "Where was the person who made the Laen lantern born?",
         "Dunmore",
-        "Ilse Varo, the one that made the Laen lantern, was born in Dunmore.",
+        "Ilse Varo, the person who made the Laen lantern, was born in Dunmore.",
     ) in asked
 
 
@@ -167,11 +167,11 @@ def test_a_composition_can_be_asked_in_the_second_facts_other_frames() -> None:
         return {p.question: (p.answer, p.reply) for p in pairs if ". " in p.evidence}
 
     assert composed(1) == {
-        "Where was the one that made the Laen lantern born?": ("Dunmore", joined)
+        "Where was the person who made the Laen lantern born?": ("Dunmore", joined)
     }
     assert composed(2) == {
-        "Where was the one that made the Laen lantern born?": ("Dunmore", joined),
-        "In which place was the one that made the Laen lantern born?": ("Dunmore", joined),
+        "Where was the person who made the Laen lantern born?": ("Dunmore", joined),
+        "In which place was the person who made the Laen lantern born?": ("Dunmore", joined),
     }
     generator = FactQAGenerator(composed_frames=2)
     # one group per composition: its frames are one fact, learned and rested together
@@ -323,3 +323,40 @@ def test_a_short_question_leaves_out_the_clauses_other_adjuncts() -> None:
     assert asked[:2] == [full, "In what year did the cargo ship Marrowind run aground on the Knuckle Reef?"]  # fmt: skip
     where = [p.question for p in pairs if p.answer == "the Knuckle Reef"]
     assert "Where did the cargo ship Marrowind run aground?" in where
+
+
+def test_a_name_in_a_passives_by_phrase_is_asked_with_who() -> None:
+    # the recognizer labels none of these invented names a person ("Parkhound Toshock":
+    # nothing, "Thispol Zethtaex": a nationality, "Hougios Stouxwor": a place); whoever made
+    # the thing is asked with "who"
+    for sentence, maker in (
+        ("The Tathen clock was made by Parkhound Toshock.", "Parkhound Toshock"),
+        ("The Biren map was made by Thispol Zethtaex.", "Thispol Zethtaex"),
+        ("The Theinen compass was made by Hougios Stouxwor.", "Hougios Stouxwor"),
+    ):
+        questions = [p.question for g in FactQAGenerator().pairs_per_fact(sentence) for p in g]
+        thing = sentence.split(" was")[0]
+        assert f"By whom was {thing[0].lower()}{thing[1:]} made?" in questions
+        assert f"Who made {thing[0].lower()}{thing[1:]}?" in questions
+        assert not any(q.startswith(("What made", "By what")) for q in questions)
+        assert f"What did {maker} make?" in questions
+
+
+def test_a_cause_that_is_no_name_is_still_asked_with_what() -> None:
+    questions = [
+        p.question
+        for g in FactQAGenerator().pairs_per_fact("The old mill was destroyed by a storm.")
+        for p in g
+    ]
+    assert not any(q.startswith(("Who", "By whom")) for q in questions)
+
+
+def test_a_place_the_parser_attaches_as_a_complement_is_asked_with_where() -> None:
+    # spaCy parses this "in" as the verb's predicate complement (oprd), not a prepositional
+    # adjunct; it was asked only in place ("... is kept in what?")
+    questions = [
+        p.question
+        for g in FactQAGenerator().pairs_per_fact("The Vasken bell is kept in Komford.")
+        for p in g
+    ]
+    assert questions[0] == "Where is the Vasken bell kept?"

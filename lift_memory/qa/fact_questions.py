@@ -36,6 +36,8 @@ _TIME_PREPOSITIONS = frozenset({"in", "on", "at", "during"})
 _PERSON_LABELS = frozenset({"PERSON"})
 _NUMBER_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "NUM"})
 _PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+# what the recognizer calls an invented name it does not take for a person (facts.py)
+_MISREAD_NAMES = frozenset({"ORG", "NORP", "GPE", "LOC", "FAC", "PROPN"})
 # How a fact's answer is described in a composed (multi-hop) question.
 _NOUNS = {"PERSON": "person", "GPE": "place", "LOC": "place", "FAC": "place", "DATE": "time"}
 _RELATIVES = {"GPE": "where", "LOC": "where", "FAC": "where"}
@@ -129,7 +131,32 @@ def _wh_phrase(span: Span, label: str, top: Token) -> tuple[str, set[int]]:
         return "when", noun_phrase
     if label in _PERSON_LABELS or (label == "PROPN" and span.root.ent_type_ == "PERSON"):
         return "who", noun_phrase
+    if _named_agent(span, label):
+        return "who", noun_phrase
     return "what", noun_phrase
+
+
+def _named_agent(span: Span, label: str) -> bool:
+    """Whether the answer is a name in a passive's by-phrase ("made by Parkhound Toshock").
+
+    The recognizer reads many invented person names as nothing, a nationality or a place, and
+    "What made the Tathen clock?" then asks about a thing; whoever a name is that did the
+    verb's action is asked with "who" ("Who made the iPhone?" reads as well for a company).
+    """
+    root = span.root
+    return (
+        label in _MISREAD_NAMES
+        and root.pos_ == "PROPN"
+        and root.dep_ == "pobj"
+        and root.head.dep_ == "agent"
+    )
+
+
+def _is_preposition(token: Token) -> bool:
+    """A preposition that heads an adjunct or agent phrase. The parser also attaches "in" as
+    the verb's predicate complement ("The Vasken bell is kept in Komford": ``oprd``), where it
+    is the same place phrase and is asked "Where is the Vasken bell kept?"."""
+    return token.dep_ in ("prep", "agent") or (token.dep_ == "oprd" and token.pos_ == "ADP")
 
 
 def _governor(token: Token) -> Token | None:
@@ -190,7 +217,7 @@ def _fronted(span: Span, label: str) -> list[Phrasing]:
         top = measured
     unit_head = top
     preposition = None
-    if top.dep_ in ("pobj", "pcomp") and top.head.dep_ in ("prep", "agent"):
+    if top.dep_ in ("pobj", "pcomp") and _is_preposition(top.head):
         preposition = top.head
         unit_head = preposition
     verb = _governor(unit_head)
@@ -309,7 +336,8 @@ def _fronted(span: Span, label: str) -> list[Phrasing]:
     if short is not None and short != question:
         results.append(Phrasing(short, answer, reply, "short_question"))
     if preposition is not None and preposition.dep_ == "agent" and len(auxiliaries) == 1:
-        results += _active(verb, auxiliaries[0], subject, top, span, clause, unit)
+        by_whom = wh == "by whom"
+        results += _active(verb, auxiliaries[0], subject, top, span, clause, unit, by_whom)
     named = label in _PERSON_LABELS or label in _NAMED_LABELS
     if verb.lemma_ == "be" and top.dep_ == "attr" and named and top.i in {t.i for t in span}:
         # "The keeper is Edda Mirel" (not "a 2012 film": a modifier is no name to ask about)
@@ -415,8 +443,10 @@ def _active(
     span: Span,
     clause: list[Token],
     unit: set[int],
+    by_whom: bool,
 ) -> list[Phrasing]:
-    """'X was built by Y' asked as 'Who built X?' and, reversed, 'What did Y build?'."""
+    """'X was built by Y' asked as 'Who built X?' (``by_whom``: the passive asked 'by whom',
+    else 'What built X?') and, reversed, 'What did Y build?'."""
     tense = "VBD" if auxiliary.tag_ == "VBD" else "VBZ"
     form = _inflect(verb.lemma_, tense)
     subject_ids = {t.i for t in subject.subtree}
@@ -424,7 +454,7 @@ def _active(
     patient = _lowercase_start(list(subject.subtree))
     agent_np = detokenize(list(agent.subtree))
     reply = _question([agent_np, form, patient, detokenize(rest)])[:-1] + "."
-    who = "Who" if span.label_ in _PERSON_LABELS else "What"
+    who = "Who" if by_whom else "What"
     do = "did" if tense == "VBD" else "does"
     active_question = _question([who, form, patient, detokenize(rest)])
     opening = "the person who" if who == "Who" else "the one that"
