@@ -7,6 +7,7 @@ import pytest
 from lift_memory.qa import FactQAGenerator, fact_statements
 from lift_memory.qa.fact_questions import phrasings
 from lift_memory.qa.facts import english_pipeline, find_facts
+from lift_memory.qa.misread_names import opens_with_misread_name
 
 TEXT = (
     "The lighthouse\n\n"
@@ -360,3 +361,20 @@ def test_a_place_the_parser_attaches_as_a_complement_is_asked_with_where() -> No
         for p in g
     ]
     assert questions[0] == "Where is the Vasken bell kept?"
+
+
+def test_an_opening_name_the_tagger_reads_as_a_verb_is_parsed_as_a_name() -> None:
+    # spaCy reads the unknown "Heirkmaend" as a command verb and "Kiomshath works" as its objects
+    sentence = "Heirkmaend Kiomshath works as a falconer."
+    first = next(iter(english_pipeline()(sentence).sents))
+    assert opens_with_misread_name(first)
+    questions = [p.question for g in FactQAGenerator().pairs_per_fact(sentence) for p in g]
+    assert "What does Heirkmaend Kiomshath work as?" in questions
+    assert not any(q.startswith("Heirkmaend who") for q in questions)
+    # the parse is carried back: the facts spell the corpus's words, not the stand-in's
+    assert all("John" not in fact.sentence for _, _, fact in find_facts(sentence))
+
+
+def test_a_command_is_not_read_as_a_name() -> None:
+    for sentence in ("Visit Paris in the spring.", "Orla Fenwick built the lighthouse."):
+        assert not opens_with_misread_name(next(iter(english_pipeline()(sentence).sents)))

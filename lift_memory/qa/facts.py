@@ -216,6 +216,7 @@ def find_facts(text: str, restate: bool = True) -> list[tuple[Span, Span, Fact]]
     (`simplify.py`: a modifier as a sentence of its own), parsed separately; such a fact
     keeps the corpus sentence as its ``sentence`` (the evidence) and is marked ``restated``.
     """
+    from lift_memory.qa.misread_names import opens_with_misread_name, reparsed
     from lift_memory.qa.simplify import subject_phrase
 
     nlp = english_pipeline()
@@ -228,6 +229,8 @@ def find_facts(text: str, restate: bool = True) -> list[tuple[Span, Span, Fact]]
         for sentence in doc.sents:
             if not is_prose(sentence):
                 continue
+            if opens_with_misread_name(sentence):  # "Heirkmaend Kiomshath works as ..."
+                sentence = reparsed(sentence, nlp)
             # a leading "It" / "Its" named, so that the questions say what they are about
             # ("Who built the island of Varnholm's only lighthouse?", not "... its only ...")
             resolved = _resolved(sentence, previous_subject)  # parsed once, used twice
