@@ -30,12 +30,8 @@ def opens_with_misread_name(sentence: Span) -> bool:
     if len(sentence) < 3:
         return False
     first, following = sentence[0], sentence[1]
-    return (
-        first.tag_ in _COMMAND_TAGS
-        and first.text[:1].isupper()
-        and following.pos_ == "PROPN"
-        and keeps_capital(first)
-    )
+    # keeps_capital: capitalised and unknown to English (casing.py)
+    return first.tag_ in _COMMAND_TAGS and following.pos_ == "PROPN" and keeps_capital(first)
 
 
 def reparsed(sentence: Span, nlp: Language) -> Span:
