@@ -343,6 +343,33 @@ def test_a_name_in_a_passives_by_phrase_is_asked_with_who() -> None:
         assert f"What did {maker} make?" in questions
 
 
+def test_a_name_that_did_an_active_verbs_action_is_asked_with_who() -> None:
+    # "Kulmeil Thoufil" is read as a place, "Wiospus Musshiork" as an organisation; as the
+    # subject of "founded"/"built" with an object, either is whoever did it
+    for sentence, question in (
+        ("In 1331, Kulmeil Thoufil founded the Veskmaen Guild.", "Who founded the Veskmaen Guild?"),
+        (
+            "In 1252, Wiospus Musshiork built the bridge at Festead.",
+            "Who built the bridge at Festead?",
+        ),
+    ):
+        questions = [p.question for g in FactQAGenerator().pairs_per_fact(sentence) for p in g]
+        assert question in questions
+        assert not any(
+            q.startswith("What founded") or q.startswith("What built") for q in questions
+        )
+
+
+def test_a_one_word_subject_keeps_its_label() -> None:
+    # a single-word name is often a place or a company: "Paris" stays a "what"
+    questions = [
+        p.question
+        for g in FactQAGenerator().pairs_per_fact("Paris hosted the Olympic Games in 1924.")
+        for p in g
+    ]
+    assert "What hosted the Olympic Games in 1924?" in questions
+
+
 def test_a_cause_that_is_no_name_is_still_asked_with_what() -> None:
     questions = [
         p.question

@@ -137,18 +137,27 @@ def _wh_phrase(span: Span, label: str, top: Token) -> tuple[str, set[int]]:
 
 
 def _named_agent(span: Span, label: str) -> bool:
-    """Whether the answer is a name in a passive's by-phrase ("made by Parkhound Toshock").
+    """Whether the answer is a name that did the verb's action: in a passive's by-phrase
+    ("made by Parkhound Toshock"), or a name of two words or more as the subject of an active
+    verb with an object ("Kulmeil Thoufil founded the Veskmaen Guild").
 
     The recognizer reads many invented person names as nothing, a nationality or a place, and
     "What made the Tathen clock?" then asks about a thing; whoever a name is that did the
     verb's action is asked with "who" ("Who made the iPhone?" reads as well for a company).
+    A one-word subject is left to its label: "Paris has a harbour" is no agent.
     """
     root = span.root
+    if label not in _MISREAD_NAMES or root.pos_ != "PROPN":
+        return False
+    if root.dep_ == "pobj" and root.head.dep_ == "agent":
+        return True
+    verb = root.head
     return (
-        label in _MISREAD_NAMES
-        and root.pos_ == "PROPN"
-        and root.dep_ == "pobj"
-        and root.head.dep_ == "agent"
+        root.dep_ == "nsubj"
+        and sum(t.pos_ == "PROPN" for t in span) >= 2
+        and verb.pos_ == "VERB"
+        and verb.lemma_ not in ("be", "have")
+        and any(c.dep_ == "dobj" for c in verb.children)
     )
 
 
