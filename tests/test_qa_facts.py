@@ -370,6 +370,12 @@ def test_a_one_word_subject_keeps_its_label() -> None:
     assert "What hosted the Olympic Games in 1924?" in questions
 
 
+def test_a_name_with_an_article_is_no_person() -> None:
+    sentence = "In autumn the Herring Fair fills Ostvik with music for three days."
+    questions = [p.question for g in FactQAGenerator().pairs_per_fact(sentence) for p in g]
+    assert not any(q.startswith(("Who fills", "Which person")) for q in questions)
+
+
 def test_a_cause_that_is_no_name_is_still_asked_with_what() -> None:
     questions = [
         p.question

@@ -144,7 +144,8 @@ def _named_agent(span: Span, label: str) -> bool:
     The recognizer reads many invented person names as nothing, a nationality or a place, and
     "What made the Tathen clock?" then asks about a thing; whoever a name is that did the
     verb's action is asked with "who" ("Who made the iPhone?" reads as well for a company).
-    A one-word subject is left to its label: "Paris has a harbour" is no agent.
+    A one-word subject is left to its label ("Paris has a harbour" is no agent), and so is a
+    name with an article: "The Herring Fair fills Ostvik with music" is an event.
     """
     root = span.root
     if label not in _MISREAD_NAMES or root.pos_ != "PROPN":
@@ -155,6 +156,7 @@ def _named_agent(span: Span, label: str) -> bool:
     return (
         root.dep_ == "nsubj"
         and sum(t.pos_ == "PROPN" for t in span) >= 2
+        and not any(c.dep_ == "det" for c in root.children)
         and verb.pos_ == "VERB"
         and verb.lemma_ not in ("be", "have")
         and any(c.dep_ == "dobj" for c in verb.children)
