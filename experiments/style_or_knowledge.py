@@ -3,12 +3,12 @@
     python experiments/style_or_knowledge.py --run RUN/report --out F.json
 
 For every generic probe (the bench's 110, ``retention.answers`` of the run's lora arm) that the
-base model answered right (the summary splits those the memory forced on lost from those it
-kept), the base model's own answer is
-fed to the memory teacher-forced, and the gold answer's tokens inside it are scored: if the memory
-still gives each of them probability ≥ 0.5 (greedy would write them) after the base model's own
-words, the knowledge is there and the memory's damage is the path its greedy reply takes (its
-trained answering style); if not, the fact itself moved. The first reply token is compared too:
+base model answered right, the base model's own answer is fed to the memory teacher-forced, and
+the gold answer's tokens inside it are scored: if the memory still gives each of them
+probability ≥ 0.5 (greedy would write them) after the base model's own words, the knowledge is
+there and the memory's damage is the path its greedy reply takes (its trained answering style);
+if not, the fact itself moved. The summary splits the probes the memory forced on lost from
+those it kept. The first reply token is compared too:
 where the memory's greedy first token differs from the base model's, the two replies part at once.
 """
 
