@@ -269,6 +269,17 @@ class LiftConfig(BaseModel):
         description="kl: match the base model's distribution at every position of retention "
         "samples; ce: cross-entropy on the base model's greedy answers only.",
     )
+    # the memory holds its trained retention replies ~4x closer to the base model than replies
+    # to questions it never saw (experiments/held_or_not.py): the weight tests whether a
+    # tighter hold on the trained ones carries over (docs/benchmarks.md, nineteenth session)
+    retention_weight: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=100.0,
+        description="Factor on the loss of retention batches (their KL to the base model, or "
+        "cross-entropy with retention_loss='ce'): above 1 the memory is held closer to the base "
+        "model on them, against the pull of the corpus's QA batches.",
+    )
     retention_gate_penalty: float = Field(
         default=0.0,
         ge=0.0,

@@ -486,6 +486,8 @@ class LiftTrainer:
             loss = torch.nn.functional.kl_div(
                 student_logp, teacher_logp, log_target=True, reduction="batchmean"
             )
+        if kind == "retention":
+            loss = loss * self.config.retention_weight
         if kind == "retention" and self.config.retention_gate_penalty > 0:
             penalty = self.adapter.gate_penalty()
             if penalty is not None:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lift_memory.adapters import create_adapter
-from lift_memory.batches import make_batches
+from lift_memory.batches import collate, make_batches
 from lift_memory.config import LiftConfig
 from lift_memory.prompts import TrainingSample
 from lift_memory.segments import Document, segment_samples, tokenize_documents
@@ -190,3 +190,26 @@ def test_make_batches_respects_the_token_budget_and_kinds(
     flat = [s for batch in batches for s in batch]
     assert Counter(id(s) for s in flat) == Counter(id(s) for s in samples)
     assert make_batches(samples, budget, seed) == batches  # deterministic for a seed
+
+
+@pytest.mark.parametrize("retention_loss", ["kl", "ce"])
+def test_the_retention_weight_scales_only_the_retention_batches_loss(tiny, retention_loss) -> None:
+    loaded = tiny("llama")
+    ids = loaded.tokenizer("The lamp is lit at dusk.", add_special_tokens=False)["input_ids"]
+    sample = TrainingSample(input_ids=ids, labels=list(ids), kind="retention")
+    inputs = collate([sample], 0, loaded.device)
+    losses = {}
+    for weight in (1.0, 3.0):
+        cfg = config(retention_weight=weight, retention_loss=retention_loss)
+        adapter = create_adapter(loaded, cfg)
+        torch.manual_seed(0)
+        for parameter in adapter.parameters():  # an adapter that moves the output (KL > 0)
+            parameter.data.normal_(0.0, 0.05)
+        trainer = LiftTrainer(loaded, adapter, cfg, None)
+        losses[weight] = {
+            kind: trainer.batch_loss(kind, inputs, [sample]).item() for kind in ("retention", "qa")
+        }
+        adapter.detach()
+    assert losses[1.0]["retention"] > 0
+    assert losses[3.0]["retention"] == pytest.approx(3 * losses[1.0]["retention"], rel=1e-5)
+    assert losses[3.0]["qa"] == pytest.approx(losses[1.0]["qa"], rel=1e-5)
