@@ -9,16 +9,15 @@ coverage can. Usage: python experiments/held_or_not.py --run RUN/report --out F.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 from pathlib import Path
 
 import torch
 from lift_memory_bench.generic import GENERIC_PROBES
+from quality_run_memory import load_run_memory, run_arguments
 
-from lift_memory import LiftMemory, MemoryStore
-from lift_memory.models import load_model
+from lift_memory import LiftMemory
 from lift_memory.prompts import prompt_ids
 from lift_memory.self_prompts import greedy_replies
 
@@ -44,14 +43,9 @@ def drift(memory: LiftMemory, question: str, reply: str) -> tuple[float, bool]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--run", required=True, help="a quality run's report folder")
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args()
-    run = Path(args.run)
-    directory = next((run / "store" / "memories").iterdir())
-    loaded = load_model("smollm2-135m")
-    memory = LiftMemory.load(directory.name, store=MemoryStore(run / "store"), model=loaded)
+    args = run_arguments()
+    memory, directory = load_run_memory(Path(args.run))
+    loaded = memory.loaded
     trained = [json.loads(line) for line in (directory / "retention.jsonl").open()]
     groups: dict[str, list[tuple[str, str]]] = {
         "trained prompts": [(p, a) for p, a in trained if p],

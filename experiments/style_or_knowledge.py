@@ -14,7 +14,6 @@ where the memory's greedy first token differs from the base model's, the two rep
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import statistics
@@ -22,9 +21,9 @@ from pathlib import Path
 
 import torch
 from lift_memory_bench.generic import GENERIC_PROBES
+from quality_run_memory import load_run_memory, run_arguments
 
-from lift_memory import LiftMemory, MemoryStore
-from lift_memory.models import load_model
+from lift_memory import LiftMemory
 from lift_memory.prompts import prompt_ids
 from lift_memory.scoring import contains_gold
 
@@ -63,18 +62,13 @@ def span_probabilities(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--run", required=True, help="a quality run's report folder")
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args()
+    args = run_arguments()
     run = Path(args.run)
     report = json.loads((run / "report.json").read_text())
     reference = report["retention_reference"]
     answers = report["results"]["lora"]["retention"]["answers"]
     gold = {p.question: p.answers for p in GENERIC_PROBES}
-    directory = next((run / "store" / "memories").iterdir())
-    loaded = load_model("smollm2-135m")
-    memory = LiftMemory.load(directory.name, store=MemoryStore(run / "store"), model=loaded)
+    memory, _directory = load_run_memory(run)
     rows = []
     for question, base, mine in zip(
         reference["questions"], reference["base_answers"], answers, strict=True
