@@ -3,8 +3,8 @@
 For a quality run's memory: the mean per-token KL(base || memory) on the base model's own greedy
 reply, teacher-forced, for the retention prompts the memory trained on and for the bench's
 generic probes (which it never saw), with the share of replies whose every token stays greedy.
-If trained prompts are held and probes are not, more of the same retention weight cannot help;
-coverage can. Usage: python experiments/held_or_not.py --run RUN/report --out F.json
+On the quality corpus the trained replies are held ~4x closer than the probes' (docs/benchmarks.md,
+nineteenth session). Usage: python experiments/held_or_not.py --run RUN/report --out F.json
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def drift(memory: LiftMemory, question: str, reply: str) -> tuple[float, bool]:
     with memory.adapter.disabled():
         off = model(input_ids=inputs).logits[0, start : start + len(ids)].float().log_softmax(-1)
     kl = (off.exp() * (off - on)).sum(-1).mean().item()
-    kept = bool((on.argmax(-1) == torch.tensor(ids)).all())
+    kept = bool((on.argmax(-1) == torch.tensor(ids, device=on.device)).all())
     return kl, kept
 
 

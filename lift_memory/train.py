@@ -488,8 +488,9 @@ class LiftTrainer:
             )
         if kind == "retention":
             loss = loss * self.config.retention_weight
-        if kind == "retention" and self.config.retention_gate_penalty > 0:
-            penalty = self.adapter.gate_penalty()
+            penalty = (
+                self.adapter.gate_penalty() if self.config.retention_gate_penalty > 0 else None
+            )
             if penalty is not None:
                 loss = loss + self.config.retention_gate_penalty * penalty
         return loss
