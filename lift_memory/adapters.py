@@ -23,6 +23,10 @@ from lift_memory.gated_memory import (
     gated_memory_from_tensors,
 )
 from lift_memory.models import LoadedModel, decoder_layers
+from lift_memory.relevance_gate import RelevanceGate
+
+# the relevance gate's tensors beside PEFT's in a saved LoRA (relevance_gate.py)
+GATE_PREFIX = "relevance_gate."
 
 
 class Adapter(Protocol):
@@ -33,6 +37,8 @@ class Adapter(Protocol):
     def metadata(self) -> dict[str, str]: ...
     def mean_gate(self) -> float | None: ...
     def gate_penalty(self) -> torch.Tensor | None: ...
+    # the relevance gate's loss over the forwards since the last call (LoRA with a gate only)
+    def relevance_loss(self, relevant: bool) -> torch.Tensor | None: ...
     def reset_gate_stats(self) -> None: ...
     def disabled(self) -> contextlib.AbstractContextManager[None]: ...
 
@@ -73,6 +79,9 @@ class GatedMemoryAdapter:
 
     def gate_penalty(self) -> torch.Tensor | None:
         return self.memory.gate_penalty()
+
+    def relevance_loss(self, relevant: bool) -> torch.Tensor | None:
+        return None
 
     def reset_gate_stats(self) -> None:
         self.memory.reset_gate_stats()
@@ -126,6 +135,15 @@ class PeftAdapter:
         inject_adapter_in_model(config, loaded.model, adapter_name="default")
         for name, parameter in loaded.model.named_parameters():
             parameter.requires_grad_("lora_" in name)
+        self.gate: RelevanceGate | None = None
+        if settings.relevance_gate:
+            if kind != "lora":
+                raise ValueError("a relevance gate needs adapter 'lora'")
+            self.gate = RelevanceGate(loaded.model.config.hidden_size).to(loaded.device)
+            self.gate.attach(
+                decoder_layers(loaded.model)[min(self._layers)],
+                [layer.lora_A["default"] for layer in self._lora_layers()],
+            )
         # PiSSA moved the principal components out of the base weights: switching the adapter
         # off leaves a damaged model, not the base. Its freshly initialised factors restore the
         # base exactly, so "memory off" swaps them in (retention teachers, base answers).
@@ -136,14 +154,35 @@ class PeftAdapter:
             }
 
     def parameters(self) -> Iterator[nn.Parameter]:
-        return (p for n, p in self._model.named_parameters() if "lora_" in n)
+        yield from (p for n, p in self._model.named_parameters() if "lora_" in n)
+        if self.gate is not None:
+            yield from self.gate.parameters()
 
     def tensors(self) -> dict[str, torch.Tensor]:
         from peft import get_peft_model_state_dict
 
-        return {
+        found = {
             k: v.detach().contiguous() for k, v in get_peft_model_state_dict(self._model).items()
         }
+        if self.gate is not None:
+            found.update(
+                {
+                    GATE_PREFIX + k: v.detach().contiguous()
+                    for k, v in self.gate.state_dict().items()
+                }
+            )
+        return found
+
+    def load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Load saved factors (and the relevance gate's weights) into this adapter."""
+        from peft import set_peft_model_state_dict
+
+        gate = {k[len(GATE_PREFIX) :]: v for k, v in tensors.items() if k.startswith(GATE_PREFIX)}
+        set_peft_model_state_dict(
+            self._model, {k: v for k, v in tensors.items() if not k.startswith(GATE_PREFIX)}
+        )
+        if self.gate is not None:
+            self.gate.load_state_dict(gate)
 
     def metadata(self) -> dict[str, str]:
         return {"adapter_kind": self.kind, "settings": self.settings.model_dump_json()}
@@ -153,6 +192,9 @@ class PeftAdapter:
 
     def gate_penalty(self) -> torch.Tensor | None:
         return None
+
+    def relevance_loss(self, relevant: bool) -> torch.Tensor | None:
+        return None if self.gate is None else self.gate.supervision_loss(relevant)
 
     def reset_gate_stats(self) -> None:
         return None
@@ -253,6 +295,8 @@ class PeftAdapter:
         # about "multiple adapters" in a model that no longer carries any
         if "peft_config" in vars(self._model):
             del self._model.peft_config
+        if self.gate is not None:
+            self.gate.detach()
 
 
 def lora_target_modules(model: nn.Module, targets: str | list[str]) -> list[str]:
@@ -294,8 +338,6 @@ def restore_adapter(
             gated_memory_from_tensors(loaded.model, tensors, metadata, loaded.fingerprint)
         )
     if kind in ("lora", "pissa"):
-        from peft import set_peft_model_state_dict
-
         try:
             raw = json.loads(metadata["settings"])
         except (KeyError, ValueError) as error:
@@ -310,7 +352,7 @@ def restore_adapter(
         expected = {k: tuple(v.shape) for k, v in adapter.tensors().items()}
         if expected != {k: tuple(v.shape) for k, v in tensors.items()}:
             raise AdapterMismatch("the saved LoRA/PiSSA adapter does not fit this base model")
-        set_peft_model_state_dict(loaded.model, tensors)
+        adapter.load_tensors(tensors)
         # PiSSA moved the base weights' principal part into the adapter: it answers in full
         adapter.set_answer_scale(settings.answer_scale if kind == "lora" else 1.0)
         return adapter

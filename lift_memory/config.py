@@ -80,6 +80,21 @@ class LoraSettings(BaseModel):
         "model. LoRA only. None: unconstrained.",
     )
 
+    relevance_gate: bool = Field(
+        default=False,
+        description="Scale the update, token by token, by a learned gate read from the hidden "
+        "state entering the first adapted layer: trained open on the corpus's batches and shut "
+        "on the retention samples, so that questions unrelated to the corpus reach the base "
+        "model (lift_memory/relevance_gate.py). LoRA only.",
+    )
+    relevance_gate_weight: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=100.0,
+        description="Weight of the gate's own loss (open on the corpus, shut on retention "
+        "samples, both sides weighed alike) beside the gradients the task sends through it.",
+    )
+
     def chosen_layers(self, num_layers: int) -> list[int]:
         """The decoder layer indices this LoRA adapts, in a decoder of ``num_layers`` layers."""
         return top_layer_indices(num_layers, self.top_layers)

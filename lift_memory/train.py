@@ -493,6 +493,10 @@ class LiftTrainer:
             )
             if penalty is not None:
                 loss = loss + self.config.retention_gate_penalty * penalty
+        # a LoRA's relevance gate learns to open on the corpus and shut on retention samples
+        relevance = self.adapter.relevance_loss(relevant=kind != "retention")
+        if relevance is not None:
+            loss = loss + self.config.lora.relevance_gate_weight * relevance
         return loss
 
     # --- checkpoints: adapter weights, AdamW moments and the step, in one atomic file

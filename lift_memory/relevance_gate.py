@@ -1,0 +1,88 @@
+"""A relevance gate for the LoRA memory: one number per token that says how much of the update
+applies (``LoraSettings.relevance_gate``, docs/lift.md §4).
+
+Every retention lever tried left a LoRA memory forced on answering everyday questions with its
+corpus's names and years (docs/benchmarks.md). The hidden state entering the first adapted layer
+is a fixed function of the input (the layers below are frozen), and a linear read of it at the
+question's last token told the quality corpus's questions from everyday ones, learned from the
+training questions against the retention prompts alone: 99 % of the bench's corpus questions
+above one half, 85 % of the 110 generic probes below (docs/benchmarks.md, twentieth session).
+The gate is that read, trained with the memory — the Gated Memory's idea (a learned gate in the
+memory itself) put in front of a LoRA, as WISE routes edits by activation (arXiv 2405.14768).
+
+``g = sigmoid(w · rms_norm(h) + b)`` at every position; each adapted module's LoRA output is
+multiplied by it (``B (A x) g = g B A x``: g is one scalar per token). Besides the gradients the
+task and retention losses send through it, :meth:`RelevanceGate.supervision_loss` adds a
+balanced binary cross-entropy: open on the corpus's batches, shut on retention batches.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+# the gate starts mostly open (sigmoid(2) = 0.88): the memory learns its corpus as before
+INITIAL_BIAS = 2.0
+MAX_BALANCE = 16.0
+
+
+class RelevanceGate(nn.Module):
+    """The gate's weights, the hooks that apply it, and its training signal."""
+
+    def __init__(self, hidden_size: int) -> None:
+        super().__init__()
+        self.read = nn.Linear(hidden_size, 1)
+        nn.init.zeros_(self.read.weight)
+        nn.init.constant_(self.read.bias, INITIAL_BIAS)
+        self._gate: torch.Tensor | None = None  # the current forward's, (batch, positions, 1)
+        self._logits: list[torch.Tensor] = []  # since the last supervision_loss, while training
+        # tokens seen per side, to weigh both sides alike whatever their share of the steps
+        self._seen = {True: 0, False: 0}
+        self._handles: list[torch.utils.hooks.RemovableHandle] = []
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        normed = torch.nn.functional.rms_norm(hidden.float(), (hidden.shape[-1],))
+        return self.read(normed.to(self.read.weight.dtype))
+
+    def attach(self, first_layer: nn.Module, lora_a_modules: list[nn.Module]) -> None:
+        """Read the hidden state entering ``first_layer``; scale each LoRA ``A``'s output."""
+
+        def read(_module: nn.Module, args: tuple, kwargs: dict) -> None:
+            hidden = args[0] if args else kwargs["hidden_states"]
+            logits = self.logits(hidden)
+            if _module.training and torch.is_grad_enabled():  # a training step's forward
+                self._logits.append(logits)
+            self._gate = torch.sigmoid(logits)
+
+        def scale(_module: nn.Module, _args: tuple, output: torch.Tensor) -> torch.Tensor:
+            if self._gate is None:
+                return output
+            return output * self._gate.to(output.dtype)
+
+        self._handles.append(first_layer.register_forward_pre_hook(read, with_kwargs=True))
+        self._handles.extend(module.register_forward_hook(scale) for module in lora_a_modules)
+
+    def detach(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+        self._gate = None
+        self._logits.clear()
+
+    def supervision_loss(self, relevant: bool) -> torch.Tensor | None:
+        """Binary cross-entropy of every position the gate read since the last call, towards
+        open (``relevant``: a batch of the corpus) or shut (a retention batch), weighed so that
+        each side counts as much as the other over the training. None if nothing was read."""
+        if not self._logits:
+            return None
+        logits = torch.cat([chunk.reshape(-1) for chunk in self._logits])
+        self._logits.clear()
+        self._seen[relevant] += logits.numel()
+        # capped: the first retention batches come after thousands of the corpus's tokens
+        balance = min(MAX_BALANCE, sum(self._seen.values()) / (2 * self._seen[relevant]))
+        target = torch.full_like(logits, 1.0 if relevant else 0.0)
+        return balance * torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+
+    def discard_reads(self) -> None:
+        """Forget what was read (a forward whose batch is not trained on)."""
+        self._logits.clear()

@@ -1,0 +1,137 @@
+"""The LoRA memory's relevance gate: shut, the base model; open, the LoRA; saved and restored;
+trained open on the corpus and shut on retention samples."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lift_memory.adapters import GATE_PREFIX, create_adapter, restore_adapter
+from lift_memory.batches import collate
+from lift_memory.config import LiftConfig, LoraSettings
+from lift_memory.prompts import TrainingSample
+from lift_memory.train import LiftTrainer, Stage
+
+
+def ids() -> torch.Tensor:
+    return torch.tensor([[40 + (i * 5) % 70 for i in range(20)]])
+
+
+@torch.no_grad()
+def logits(loaded) -> torch.Tensor:
+    loaded.model.eval()
+    return loaded.model(ids()).logits
+
+
+def config(gate: bool = True, **overrides) -> LiftConfig:
+    lora = LoraSettings(rank=4, alpha=8, top_layers=1, answer_scale=1.0, relevance_gate=gate)
+    values = dict(
+        adapter="lora",
+        lora=lora,
+        segment_length=32,
+        segment_stride=16,
+        max_batch_tokens=64,
+        warmup_steps=1,
+        learning_rate=3e-2,
+    )
+    values.update(overrides)
+    return LiftConfig(**values)
+
+
+def moved(adapter) -> None:
+    """Factors that change the output, as a trained memory's do."""
+    torch.manual_seed(0)
+    for name, parameter in adapter._model.named_parameters():
+        if "lora_" in name:
+            parameter.data.normal_(0.0, 0.2)
+
+
+def test_a_shut_gate_is_the_base_model_and_an_open_one_the_lora(tiny) -> None:
+    loaded = tiny("llama")
+    base = logits(loaded)
+    ungated = create_adapter(loaded, config(gate=False))
+    moved(ungated)
+    lora = logits(loaded)
+    ungated.detach()
+    assert not torch.allclose(lora, base, atol=1e-4)
+
+    adapter = create_adapter(loaded, config())
+    moved(adapter)
+    assert adapter.gate is not None
+    with torch.no_grad():
+        adapter.gate.read.bias.fill_(-50.0)
+    torch.testing.assert_close(logits(loaded), base)
+    with torch.no_grad():
+        adapter.gate.read.bias.fill_(50.0)
+    torch.testing.assert_close(logits(loaded), lora)
+    adapter.detach()
+    torch.testing.assert_close(logits(loaded), base)  # the hooks went with it
+
+
+def test_the_gate_is_saved_and_restored_with_the_factors(tiny) -> None:
+    loaded = tiny("llama")
+    adapter = create_adapter(loaded, config())
+    moved(adapter)
+    with torch.no_grad():
+        adapter.gate.read.weight.normal_(0.0, 1.0)
+        adapter.gate.read.bias.fill_(0.3)
+    trained = logits(loaded)
+    tensors = {k: v.clone() for k, v in adapter.tensors().items()}
+    assert {GATE_PREFIX + "read.weight", GATE_PREFIX + "read.bias"} <= tensors.keys()
+    metadata = adapter.metadata()
+    adapter.detach()
+
+    restored = restore_adapter(loaded, tensors, metadata)
+    torch.testing.assert_close(logits(loaded), trained)
+    assert restored.gate is not None
+    assert sum(p.numel() for p in restored.parameters()) == sum(v.numel() for v in tensors.values())
+
+
+def test_only_a_lora_takes_a_gate(tiny) -> None:
+    with pytest.raises(ValueError, match="relevance gate"):
+        create_adapter(tiny("llama"), config(adapter="pissa"))
+
+
+def test_training_opens_the_gate_on_the_corpus_and_shuts_it_on_retention(tiny) -> None:
+    loaded = tiny("llama")
+    adapter = create_adapter(loaded, config())
+
+    def sample(text: str, kind: str) -> TrainingSample:
+        tokens = loaded.tokenizer(text, add_special_tokens=False)["input_ids"]
+        return TrainingSample(input_ids=tokens, labels=list(tokens), kind=kind)
+
+    corpus = sample("The keeper of Varnholm lights the lamp at dusk and logs the ships.", "qa")
+    kept = sample("What do bees make? Bees make honey from nectar.", "retention")
+    trainer = LiftTrainer(loaded, adapter, config())
+    trainer.train([Stage("qa", [corpus, kept], epochs=30)])
+
+    @torch.no_grad()
+    def mean_gate(example: TrainingSample) -> float:
+        inputs = collate([example], 0, loaded.device)
+        hidden = loaded.model(**inputs, output_hidden_states=True).hidden_states
+        return torch.sigmoid(adapter.gate.logits(hidden[adapter.first_adapted_layer()])).mean()
+
+    assert mean_gate(corpus) > 0.5 > mean_gate(kept)
+    assert mean_gate(corpus) - mean_gate(kept) > 0.4
+
+
+def test_the_supervision_loss_is_part_of_a_training_batch_and_only_then(tiny) -> None:
+    loaded = tiny("llama")
+    text = loaded.tokenizer("The lamp is lit at dusk.", add_special_tokens=False)["input_ids"]
+    example = TrainingSample(input_ids=text, labels=list(text), kind="qa")
+    inputs = collate([example], 0, loaded.device)
+    losses = {}
+    for gate in (False, True):
+        adapter = create_adapter(loaded, config(gate=gate))
+        trainer = LiftTrainer(loaded, adapter, config(gate=gate))
+        loaded.model.train()
+        losses[gate] = trainer.batch_loss("qa", inputs, [example]).item()
+        loaded.model.eval()
+        with torch.no_grad():
+            loaded.model(**inputs)  # an answer's forward leaves nothing to train on
+        assert adapter.relevance_loss(relevant=True) is None
+        adapter.detach()
+    # at initialisation the LoRA changes nothing, so the difference is the gate's own loss:
+    # binary cross-entropy towards open from sigmoid(2), weighed 1/2 (one side seen so far)
+    expected = 0.5 * torch.nn.functional.softplus(torch.tensor(-2.0)).item()
+    assert losses[True] - losses[False] == pytest.approx(expected, rel=1e-4)
