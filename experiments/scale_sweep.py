@@ -15,6 +15,11 @@ base model's own answers) and the perplexity ratio on the six unrelated texts.
 projections' LoRA, ``mlp``: the MLP's, ``lowerN`` / ``upperN``: the lower or upper N adapted
 layers'), the rest answering as the memory does: where the facts live and where the damage does.
 
+``--gate-shifts`` instead moves a relevance-gated memory's gate (``LoraSettings.relevance_gate``)
+by a logit shift, the memory answering at its own answer scale: ``auto`` is the shift that best
+separates the memory's own training questions from its retention prompts at their last prompt
+token (balanced accuracy; neither the bench's questions nor the probes), numbers are shifts.
+
 ``--project`` instead removes from every LoRA module's input the directions that carry a share
 of the base model's activations on generic text (the bundled retention prompts with the base
 model's answers, and the generic passages; never the probes): the update is projected onto
@@ -113,12 +118,64 @@ def _projected(memory: LiftMemory, share: float, retention: list[Any]) -> Iterat
             weight.data.copy_(before)
 
 
+@contextlib.contextmanager
+def _gate_shifted(memory: LiftMemory, shift: float) -> Iterator[None]:
+    """The relevance gate's bias moved by ``shift`` while inside."""
+    bias = memory.adapter.gate.read.bias
+    saved = bias.detach().clone()
+    bias.data.add_(shift)
+    try:
+        yield
+    finally:
+        bias.data.copy_(saved)
+
+
+def _separating_shift(memory: LiftMemory, directory: Path) -> float:
+    """Minus the gate logit that best separates the memory's training questions (open) from its
+    retention prompts (shut) at their last prompt token, by balanced accuracy."""
+    import torch
+
+    from lift_memory.prompts import prompt_ids, question_prompt
+
+    def last_logits(questions: list[str]) -> list[float]:
+        layer = memory.adapter.first_adapted_layer()
+        found = []
+        with torch.no_grad(), memory.adapter.disabled():
+            for question in questions:
+                ids = prompt_ids(memory.loaded.tokenizer, question_prompt(question))
+                hidden = memory.loaded.model(
+                    input_ids=torch.tensor([ids]), output_hidden_states=True
+                ).hidden_states[layer]
+                found.append(memory.adapter.gate.logits(hidden[0, -1]).item())
+        return found
+
+    training = [
+        json.loads(line)["question"] for line in (directory / "qa.jsonl").read_text().splitlines()
+    ]
+    prompts = [
+        row[0]
+        for row in map(json.loads, (directory / "retention.jsonl").read_text().splitlines())
+        if row[0]
+    ]
+    opened, shut = last_logits(training[::3]), last_logits(prompts)
+
+    def balanced(threshold: float) -> float:
+        return statistics.fmean(v > threshold for v in opened) + statistics.fmean(
+            v <= threshold for v in shut
+        )
+
+    best = max(sorted(opened + shut), key=balanced)
+    print(f"gate: best threshold {best:.2f}, balanced accuracy {balanced(best) / 2:.3f}")
+    return -best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--run", required=True, type=Path)
     parser.add_argument("--scales", default="1.0,0.8,0.6")
     parser.add_argument("--drop", default="", help="comma-separated groups, one point each")
     parser.add_argument("--project", default="", help="comma-separated energy shares")
+    parser.add_argument("--gate-shifts", default="", help="'auto' or logit shifts, one each")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args()
     report = json.loads((args.run / "report.json").read_text())
@@ -137,7 +194,17 @@ def main() -> None:
         ]
         out["base_ppl"] = text_perplexities(loaded, adapter=memory.adapter, use_memory=False)
     points: list[tuple[str, Callable[[], contextlib.AbstractContextManager[None]]]]
-    if args.drop:
+    if args.gate_shifts:
+        directory = MemoryStore(args.run / "store").path(name)
+        shifts = {
+            f"gate{value}": _separating_shift(memory, directory)
+            if value == "auto"
+            else float(value)
+            for value in args.gate_shifts.split(",")
+        }
+        out["gate_shifts"] = shifts
+        points = [(k, partial(_gate_shifted, memory, v)) for k, v in shifts.items()]
+    elif args.drop:
         points = [(f"drop-{g}", partial(_dropped, memory, g)) for g in args.drop.split(",")]
     elif args.project:
         store = MemoryStore(args.run / "store")

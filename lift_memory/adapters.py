@@ -38,7 +38,7 @@ class Adapter(Protocol):
     def mean_gate(self) -> float | None: ...
     def gate_penalty(self) -> torch.Tensor | None: ...
     # the relevance gate's loss over the forwards since the last call (LoRA with a gate only)
-    def relevance_loss(self, relevant: bool) -> torch.Tensor | None: ...
+    def relevance_loss(self, relevant: bool, labels: torch.Tensor) -> torch.Tensor | None: ...
     def reset_gate_stats(self) -> None: ...
     def disabled(self) -> contextlib.AbstractContextManager[None]: ...
 
@@ -80,7 +80,7 @@ class GatedMemoryAdapter:
     def gate_penalty(self) -> torch.Tensor | None:
         return self.memory.gate_penalty()
 
-    def relevance_loss(self, relevant: bool) -> torch.Tensor | None:
+    def relevance_loss(self, relevant: bool, labels: torch.Tensor) -> torch.Tensor | None:
         return None
 
     def reset_gate_stats(self) -> None:
@@ -193,8 +193,8 @@ class PeftAdapter:
     def gate_penalty(self) -> torch.Tensor | None:
         return None
 
-    def relevance_loss(self, relevant: bool) -> torch.Tensor | None:
-        return None if self.gate is None else self.gate.supervision_loss(relevant)
+    def relevance_loss(self, relevant: bool, labels: torch.Tensor) -> torch.Tensor | None:
+        return None if self.gate is None else self.gate.supervision_loss(relevant, labels)
 
     def reset_gate_stats(self) -> None:
         return None

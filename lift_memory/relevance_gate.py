@@ -13,13 +13,18 @@ memory itself) put in front of a LoRA, as WISE routes edits by activation (arXiv
 ``g = sigmoid(w · rms_norm(h) + b)`` at every position; each adapted module's LoRA output is
 multiplied by it (``B (A x) g = g B A x``: g is one scalar per token). Besides the gradients the
 task and retention losses send through it, :meth:`RelevanceGate.supervision_loss` adds a
-balanced binary cross-entropy: open on the corpus's batches, shut on retention batches.
+balanced binary cross-entropy: open on the corpus's batches, shut on retention batches, at the
+positions whose output is trained. Supervised at every position instead, the gate learned the
+chat template (the same on both sides, and the corpus's side 16 times as frequent) as open:
+0.84 on average at the probes' last prompt token (docs/benchmarks.md, twentieth session).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from lift_memory.prompts import IGNORE_INDEX
 
 # the gate starts mostly open (sigmoid(2) = 0.88): the memory learns its corpus as before
 INITIAL_BIAS = 2.0
@@ -69,20 +74,29 @@ class RelevanceGate(nn.Module):
         self._gate = None
         self._logits.clear()
 
-    def supervision_loss(self, relevant: bool) -> torch.Tensor | None:
-        """Binary cross-entropy of every position the gate read since the last call, towards
-        open (``relevant``: a batch of the corpus) or shut (a retention batch), weighed so that
-        each side counts as much as the other over the training. None if nothing was read."""
+    def supervision_loss(self, relevant: bool, labels: torch.Tensor) -> torch.Tensor | None:
+        """Binary cross-entropy towards open (``relevant``: a batch of the corpus) or shut (a
+        retention batch) at the positions that predict a trained token (``labels`` of the
+        batch, IGNORE_INDEX elsewhere): the last prompt token and the reply of a chat, every
+        position of plain text. A chat's template and question, alike on both sides, are left
+        to the task's gradients. Both sides weigh alike over the training. None if nothing
+        was read."""
+        predicts = torch.zeros_like(labels, dtype=torch.bool)
+        predicts[:, :-1] = labels[:, 1:] != IGNORE_INDEX
         if not self._logits:
             return None
-        logits = torch.cat([chunk.reshape(-1) for chunk in self._logits])
+        # the batch's last forward: the whole batch, or the rest of it after a shared opening
+        # that ran once (shared_prefix.py), which then lines up with the labels' last positions
+        last = self._logits[-1]
         self._logits.clear()
+        width = last.shape[1]
+        if last.shape[0] != predicts.shape[0] or width > predicts.shape[1]:
+            return None
+        logits = last[..., 0][predicts[:, predicts.shape[1] - width :]]
+        if not logits.numel():
+            return None
         self._seen[relevant] += logits.numel()
         # capped: the first retention batches come after thousands of the corpus's tokens
         balance = min(MAX_BALANCE, sum(self._seen.values()) / (2 * self._seen[relevant]))
         target = torch.full_like(logits, 1.0 if relevant else 0.0)
         return balance * torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
-
-    def discard_reads(self) -> None:
-        """Forget what was read (a forward whose batch is not trained on)."""
-        self._logits.clear()

@@ -494,7 +494,7 @@ class LiftTrainer:
             if penalty is not None:
                 loss = loss + self.config.retention_gate_penalty * penalty
         # a LoRA's relevance gate learns to open on the corpus and shut on retention samples
-        relevance = self.adapter.relevance_loss(relevant=kind != "retention")
+        relevance = self.adapter.relevance_loss(kind != "retention", inputs["labels"])
         if relevance is not None:
             loss = loss + self.config.lora.relevance_gate_weight * relevance
         return loss

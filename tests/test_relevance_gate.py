@@ -9,7 +9,7 @@ import torch
 from lift_memory.adapters import GATE_PREFIX, create_adapter, restore_adapter
 from lift_memory.batches import collate
 from lift_memory.config import LiftConfig, LoraSettings
-from lift_memory.prompts import TrainingSample
+from lift_memory.prompts import IGNORE_INDEX, TrainingSample
 from lift_memory.train import LiftTrainer, Stage
 
 
@@ -129,9 +129,37 @@ def test_the_supervision_loss_is_part_of_a_training_batch_and_only_then(tiny) ->
         loaded.model.eval()
         with torch.no_grad():
             loaded.model(**inputs)  # an answer's forward leaves nothing to train on
-        assert adapter.relevance_loss(relevant=True) is None
+        assert adapter.relevance_loss(True, inputs["labels"]) is None
         adapter.detach()
     # at initialisation the LoRA changes nothing, so the difference is the gate's own loss:
     # binary cross-entropy towards open from sigmoid(2), weighed 1/2 (one side seen so far)
     expected = 0.5 * torch.nn.functional.softplus(torch.tensor(-2.0)).item()
     assert losses[True] - losses[False] == pytest.approx(expected, rel=1e-4)
+
+
+def test_the_gate_learns_only_where_the_output_is_trained(tiny) -> None:
+    """A chat's template and question are alike on both sides: only the positions that predict
+    a labelled token (the last prompt token and the reply) are supervised."""
+    loaded = tiny("llama")
+    adapter = create_adapter(loaded, config())
+    with torch.no_grad():
+        adapter.gate.read.weight.normal_(0.0, 1.0)
+    tokens = loaded.tokenizer("Who keeps the lamp? The keeper.", add_special_tokens=False)
+    tokens = tokens["input_ids"]
+    reply = 3  # the last three tokens are the reply
+    example = TrainingSample(
+        input_ids=tokens,
+        labels=[IGNORE_INDEX] * (len(tokens) - reply) + tokens[-reply:],
+        kind="retention",
+    )
+    inputs = collate([example], 0, loaded.device)
+    loaded.model.train()
+    loaded.model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+    loss = adapter.relevance_loss(False, inputs["labels"])
+    loaded.model.eval()
+    with torch.no_grad():
+        hidden = loaded.model(**inputs, output_hidden_states=True).hidden_states
+        logits = adapter.gate.logits(hidden[adapter.first_adapted_layer()])[0, :, 0]
+    # the positions before each reply token; one side seen so far weighs 1/2
+    expected = 0.5 * torch.nn.functional.softplus(logits[-reply - 1 : -1]).mean()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-4)
