@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 from lift_memory_bench.generic import GENERIC_PROBES
-from quality_run_memory import load_run_memory
+from quality_run_memory import gate_sides, load_run_memory
 
 from lift_memory.models import load_model
 from lift_memory.prompts import prompt_ids, question_prompt
@@ -104,15 +104,8 @@ def main() -> None:
         }
     else:
         directory = next((args.run / "store" / "memories").iterdir())
-        training = [
-            json.loads(line)["question"]
-            for line in (directory / "qa.jsonl").read_text().splitlines()
-        ]
+        training, retention = gate_sides(directory)
         random.Random(0).shuffle(training)
-        retention = [
-            json.loads(line)[0] for line in (directory / "retention.jsonl").read_text().splitlines()
-        ]
-        retention = [prompt for prompt in retention if prompt]  # passages have no prompt
         loaded = load_model("smollm2-135m")
         states = {
             name: last_token_states(loaded, questions, LAYERS)

@@ -134,29 +134,16 @@ def _separating_shift(memory: LiftMemory, directory: Path) -> float:
     """Minus the gate logit that best separates the memory's training questions (open) from its
     retention prompts (shut) at their last prompt token, by balanced accuracy."""
     import torch
-
-    from lift_memory.prompts import prompt_ids, question_prompt
+    from gate_separability import last_token_states
+    from quality_run_memory import gate_sides
 
     def last_logits(questions: list[str]) -> list[float]:
         layer = memory.adapter.first_adapted_layer()
-        found = []
-        with torch.no_grad(), memory.adapter.disabled():
-            for question in questions:
-                ids = prompt_ids(memory.loaded.tokenizer, question_prompt(question))
-                hidden = memory.loaded.model(
-                    input_ids=torch.tensor([ids]), output_hidden_states=True
-                ).hidden_states[layer]
-                found.append(memory.adapter.gate.logits(hidden[0, -1]).item())
-        return found
+        states = last_token_states(memory.loaded, questions, (layer,))[0]
+        with torch.no_grad():
+            return memory.adapter.gate.logits(states).reshape(-1).tolist()
 
-    training = [
-        json.loads(line)["question"] for line in (directory / "qa.jsonl").read_text().splitlines()
-    ]
-    prompts = [
-        row[0]
-        for row in map(json.loads, (directory / "retention.jsonl").read_text().splitlines())
-        if row[0]
-    ]
+    training, prompts = gate_sides(directory)
     opened, shut = last_logits(training[::3]), last_logits(prompts)
 
     def balanced(threshold: float) -> float:

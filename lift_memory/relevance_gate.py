@@ -1,5 +1,5 @@
 """A relevance gate for the LoRA memory: one number per token that says how much of the update
-applies (``LoraSettings.relevance_gate``, docs/lift.md §4).
+applies (``LoraSettings.relevance_gate``, docs/lift.md §2).
 
 Every retention lever tried left a LoRA memory forced on answering everyday questions with its
 corpus's names and years (docs/benchmarks.md). The hidden state entering the first adapted layer
@@ -81,10 +81,10 @@ class RelevanceGate(nn.Module):
         position of plain text. A chat's template and question, alike on both sides, are left
         to the task's gradients. Both sides weigh alike over the training. None if nothing
         was read."""
-        predicts = torch.zeros_like(labels, dtype=torch.bool)
-        predicts[:, :-1] = labels[:, 1:] != IGNORE_INDEX
         if not self._logits:
             return None
+        predicts = torch.zeros_like(labels, dtype=torch.bool)
+        predicts[:, :-1] = labels[:, 1:] != IGNORE_INDEX
         # the batch's last forward: the whole batch, or the rest of it after a shared opening
         # that ran once (shared_prefix.py), which then lines up with the labels' last positions
         last = self._logits[-1]
