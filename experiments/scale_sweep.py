@@ -20,6 +20,10 @@ by a logit shift, the memory answering at its own answer scale: ``auto`` is the 
 separates the memory's own training questions from its retention prompts at their last prompt
 token (balanced accuracy; neither the bench's questions nor the probes), numbers are shifts.
 
+``--fit-gate`` first puts a relevance gate fitted after the fact (``LoraSettings.fitted_relevance_gate``,
+lift_memory/relevance_fit.py) in front of a memory trained without one; ``--gate-shifts`` then
+moves it (``0`` is the fit as ingest makes it).
+
 ``--project`` instead removes from every LoRA module's input the directions that carry a share
 of the base model's activations on generic text (the bundled retention prompts with the base
 model's answers, and the generic passages; never the probes): the update is projected onto
@@ -163,6 +167,7 @@ def main() -> None:
     parser.add_argument("--drop", default="", help="comma-separated groups, one point each")
     parser.add_argument("--project", default="", help="comma-separated energy shares")
     parser.add_argument("--gate-shifts", default="", help="'auto' or logit shifts, one each")
+    parser.add_argument("--fit-gate", action="store_true", help="fit a per-question gate first")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args()
     report = json.loads((args.run / "report.json").read_text())
@@ -180,7 +185,19 @@ def main() -> None:
             for p in GENERIC_PROBES
         ]
         out["base_ppl"] = text_perplexities(loaded, adapter=memory.adapter, use_memory=False)
+        args.out.write_text(json.dumps(out, indent=1))
     points: list[tuple[str, Callable[[], contextlib.AbstractContextManager[None]]]]
+    if args.fit_gate:
+        from quality_run_memory import gate_sides
+
+        from lift_memory.relevance_fit import fit_relevance_gate
+
+        training, prompts = gate_sides(MemoryStore(args.run / "store").path(name))
+        layer = memory.adapter.first_adapted_layer()
+        fit = fit_relevance_gate(loaded, layer, training, prompts)
+        memory.adapter.install_gate(fit.gate)
+        out["fit"] = {"questions_open": fit.questions_open, "prompts_shut": fit.prompts_shut}
+        print("fitted gate", out["fit"], flush=True)
     if args.gate_shifts:
         directory = MemoryStore(args.run / "store").path(name)
         shifts = {

@@ -122,6 +122,7 @@ class PeftAdapter:
         self.answer_scale = 1.0  # a trained memory's, once restored (set_answer_scale)
         self.settings = settings
         self._model = loaded.model
+        self._device = loaded.device
         num_layers = len(decoder_layers(loaded.model))
         self._layers = settings.chosen_layers(num_layers)
         config = LoraConfig(
@@ -139,11 +140,9 @@ class PeftAdapter:
         if settings.relevance_gate:
             if kind != "lora":
                 raise ValueError("a relevance gate needs adapter 'lora'")
-            self.gate = RelevanceGate(loaded.model.config.hidden_size).to(loaded.device)
-            self.gate.attach(
-                decoder_layers(loaded.model)[min(self._layers)],
-                [layer.lora_A["default"] for layer in self._lora_layers()],
-            )
+            self.install_gate(RelevanceGate(loaded.model.config.hidden_size).to(loaded.device))
+        elif settings.fitted_relevance_gate and kind != "lora":
+            raise ValueError("a relevance gate needs adapter 'lora'")
         # PiSSA moved the principal components out of the base weights: switching the adapter
         # off leaves a damaged model, not the base. Its freshly initialised factors restore the
         # base exactly, so "memory off" swaps them in (retention teachers, base answers).
@@ -153,9 +152,19 @@ class PeftAdapter:
                 n: p.detach().clone() for n, p in loaded.model.named_parameters() if "lora_" in n
             }
 
+    def install_gate(self, gate: RelevanceGate) -> None:
+        """Put ``gate`` in front of every LoRA module (replacing any gate already there)."""
+        if self.gate is not None:
+            self.gate.detach()
+        self.gate = gate
+        gate.attach(
+            decoder_layers(self._model)[min(self._layers)],
+            [layer.lora_A["default"] for layer in self._lora_layers()],
+        )
+
     def parameters(self) -> Iterator[nn.Parameter]:
         yield from (p for n, p in self._model.named_parameters() if "lora_" in n)
-        if self.gate is not None:
+        if self.gate is not None and not self.gate.per_question:  # a fitted gate is not trained
             yield from self.gate.parameters()
 
     def tensors(self) -> dict[str, torch.Tensor]:
@@ -181,8 +190,14 @@ class PeftAdapter:
         set_peft_model_state_dict(
             self._model, {k: v for k, v in tensors.items() if not k.startswith(GATE_PREFIX)}
         )
+        if gate and self.gate is None and self.settings.fitted_relevance_gate:
+            self.install_gate(
+                RelevanceGate(self._model.config.hidden_size, per_question=True).to(self._device)
+            )
         if self.gate is not None:
             self.gate.load_state_dict(gate)
+            if self.gate.per_question:
+                self.gate.requires_grad_(False)
 
     def metadata(self) -> dict[str, str]:
         return {"adapter_kind": self.kind, "settings": self.settings.model_dump_json()}
@@ -197,7 +212,8 @@ class PeftAdapter:
         return None if self.gate is None else self.gate.supervision_loss(relevant, labels)
 
     def reset_gate_stats(self) -> None:
-        return None
+        if self.gate is not None:  # a new question: a fitted gate decides again
+            self.gate.forget()
 
     @contextlib.contextmanager
     def disabled(self) -> Iterator[None]:
@@ -350,6 +366,10 @@ def restore_adapter(
             raise CorruptMemory(f"adapter metadata has invalid LoRA settings: {error}") from error
         adapter = PeftAdapter(loaded, kind, settings)
         expected = {k: tuple(v.shape) for k, v in adapter.tensors().items()}
+        # fitted after training (unless there was nothing to fit it on): a new adapter has none
+        if settings.fitted_relevance_gate and any(k.startswith(GATE_PREFIX) for k in tensors):
+            hidden = loaded.model.config.hidden_size
+            expected |= {GATE_PREFIX + "read.weight": (1, hidden), GATE_PREFIX + "read.bias": (1,)}
         if expected != {k: tuple(v.shape) for k, v in tensors.items()}:
             raise AdapterMismatch("the saved LoRA/PiSSA adapter does not fit this base model")
         adapter.load_tensors(tensors)

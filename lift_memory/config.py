@@ -97,6 +97,29 @@ class LoraSettings(BaseModel):
         "samples, both sides weighed alike) beside the gradients the task sends through it.",
     )
 
+    fitted_relevance_gate: bool = Field(
+        default=False,
+        description="After training, fit a gate that decides once per question whether the "
+        "update applies: a logistic read of the hidden state entering the first adapted layer "
+        "at the prompt's last token, fitted on the memory's training questions (open) against "
+        "its retention prompts (shut) and held for the reply (lift_memory/relevance_fit.py). "
+        "Questions it shuts on are answered by the base model. LoRA only; not with "
+        "relevance_gate.",
+    )
+    relevance_margin: float = Field(
+        default=0.0,
+        ge=-20.0,
+        le=20.0,
+        description="Logit added to a fitted relevance gate: positive opens it on more "
+        "questions (recall first), negative shuts it on more (the base model's answers first).",
+    )
+
+    @model_validator(mode="after")
+    def _one_relevance_gate(self) -> LoraSettings:
+        if self.relevance_gate and self.fitted_relevance_gate:
+            raise ValueError("choose relevance_gate (trained) or fitted_relevance_gate, not both")
+        return self
+
     def chosen_layers(self, num_layers: int) -> list[int]:
         """The decoder layer indices this LoRA adapts, in a decoder of ``num_layers`` layers."""
         return top_layer_indices(num_layers, self.top_layers)

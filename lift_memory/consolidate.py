@@ -32,6 +32,8 @@ from lift_memory.ingest import (
     corpus_samples,
     default_qa_generator,
     document_record,
+    fitted_gate,
+    gate_metrics,
     generic_null_space,
     learning_target,
     new_manifest,
@@ -221,7 +223,10 @@ def consolidate(
         finally:
             loaded.model.eval()
 
-        # 5. commit: adapter, corpus, QA, then the manifest
+        # 5. the relevance gate fitted again on every question the memory now holds, then commit:
+        # adapter, corpus, QA, then the manifest
+        own = LiftConfig.model_validate(memory.manifest.config)  # this round's adapter settings
+        fit = fitted_gate(loaded, memory.adapter, [*old_pairs, *new_pairs], retention, own, say)
         adapter_bytes = store.save_adapter(
             name, memory.adapter.tensors(), memory.adapter.metadata()
         )
@@ -238,6 +243,7 @@ def consolidate(
                 "consolidations": float(round_index + 1),
                 "consolidate_final_loss": result.final_loss,
                 "consolidate_train_tokens": float(result.tokens),
+                **gate_metrics(fit),
             }
         )
         manifest = store.write_manifest(

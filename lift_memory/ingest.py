@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from lift_memory.adapters import Adapter, create_adapter
+from lift_memory.adapters import Adapter, PeftAdapter, create_adapter
 from lift_memory.config import LiftConfig
 from lift_memory.distillation import OpenBookTeaching, source_passage, teach
 from lift_memory.distributed import DataParallel
@@ -41,6 +41,7 @@ from lift_memory.qa import (
     write_qa_jsonl,
 )
 from lift_memory.qa.facts import english_pipeline_installed
+from lift_memory.relevance_fit import RelevanceFit, fit_relevance_gate
 from lift_memory.retention import RetentionPairs, record_retention_answers, retention_samples
 from lift_memory.retention_share import retention_repeats
 from lift_memory.segments import (
@@ -356,6 +357,45 @@ def generic_null_space(
     return projection
 
 
+def fitted_gate(
+    loaded: LoadedModel,
+    adapter: Adapter,
+    pairs: list[QAPair],
+    retention: RetentionPairs,
+    config: LiftConfig,
+    say: StageCallback,
+) -> RelevanceFit | None:
+    """With ``config.lora.fitted_relevance_gate``, fit the trained LoRA's relevance gate on its
+    training questions against its retention prompts and put it in front of the update."""
+    if not config.lora.fitted_relevance_gate or not isinstance(adapter, PeftAdapter):
+        return None
+    prompts = [prompt for prompt, _ in retention if prompt]
+    if not pairs or not prompts:
+        say("no relevance gate: it needs training questions and retention prompts")
+        return None
+    say("fitting the relevance gate")
+    fit = fit_relevance_gate(
+        loaded,
+        adapter.first_adapted_layer(),
+        [pair.question for pair in pairs],
+        prompts,
+        margin=config.lora.relevance_margin,
+        seed=config.seed,
+    )
+    adapter.install_gate(fit.gate)
+    return fit
+
+
+def gate_metrics(fit: RelevanceFit | None) -> dict[str, float]:
+    """A fitted gate's sorting of its own two sides, for the manifest's metrics."""
+    if fit is None:
+        return {}
+    return {
+        "relevance_questions_open": fit.questions_open,
+        "relevance_prompts_shut": fit.prompts_shut,
+    }
+
+
 def ingest(
     documents: list[Document],
     name: str,
@@ -480,7 +520,9 @@ def ingest(
             manifest = store.read_manifest(name)
             return IngestResult(manifest, result, pairs, time.perf_counter() - started)
 
-        # 5. commit: adapter first, then the manifest that says it is complete
+        # 5. a fitted relevance gate, then commit: adapter first, then the manifest that says
+        # it is complete
+        fit = fitted_gate(loaded, adapter, pairs, retention, config, say)
         mark("commit")
         adapter_bytes = store.save_adapter(name, adapter.tensors(), adapter.metadata())
         if adapter.kind != "pissa":
@@ -505,6 +547,7 @@ def ingest(
                         "corpus_tokens": float(corpus_tokens),
                         "train_tokens_per_corpus_token": result.tokens / max(1, corpus_tokens),
                         "base_model_bytes": float(loaded.parameter_bytes()),
+                        **gate_metrics(fit),
                         **(
                             {
                                 "facts_learned": float(result.facts_learned),

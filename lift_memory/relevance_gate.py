@@ -17,6 +17,12 @@ balanced binary cross-entropy: open on the corpus's batches, shut on retention b
 positions whose output is trained. Supervised at every position instead, the gate learned the
 chat template (the same on both sides, and the corpus's side 16 times as frequent) as open:
 0.84 on average at the probes' last prompt token (docs/benchmarks.md, twentieth session).
+
+A *fitted* gate (``per_question``, ``LoraSettings.fitted_relevance_gate``) is that read itself,
+fitted after training (relevance_fit.py) and never trained further: it decides once per
+question, at the last token of the prompt's forward, and holds the decision for every position
+of that forward and for the reply generated after it. While the memory trains it stays out of
+the way (the update applies in full) and is fitted again afterwards.
 """
 
 from __future__ import annotations
@@ -34,8 +40,9 @@ MAX_BALANCE = 16.0
 class RelevanceGate(nn.Module):
     """The gate's weights, the hooks that apply it, and its training signal."""
 
-    def __init__(self, hidden_size: int) -> None:
+    def __init__(self, hidden_size: int, *, per_question: bool = False) -> None:
         super().__init__()
+        self.per_question = per_question
         self.read = nn.Linear(hidden_size, 1)
         nn.init.zeros_(self.read.weight)
         nn.init.constant_(self.read.bias, INITIAL_BIAS)
@@ -45,15 +52,22 @@ class RelevanceGate(nn.Module):
         self._seen = {True: 0, False: 0}
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
 
+    @staticmethod
+    def normalize(hidden: torch.Tensor) -> torch.Tensor:
+        """The state the read sees: RMS-normalised, as a decoder layer's own input norm does."""
+        return torch.nn.functional.rms_norm(hidden.float(), (hidden.shape[-1],))
+
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
-        normed = torch.nn.functional.rms_norm(hidden.float(), (hidden.shape[-1],))
-        return self.read(normed.to(self.read.weight.dtype))
+        return self.read(self.normalize(hidden).to(self.read.weight.dtype))
 
     def attach(self, first_layer: nn.Module, lora_a_modules: list[nn.Module]) -> None:
         """Read the hidden state entering ``first_layer``; scale each LoRA ``A``'s output."""
 
         def read(_module: nn.Module, args: tuple, kwargs: dict) -> None:
             hidden = args[0] if args else kwargs["hidden_states"]
+            if self.per_question:
+                self._hold(hidden, training=_module.training)
+                return
             logits = self.logits(hidden)
             if _module.training and torch.is_grad_enabled():  # a training step's forward
                 self._logits.append(logits)
@@ -66,6 +80,23 @@ class RelevanceGate(nn.Module):
 
         self._handles.append(first_layer.register_forward_pre_hook(read, with_kwargs=True))
         self._handles.extend(module.register_forward_hook(scale) for module in lora_a_modules)
+
+    def _hold(self, hidden: torch.Tensor, *, training: bool) -> None:
+        """A fitted gate's decision: read at a forward's last position, unless it continues a
+        generation (one new token per row after a prompt); none while the memory trains."""
+        if training:
+            self._gate = None
+            return
+        continues = (
+            hidden.shape[1] == 1 and self._gate is not None and self._gate.shape[0] == len(hidden)
+        )
+        if not continues:
+            with torch.no_grad():
+                self._gate = torch.sigmoid(self.logits(hidden[:, -1:]))
+
+    def forget(self) -> None:
+        """Drop the held decision: the next forward is a new question's."""
+        self._gate = None
 
     def detach(self) -> None:
         for handle in self._handles:

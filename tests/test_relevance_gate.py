@@ -6,10 +6,16 @@ from __future__ import annotations
 import pytest
 import torch
 
+from lift_memory import LiftMemory
 from lift_memory.adapters import GATE_PREFIX, create_adapter, restore_adapter
+from lift_memory.answer import generate_reply
 from lift_memory.batches import collate
 from lift_memory.config import LiftConfig, LoraSettings
-from lift_memory.prompts import IGNORE_INDEX, TrainingSample
+from lift_memory.consolidate import consolidate, open_memory
+from lift_memory.documents import Document
+from lift_memory.ingest import ingest
+from lift_memory.prompts import IGNORE_INDEX, TrainingSample, prompt_ids, question_prompt
+from lift_memory.relevance_fit import fit_relevance_gate
 from lift_memory.train import LiftTrainer, Stage
 
 
@@ -163,3 +169,158 @@ def test_the_gate_learns_only_where_the_output_is_trained(tiny) -> None:
     # the positions before each reply token; one side seen so far weighs 1/2
     expected = 0.5 * torch.nn.functional.softplus(logits[-reply - 1 : -1]).mean()
     assert loss.item() == pytest.approx(expected.item(), rel=1e-4)
+
+
+# --- a gate fitted after training (LoraSettings.fitted_relevance_gate, relevance_fit.py) ---
+
+CORPUS_QUESTIONS = [
+    f"Who built the {thing} of Varnholm in {year}?"
+    for thing in ("bridge", "mill", "lantern", "tower", "harbour")
+    for year in (1702, 1815, 1890)
+]
+EVERYDAY_PROMPTS = [
+    "What is the capital of France?",
+    "Write a haiku about autumn.",
+    "How many legs does a spider have?",
+    "Explain photosynthesis briefly.",
+    "Translate 'good morning' into Spanish.",
+    "What is two plus two?",
+]
+
+
+def fitted_config() -> LiftConfig:
+    lora = LoraSettings(rank=4, alpha=8, top_layers=1, answer_scale=1.0, fitted_relevance_gate=True)
+    return config(gate=False).model_copy(update={"lora": lora})
+
+
+def reply(loaded, adapter, question: str, use_memory: bool = True) -> str:
+    ids = prompt_ids(loaded.tokenizer, question_prompt(question))
+    return generate_reply(
+        loaded, ids, adapter=adapter, use_memory=use_memory, max_new_tokens=6
+    ).text
+
+
+def test_a_fitted_gate_opens_on_the_corpus_questions_and_shuts_on_everyday_ones(tiny) -> None:
+    loaded = tiny("llama")
+    adapter = create_adapter(loaded, fitted_config())
+    assert adapter.gate is None  # nothing is fitted before training ends
+    moved(adapter)
+    layer = adapter.first_adapted_layer()
+    fit = fit_relevance_gate(loaded, layer, CORPUS_QUESTIONS, EVERYDAY_PROMPTS, margin=0.0)
+    assert fit.questions_open == 1.0 and fit.prompts_shut == 1.0
+    assert not any(p.requires_grad for p in fit.gate.parameters())
+    lora = {q: reply(loaded, adapter, q) for q in (*CORPUS_QUESTIONS[:2], *EVERYDAY_PROMPTS[:2])}
+    base = {q: reply(loaded, adapter, q, use_memory=False) for q in lora}
+    adapter.install_gate(fit.gate)
+    assert adapter.gate is fit.gate
+    assert all(p is not fit.gate.read.bias for p in adapter.parameters())  # not trained
+    # the decision is held: every generated token of a question answers like the memory's
+    # (open) or the base model's (shut), not token by token
+    for question in CORPUS_QUESTIONS[:2]:
+        gate = fit.gate
+        assert reply(loaded, adapter, question) == lora[question]
+        assert gate._gate is not None and gate._gate.shape == (1, 1, 1)
+        assert gate._gate.item() > 0.5
+    for prompt in EVERYDAY_PROMPTS[:2]:
+        with torch.no_grad():
+            fit.gate.read.bias.sub_(50.0)  # certainly shut: the base model's answer exactly
+        assert reply(loaded, adapter, prompt) == base[prompt]
+        with torch.no_grad():
+            fit.gate.read.bias.add_(50.0)
+    adapter.detach()
+
+
+def test_a_fitted_gate_is_out_of_the_way_while_the_memory_trains(tiny) -> None:
+    loaded = tiny("llama")
+    adapter = create_adapter(loaded, fitted_config())
+    moved(adapter)
+    loaded.model.train()
+    with torch.no_grad():
+        full = loaded.model(ids()).logits
+    adapter.install_gate(
+        fit_relevance_gate(
+            loaded, adapter.first_adapted_layer(), CORPUS_QUESTIONS, EVERYDAY_PROMPTS
+        ).gate
+    )
+    with torch.no_grad():
+        adapter.gate.read.bias.fill_(-50.0)
+    loaded.model.train()
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.model(ids()).logits, full)
+    assert all("lora_" in n for n, _ in loaded.model.named_parameters() if _.requires_grad)
+    assert len(list(adapter.parameters())) == len(
+        [n for n, _ in loaded.model.named_parameters() if "lora_" in n]
+    )
+    loaded.model.eval()
+    adapter.detach()
+
+
+def test_a_fitted_gate_is_saved_and_restored_as_fitted(tiny) -> None:
+    loaded = tiny("llama")
+    adapter = create_adapter(loaded, fitted_config())
+    moved(adapter)
+    fit = fit_relevance_gate(
+        loaded, adapter.first_adapted_layer(), CORPUS_QUESTIONS, EVERYDAY_PROMPTS
+    )
+    adapter.install_gate(fit.gate)
+    answers = [reply(loaded, adapter, q) for q in (CORPUS_QUESTIONS[0], EVERYDAY_PROMPTS[0])]
+    tensors = {k: v.clone() for k, v in adapter.tensors().items()}
+    metadata = adapter.metadata()
+    adapter.detach()
+    assert {GATE_PREFIX + "read.weight", GATE_PREFIX + "read.bias"} <= tensors.keys()
+    restored = restore_adapter(loaded, tensors, metadata)
+    assert restored.gate is not None and restored.gate.per_question
+    assert not any(p.requires_grad for p in restored.gate.parameters())
+    assert [reply(loaded, restored, q) for q in (CORPUS_QUESTIONS[0], EVERYDAY_PROMPTS[0])] == (
+        answers
+    )
+    restored.detach()
+
+
+def test_ingest_fits_the_gate_and_records_how_it_sorts_its_sides(
+    tiny, tmp_store, small_config, corpus
+) -> None:
+    lora = LoraSettings(rank=2, alpha=4, fitted_relevance_gate=True)
+    settings = small_config.model_copy(
+        update={"adapter": "lora", "lora": lora, "retention_samples": 4}
+    )
+    result = ingest(
+        [Document(text=corpus, source="c")],
+        "notes",
+        store=tmp_store,
+        model=tiny("llama"),
+        config=settings,
+    )
+    metrics = result.manifest.metrics
+    assert 0.0 <= metrics["relevance_questions_open"] <= 1.0
+    assert 0.0 <= metrics["relevance_prompts_shut"] <= 1.0
+    tensors, _ = tmp_store.load_adapter("notes")
+    assert GATE_PREFIX + "read.bias" in tensors
+    memory = LiftMemory.load("notes", store=tmp_store, model=tiny("llama"))
+    assert memory.adapter.gate is not None and memory.adapter.gate.per_question
+    assert memory.ask("Who keeps the lighthouse?", max_new_tokens=3).latency_s > 0
+
+
+def test_the_two_gates_exclude_each_other() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        LoraSettings(relevance_gate=True, fitted_relevance_gate=True)
+
+
+def test_consolidation_fits_the_gate_again_on_every_question(
+    tiny, tmp_store, small_config, corpus
+) -> None:
+    lora = LoraSettings(rank=2, alpha=4, fitted_relevance_gate=True)
+    settings = small_config.model_copy(
+        update={"adapter": "lora", "lora": lora, "retention_samples": 4}
+    )
+    memory = open_memory("chat", store=tmp_store, model=tiny("llama"), config=settings)
+    assert memory.adapter.gate is None  # an empty memory has nothing to fit on
+    lines: list[str] = []
+    result = consolidate(
+        memory, [Document("turns.txt", corpus)], store=tmp_store, on_stage=lines.append
+    )
+    assert "fitting the relevance gate" in lines
+    assert memory.adapter.gate is not None and memory.adapter.gate.per_question
+    assert "relevance_questions_open" in result.manifest.metrics
+    reloaded = LiftMemory.load("chat", store=tmp_store, model=tiny("llama"))
+    assert reloaded.adapter.gate is not None and reloaded.adapter.gate.per_question

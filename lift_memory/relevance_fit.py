@@ -1,0 +1,121 @@
+"""Fitting a LoRA memory's relevance gate after training (``LoraSettings.fitted_relevance_gate``,
+docs/lift.md §2).
+
+Trained with the memory, the gate learned the chat template instead of the corpus
+(relevance_gate.py). Fitted afterwards as a plain logistic read, on the two sides an ingest
+already has — the memory's training questions (open) and its retention prompts (shut) — at the
+last prompt token of each, the same read told the quality corpus's unseen questions from the
+generic probes with an AUC of 0.99 (docs/benchmarks.md, twentieth session). The layers below
+the first adapted one are frozen, so the states it reads are the base model's whatever the
+memory learned, and the fit needs no forward above that layer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from lift_memory.models import LoadedModel, decoder_layers
+from lift_memory.prompts import prompt_ids, question_prompt
+from lift_memory.relevance_gate import RelevanceGate
+
+# enough questions for a 576-wide read; a corpus of a few thousand facts would spend minutes
+MAX_QUESTIONS = 600
+L2 = 1e-2  # on standardised features: the read keeps to directions many questions share
+
+
+class _Captured(Exception):
+    """Raised by the capturing hook: nothing above the read layer needs to run."""
+
+
+@dataclass(frozen=True)
+class RelevanceFit:
+    """A fitted gate and how it sorts the two sides it was fitted on."""
+
+    gate: RelevanceGate
+    questions_open: float  # share of the training questions the gate opens on
+    prompts_shut: float  # share of the retention prompts it shuts on
+
+
+def last_prompt_states(loaded: LoadedModel, layer: int, questions: list[str]) -> torch.Tensor:
+    """(questions, hidden): the hidden state entering decoder ``layer`` at each question's last
+    prompt token, as the memory's chat prompt puts it."""
+    captured: list[torch.Tensor] = []
+
+    def capture(_module: nn.Module, args: tuple, kwargs: dict) -> None:
+        hidden = args[0] if args else kwargs["hidden_states"]
+        captured.append(hidden[0, -1].detach().float())
+        raise _Captured
+
+    handle = decoder_layers(loaded.model)[layer].register_forward_pre_hook(
+        capture, with_kwargs=True
+    )
+    try:
+        with torch.no_grad():
+            for question in questions:
+                ids = prompt_ids(loaded.tokenizer, question_prompt(question))
+                with contextlib.suppress(_Captured):
+                    loaded.model(input_ids=torch.tensor([ids], device=loaded.device))
+    finally:
+        handle.remove()
+    return torch.stack(captured)
+
+
+def fit_relevance_gate(
+    loaded: LoadedModel,
+    layer: int,
+    questions: list[str],
+    prompts: list[str],
+    *,
+    margin: float = 0.0,
+    seed: int = 0,
+) -> RelevanceFit:
+    """A per-question gate reading decoder ``layer``'s input: a balanced, L2-regularised
+    logistic read of ``questions`` (open) against ``prompts`` (shut), its logit moved by
+    ``margin`` (positive: more questions open)."""
+    if not questions or not prompts:
+        raise ValueError("a relevance gate is fitted on training questions and retention prompts")
+    questions = random.Random(seed).sample(questions, min(len(questions), MAX_QUESTIONS))
+    hidden = loaded.model.config.hidden_size
+    gate = RelevanceGate(hidden, per_question=True)
+    opened, shut = (
+        gate.normalize(last_prompt_states(loaded, layer, side)) for side in (questions, prompts)
+    )
+    features = torch.cat([opened, shut])
+    labels = torch.cat([torch.ones(len(opened)), torch.zeros(len(shut))])
+    mean, spread = features.mean(0), features.std(0) + 1e-5
+    standardised = (features - mean) / spread
+    weight = torch.zeros(hidden, requires_grad=True)
+    bias = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.LBFGS([weight, bias], max_iter=500)
+    balance = torch.tensor(len(shut) / len(opened))  # both sides weigh alike
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        logits = standardised @ weight + bias
+        loss = (
+            nn.functional.binary_cross_entropy_with_logits(logits, labels, pos_weight=balance)
+            + L2 * (weight**2).sum()
+        )
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        optimizer.step(closure)
+    # the standardisation folded into the gate's one linear read of the normalised state
+    with torch.no_grad():
+        folded = weight / spread
+        gate.read.weight.copy_(folded[None, :])
+        gate.read.bias.copy_(bias - (folded * mean).sum() + margin)
+        gate.requires_grad_(False)
+        opens = torch.sigmoid(gate.read(opened)).reshape(-1)
+        shuts = torch.sigmoid(gate.read(shut)).reshape(-1)
+    return RelevanceFit(
+        gate=gate.to(loaded.device),
+        questions_open=(opens > 0.5).float().mean().item(),
+        prompts_shut=(shuts < 0.5).float().mean().item(),
+    )
