@@ -20,8 +20,9 @@ chat template (the same on both sides, and the corpus's side 16 times as frequen
 
 A *fitted* gate (``per_question``, ``LoraSettings.fitted_relevance_gate``) is that read itself,
 fitted after training (relevance_fit.py) and never trained further: it decides once per
-question, at the last token of the prompt's forward, and holds the decision for every position
-of that forward and for the reply generated after it. While the memory trains it stays out of
+question, at the last token of the prompt's forward — the whole update or none of it (a soft
+value between would leave a corpus question half-answered and an everyday one half-changed) —
+and holds the decision for every position of that forward and for the reply generated after it. While the memory trains it stays out of
 the way (the update applies in full) and is fitted again afterwards.
 """
 
@@ -90,9 +91,9 @@ class RelevanceGate(nn.Module):
         continues = (
             hidden.shape[1] == 1 and self._gate is not None and self._gate.shape[0] == len(hidden)
         )
-        if not continues:
+        if not continues:  # all of the update or none of it: shut is the base model exactly
             with torch.no_grad():
-                self._gate = torch.sigmoid(self.logits(hidden[:, -1:]))
+                self._gate = (self.logits(hidden[:, -1:]) > 0).to(hidden.dtype)
 
     def forget(self) -> None:
         """Drop the held decision: the next forward is a new question's."""

@@ -220,13 +220,10 @@ def test_a_fitted_gate_opens_on_the_corpus_questions_and_shuts_on_everyday_ones(
         gate = fit.gate
         assert reply(loaded, adapter, question) == lora[question]
         assert gate._gate is not None and gate._gate.shape == (1, 1, 1)
-        assert gate._gate.item() > 0.5
-    for prompt in EVERYDAY_PROMPTS[:2]:
-        with torch.no_grad():
-            fit.gate.read.bias.sub_(50.0)  # certainly shut: the base model's answer exactly
+        assert gate._gate.item() == 1.0  # all of the update, not a share of it
+    for prompt in EVERYDAY_PROMPTS[:2]:  # shut: the base model's answer exactly
         assert reply(loaded, adapter, prompt) == base[prompt]
-        with torch.no_grad():
-            fit.gate.read.bias.add_(50.0)
+        assert fit.gate._gate.item() == 0.0
     adapter.detach()
 
 
