@@ -358,10 +358,12 @@ def restore_adapter(
             raw = json.loads(metadata["settings"])
         except (KeyError, ValueError) as error:
             raise CorruptMemory("adapter metadata has no readable settings") from error
-        # adapters saved before `top_layers` existed adapted every layer, and those saved before
-        # `answer_scale` existed answered at 1.0
+        # adapters saved before `top_layers` existed adapted every layer, those saved before
+        # `answer_scale` existed answered at 1.0, and those saved before the fitted relevance
+        # gate existed have none
+        legacy = {"top_layers": None, "answer_scale": 1.0, "fitted_relevance_gate": False}
         try:
-            settings = LoraSettings.model_validate({"top_layers": None, "answer_scale": 1.0, **raw})
+            settings = LoraSettings.model_validate({**legacy, **raw})
         except ValueError as error:
             raise CorruptMemory(f"adapter metadata has invalid LoRA settings: {error}") from error
         adapter = PeftAdapter(loaded, kind, settings)

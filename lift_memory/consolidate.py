@@ -225,8 +225,8 @@ def consolidate(
 
         # 5. the relevance gate fitted again on every question the memory now holds, then commit:
         # adapter, corpus, QA, then the manifest
-        own = LiftConfig.model_validate(memory.manifest.config)  # this round's adapter settings
-        fit = fitted_gate(loaded, memory.adapter, [*old_pairs, *new_pairs], retention, own, say)
+        every_pair = [*old_pairs, *new_pairs]
+        fit = fitted_gate(loaded, memory.adapter, every_pair, retention, config.seed, say)
         adapter_bytes = store.save_adapter(
             name, memory.adapter.tensors(), memory.adapter.metadata()
         )

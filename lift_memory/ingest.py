@@ -362,12 +362,13 @@ def fitted_gate(
     adapter: Adapter,
     pairs: list[QAPair],
     retention: RetentionPairs,
-    config: LiftConfig,
+    seed: int,
     say: StageCallback,
 ) -> RelevanceFit | None:
-    """With ``config.lora.fitted_relevance_gate``, fit the trained LoRA's relevance gate on its
-    training questions against its retention prompts and put it in front of the update."""
-    if not config.lora.fitted_relevance_gate or not isinstance(adapter, PeftAdapter):
+    """With its settings' ``fitted_relevance_gate``, fit a trained LoRA's relevance gate on its
+    training questions against its retention prompts and put it in front of the update. The
+    adapter's own settings decide: a LoRA saved before the gate existed never gets one."""
+    if not isinstance(adapter, PeftAdapter) or not adapter.settings.fitted_relevance_gate:
         return None
     prompts = [prompt for prompt, _ in retention if prompt]
     if not pairs or not prompts:
@@ -379,8 +380,8 @@ def fitted_gate(
         adapter.first_adapted_layer(),
         [pair.question for pair in pairs],
         prompts,
-        margin=config.lora.relevance_margin,
-        seed=config.seed,
+        margin=adapter.settings.relevance_margin,
+        seed=seed,
     )
     adapter.install_gate(fit.gate)
     return fit
@@ -522,7 +523,7 @@ def ingest(
 
         # 5. a fitted relevance gate, then commit: adapter first, then the manifest that says
         # it is complete
-        fit = fitted_gate(loaded, adapter, pairs, retention, config, say)
+        fit = fitted_gate(loaded, adapter, pairs, retention, config.seed, say)
         mark("commit")
         adapter_bytes = store.save_adapter(name, adapter.tensors(), adapter.metadata())
         if adapter.kind != "pissa":

@@ -321,3 +321,19 @@ def test_consolidation_fits_the_gate_again_on_every_question(
     assert "relevance_questions_open" in result.manifest.metrics
     reloaded = LiftMemory.load("chat", store=tmp_store, model=tiny("llama"))
     assert reloaded.adapter.gate is not None and reloaded.adapter.gate.per_question
+
+
+def test_a_lora_saved_before_the_fitted_gate_existed_restores_without_one(tiny) -> None:
+    import json
+
+    loaded = tiny("llama")
+    adapter = create_adapter(loaded, config(gate=False))
+    tensors = {k: v.clone() for k, v in adapter.tensors().items()}
+    settings = json.loads(adapter.metadata()["settings"])
+    adapter.detach()
+    for key in ("fitted_relevance_gate", "relevance_margin"):
+        settings.pop(key)
+    old = {"adapter_kind": "lora", "settings": json.dumps(settings)}
+    restored = restore_adapter(loaded, tensors, old)
+    assert not restored.settings.fitted_relevance_gate and restored.gate is None
+    restored.detach()
