@@ -10,24 +10,30 @@ own margin taken off, on two held-out sides:
   (``RETENTION_PROMPTS[retention_samples:]``; never the bench's probes).
 
 and prints, per candidate margin, the share of each side the gate sorts right. No generation:
-~1 min on 2 cores. Usage:
+~1 min on 2 cores. With ``--answer M`` the memory then answers at margin ``M``: the dev and demo
+questions (as experiments/recall_run.py scores them) and the 110 generic probes against the
+base model's answers, with the perplexity ratio (~8 min). Usage:
 
-    python experiments/gate_margin.py --store STORE --name exp --out F.json
+    python experiments/gate_margin.py --store STORE --name exp --out F.json [--answer 1.0]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 from pathlib import Path
 
 import torch
 from lift_memory_bench.generic import GENERIC_PROBES
+from lift_memory_bench.perplexity_damage import perplexity_damage, text_perplexities
+from recall_run import SAMPLES, contains, questions
 
 from lift_memory import LiftConfig, LiftMemory, MemoryStore
 from lift_memory.generic_prompts import RETENTION_PROMPTS
 from lift_memory.models import load_model
 from lift_memory.relevance_fit import last_prompt_states
+from lift_memory.scoring import contains_gold
 
 ROOT = Path(__file__).resolve().parents[1]
 MARGINS = [m / 2 for m in range(-4, 11)]
@@ -37,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--store", required=True, type=Path)
     parser.add_argument("--name", default="exp")
+    parser.add_argument("--answer", type=float, help="then answer at this margin")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args()
     loaded = load_model("smollm2-135m")
@@ -77,7 +84,36 @@ def main() -> None:
         "logits": {k: [round(x, 3) for x in v.tolist()] for k, v in sides.items()},
         "dev_shut_at_0": [q for q, v in zip(dev, sides["dev"].tolist(), strict=True) if v <= 0],
     }
+    if args.answer is not None:
+        with torch.no_grad():
+            gate.read.bias.add_(args.answer - config.lora.relevance_margin)
+        result["answered"] = answered(memory, args.answer)
+        print(json.dumps({k: v for k, v in result["answered"].items() if k != "rows"}))
     args.out.write_text(json.dumps(result, indent=1) + "\n")
+
+
+def answered(memory: LiftMemory, margin: float) -> dict[str, object]:
+    """Dev and demo hits, and the probes and perplexity against the base model, at ``margin``."""
+    out: dict[str, object] = {"margin": margin, "rows": {}}
+    for name, path in (
+        ("dev", ROOT / "experiments" / "varnholm-dev.jsonl"),
+        ("demo", SAMPLES / "varnholm-questions.jsonl"),
+    ):
+        rows = [(q, memory.ask(q, max_new_tokens=32).text, gold) for q, gold in questions(path)]
+        out[name] = sum(contains(a, gold) for _, a, gold in rows)
+        out["rows"][name] = rows
+    probes = [(p.question, list(p.answers)) for p in GENERIC_PROBES]
+    for use_memory in (False, True):
+        answers = [memory.ask(q, use_memory=use_memory, max_new_tokens=32).text for q, _ in probes]
+        key = "probes" if use_memory else "base_probes"
+        out[key] = statistics.fmean(
+            bool(contains_gold(a, g)) for a, (_, g) in zip(answers, probes, strict=True)
+        )
+    base = text_perplexities(memory.loaded, adapter=memory.adapter, use_memory=False)
+    damage = perplexity_damage(text_perplexities(memory.loaded, adapter=memory.adapter), base)
+    out["perplexity_ratio"] = damage["perplexity_ratio"]
+    out["perplexity_ratio_max"] = damage["perplexity_ratio_max"]
+    return out
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ another thread also takes, for as long as it uses the model.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lift_memory.adapters import create_adapter
+from lift_memory.adapters import Adapter, PeftAdapter, create_adapter
 from lift_memory.config import LiftConfig
 from lift_memory.documents import Document
 from lift_memory.errors import LiftMemoryError
@@ -215,7 +216,8 @@ def consolidate(
         )
         try:
             # a memory answering at a reduced scale (LoraSettings.answer_scale) trains at its own
-            with memory.adapter.at_training_scale():
+            # and with its fitted relevance gate suspended: it is fitted again below
+            with memory.adapter.at_training_scale(), _gate_suspended(memory.adapter):
                 result = trainer.train([s for s in stages if s.epochs > 0])
         except BaseException:
             _restore(memory, before)  # the attached adapter stays what is on disk
@@ -286,6 +288,11 @@ def _retention_pairs(
         pairs += self_written_retention(memory.loaded, config)
     write_retention(memory_dir, pairs)
     return pairs
+
+
+def _gate_suspended(adapter: Adapter) -> contextlib.AbstractContextManager[None]:
+    gate = adapter.gate if isinstance(adapter, PeftAdapter) else None
+    return gate.suspended() if gate is not None and gate.per_question else contextlib.nullcontext()
 
 
 def _restore(memory: LiftMemory, tensors: dict[str, torch.Tensor]) -> None:

@@ -22,11 +22,15 @@ A *fitted* gate (``per_question``, ``LoraSettings.fitted_relevance_gate``) is th
 fitted after training (relevance_fit.py) and never trained further: it decides once per
 question, at the last token of the prompt's forward — the whole update or none of it (a soft
 value between would leave a corpus question half-answered and an everyday one half-changed) —
-and holds the decision for every position of that forward and for the reply generated after it. While the memory trains it stays out of
-the way (the update applies in full) and is fitted again afterwards.
+and holds the decision for every position of that forward and for the reply generated after it.
+While a memory trains further (consolidation) it is suspended — the update applies in full, to
+the training steps and to the probes that score them — and it is fitted again afterwards.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -52,6 +56,7 @@ class RelevanceGate(nn.Module):
         # tokens seen per side, to weigh both sides alike whatever their share of the steps
         self._seen = {True: 0, False: 0}
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
+        self._suspended = False
 
     @staticmethod
     def normalize(hidden: torch.Tensor) -> torch.Tensor:
@@ -85,7 +90,7 @@ class RelevanceGate(nn.Module):
     def _hold(self, hidden: torch.Tensor, *, training: bool) -> None:
         """A fitted gate's decision: read at a forward's last position, unless it continues a
         generation (one new token per row after a prompt); none while the memory trains."""
-        if training:
+        if training or self._suspended:
             self._gate = None
             return
         continues = (
@@ -94,6 +99,15 @@ class RelevanceGate(nn.Module):
         if not continues:  # all of the update or none of it: shut is the base model exactly
             with torch.no_grad():
                 self._gate = (self.logits(hidden[:, -1:]) > 0).to(hidden.dtype)
+
+    @contextlib.contextmanager
+    def suspended(self) -> Iterator[None]:
+        """The whole update on every input while inside (a memory training further)."""
+        self._suspended, self._gate = True, None
+        try:
+            yield
+        finally:
+            self._suspended = False
 
     def forget(self) -> None:
         """Drop the held decision: the next forward is a new question's."""

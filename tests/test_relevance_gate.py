@@ -319,6 +319,9 @@ def test_consolidation_fits_the_gate_again_on_every_question(
     assert "fitting the relevance gate" in lines
     assert memory.adapter.gate is not None and memory.adapter.gate.per_question
     assert "relevance_questions_open" in result.manifest.metrics
+    first = memory.adapter.gate
+    consolidate(memory, [Document("more.txt", corpus.upper())], store=tmp_store)
+    assert memory.adapter.gate is not first and memory.adapter.gate.per_question  # fitted again
     reloaded = LiftMemory.load("chat", store=tmp_store, model=tiny("llama"))
     assert reloaded.adapter.gate is not None and reloaded.adapter.gate.per_question
 
@@ -337,3 +340,21 @@ def test_a_lora_saved_before_the_fitted_gate_existed_restores_without_one(tiny) 
     restored = restore_adapter(loaded, tensors, old)
     assert not restored.settings.fitted_relevance_gate and restored.gate is None
     restored.detach()
+
+
+def test_a_suspended_fitted_gate_leaves_the_whole_update(tiny) -> None:
+    loaded = tiny("llama")
+    adapter = create_adapter(loaded, fitted_config())
+    moved(adapter)
+    full = logits(loaded)
+    fit = fit_relevance_gate(
+        loaded, adapter.first_adapted_layer(), CORPUS_QUESTIONS, EVERYDAY_PROMPTS
+    )
+    adapter.install_gate(fit.gate)
+    with torch.no_grad():
+        fit.gate.read.bias.fill_(-50.0)
+    assert not torch.allclose(logits(loaded), full, atol=1e-4)  # shut: the base model
+    with fit.gate.suspended():
+        torch.testing.assert_close(logits(loaded), full)
+    assert not torch.allclose(logits(loaded), full, atol=1e-4)
+    adapter.detach()
