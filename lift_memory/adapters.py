@@ -141,8 +141,6 @@ class PeftAdapter:
             if kind != "lora":
                 raise ValueError("a relevance gate needs adapter 'lora'")
             self.install_gate(RelevanceGate(loaded.model.config.hidden_size).to(loaded.device))
-        elif settings.fitted_relevance_gate and kind != "lora":
-            raise ValueError("a relevance gate needs adapter 'lora'")
         # PiSSA moved the principal components out of the base weights: switching the adapter
         # off leaves a damaged model, not the base. Its freshly initialised factors restore the
         # base exactly, so "memory off" swaps them in (retention teachers, base answers).

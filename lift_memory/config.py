@@ -103,8 +103,8 @@ class LoraSettings(BaseModel):
         "update applies: a logistic read of the hidden state entering the first adapted layer "
         "at the prompt's last token, fitted on the memory's training questions (open) against "
         "its retention prompts (shut) and held for the reply (lift_memory/relevance_fit.py). "
-        "Questions it shuts on are answered by the base model. LoRA only; not with "
-        "relevance_gate.",
+        "Questions it shuts on are answered by the base model. LoRA only (PiSSA and the "
+        "Gated Memory ignore it); relevance_gate=True turns it off.",
     )
     relevance_margin: float = Field(
         default=0.0,
@@ -114,11 +114,15 @@ class LoraSettings(BaseModel):
         "questions (recall first), negative shuts it on more (the base model's answers first).",
     )
 
-    @model_validator(mode="after")
-    def _one_relevance_gate(self) -> LoraSettings:
-        if self.relevance_gate and self.fitted_relevance_gate:
-            raise ValueError("choose relevance_gate (trained) or fitted_relevance_gate, not both")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _one_relevance_gate(cls, data: object) -> object:
+        """Asking for the trained gate turns the fitted one off unless both are asked for."""
+        if isinstance(data, dict) and data.get("relevance_gate"):
+            if data.get("fitted_relevance_gate"):
+                raise ValueError("choose relevance_gate (trained) or fitted_relevance_gate")
+            return {**data, "fitted_relevance_gate": False}
+        return data
 
     def chosen_layers(self, num_layers: int) -> list[int]:
         """The decoder layer indices this LoRA adapts, in a decoder of ``num_layers`` layers."""

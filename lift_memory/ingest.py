@@ -368,7 +368,9 @@ def fitted_gate(
     """With its settings' ``fitted_relevance_gate``, fit a trained LoRA's relevance gate on its
     training questions against its retention prompts and put it in front of the update. The
     adapter's own settings decide: a LoRA saved before the gate existed never gets one."""
-    if not isinstance(adapter, PeftAdapter) or not adapter.settings.fitted_relevance_gate:
+    if not isinstance(adapter, PeftAdapter) or adapter.kind != "lora":  # PiSSA: never a gate
+        return None
+    if not adapter.settings.fitted_relevance_gate:
         return None
     prompts = [prompt for prompt, _ in retention if prompt]
     if not pairs or not prompts:

@@ -299,7 +299,7 @@ def test_ingest_fits_the_gate_and_records_how_it_sorts_its_sides(
 
 
 def test_the_two_gates_exclude_each_other() -> None:
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="choose relevance_gate"):
         LoraSettings(relevance_gate=True, fitted_relevance_gate=True)
 
 
@@ -358,3 +358,24 @@ def test_a_suspended_fitted_gate_leaves_the_whole_update(tiny) -> None:
         torch.testing.assert_close(logits(loaded), full)
     assert not torch.allclose(logits(loaded), full, atol=1e-4)
     adapter.detach()
+
+
+def test_asking_for_the_trained_gate_turns_the_fitted_one_off() -> None:
+    assert not LoraSettings(relevance_gate=True).fitted_relevance_gate
+
+
+def test_pissa_ingests_without_a_fitted_gate(tiny, tmp_store, small_config, corpus) -> None:
+    lora = LoraSettings(rank=2, alpha=4, fitted_relevance_gate=True)
+    settings = small_config.model_copy(
+        update={"adapter": "pissa", "lora": lora, "retention_samples": 4}
+    )
+    result = ingest(
+        [Document(text=corpus, source="c")],
+        "notes",
+        store=tmp_store,
+        model=tiny("llama"),
+        config=settings,
+    )
+    assert "relevance_questions_open" not in result.manifest.metrics
+    tensors, _ = tmp_store.load_adapter("notes")
+    assert not any(key.startswith(GATE_PREFIX) for key in tensors)
