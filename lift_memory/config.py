@@ -97,8 +97,12 @@ class LoraSettings(BaseModel):
         "samples, both sides weighed alike) beside the gradients the task sends through it.",
     )
 
+    # default since the twenty-first session: on the quality corpus it kept the generic probes
+    # and unrelated text's perplexity at the base model's where it shut, at the recall of the
+    # memory without it (docs/benchmarks.md, twenty-first session); margin 1 was read on held-out
+    # sides (the Varnholm dev questions, the retention prompts a default ingest leaves untrained)
     fitted_relevance_gate: bool = Field(
-        default=False,
+        default=True,
         description="After training, fit a gate that decides once per question whether the "
         "update applies: a logistic read of the hidden state entering the first adapted layer "
         "at the prompt's last token, fitted on the memory's training questions (open) against "
@@ -107,7 +111,7 @@ class LoraSettings(BaseModel):
         "Gated Memory ignore it); relevance_gate=True turns it off.",
     )
     relevance_margin: float = Field(
-        default=0.0,
+        default=1.0,
         ge=-20.0,
         le=20.0,
         description="Logit added to a fitted relevance gate: positive opens it on more "

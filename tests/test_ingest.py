@@ -271,7 +271,9 @@ def test_lora_memory_ingests_and_loads(tiny, tmp_store: MemoryStore, small_confi
     assert result.manifest.adapter_kind == "lora"
     tensors, metadata = tmp_store.load_adapter("notes")
     assert metadata["adapter_kind"] == "lora"
-    assert tensors and all("lora_" in key for key in tensors)
+    # the LoRA's factors and its fitted relevance gate (the default; tests/test_relevance_gate.py)
+    assert tensors and all("lora_" in key or key.startswith("relevance_gate.") for key in tensors)
+    assert any(key.startswith("relevance_gate.") for key in tensors)
     after = loaded.model.state_dict()
     assert after.keys() == before.keys()  # the LoRA layers were taken off again
     assert all(torch.equal(after[k], v) for k, v in before.items())
