@@ -274,20 +274,20 @@ def test_a_fitted_gate_is_saved_and_restored_as_fitted(tiny) -> None:
     restored.detach()
 
 
+def ingested(adapter: str, tiny, tmp_store, small_config, corpus):
+    """A tiny memory of ``corpus`` with a fitted gate asked for, and 4 retention prompts."""
+    lora = LoraSettings(rank=2, alpha=4, fitted_relevance_gate=True)
+    settings = small_config.model_copy(
+        update={"adapter": adapter, "lora": lora, "retention_samples": 4}
+    )
+    document = [Document(text=corpus, source="c")]
+    return ingest(document, "notes", store=tmp_store, model=tiny("llama"), config=settings)
+
+
 def test_ingest_fits_the_gate_and_records_how_it_sorts_its_sides(
     tiny, tmp_store, small_config, corpus
 ) -> None:
-    lora = LoraSettings(rank=2, alpha=4, fitted_relevance_gate=True)
-    settings = small_config.model_copy(
-        update={"adapter": "lora", "lora": lora, "retention_samples": 4}
-    )
-    result = ingest(
-        [Document(text=corpus, source="c")],
-        "notes",
-        store=tmp_store,
-        model=tiny("llama"),
-        config=settings,
-    )
+    result = ingested("lora", tiny, tmp_store, small_config, corpus)
     metrics = result.manifest.metrics
     assert 0.0 <= metrics["relevance_questions_open"] <= 1.0
     assert 0.0 <= metrics["relevance_prompts_shut"] <= 1.0
@@ -365,17 +365,7 @@ def test_asking_for_the_trained_gate_turns_the_fitted_one_off() -> None:
 
 
 def test_pissa_ingests_without_a_fitted_gate(tiny, tmp_store, small_config, corpus) -> None:
-    lora = LoraSettings(rank=2, alpha=4, fitted_relevance_gate=True)
-    settings = small_config.model_copy(
-        update={"adapter": "pissa", "lora": lora, "retention_samples": 4}
-    )
-    result = ingest(
-        [Document(text=corpus, source="c")],
-        "notes",
-        store=tmp_store,
-        model=tiny("llama"),
-        config=settings,
-    )
+    result = ingested("pissa", tiny, tmp_store, small_config, corpus)
     assert "relevance_questions_open" not in result.manifest.metrics
     tensors, _ = tmp_store.load_adapter("notes")
     assert not any(key.startswith(GATE_PREFIX) for key in tensors)
