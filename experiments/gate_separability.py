@@ -26,6 +26,7 @@ from quality_run_memory import gate_sides, load_run_memory
 
 from lift_memory.models import load_model
 from lift_memory.prompts import prompt_ids, question_prompt
+from lift_memory.relevance_fit import balanced_logistic_read
 
 LAYERS = (6, 12, 18, 24, 30)
 TRAINING_QUESTIONS = 600  # a sample of the memory's ~1,600 training questions
@@ -43,28 +44,9 @@ def last_token_states(loaded, questions: list[str], layers: tuple[int, ...]) -> 
 
 
 def fit_read(opened: torch.Tensor, shut: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
-    """A balanced, L2-regularised logistic read of standardised features (LBFGS)."""
-    features = torch.cat([opened, shut])
-    labels = torch.cat([torch.ones(len(opened)), torch.zeros(len(shut))])
-    mean, spread = features.mean(0), features.std(0) + 1e-5
-    normed = (features - mean) / spread
-    weight = torch.zeros(features.shape[1], requires_grad=True)
-    bias = torch.zeros(1, requires_grad=True)
-    optimizer = torch.optim.LBFGS([weight, bias], max_iter=500)
-    balance = torch.tensor(len(shut) / len(opened))
-
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
-        logits = normed @ weight + bias
-        loss = (
-            torch.nn.functional.binary_cross_entropy_with_logits(logits, labels, pos_weight=balance)
-            + 1e-2 * (weight**2).sum()
-        )
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    return lambda states: torch.sigmoid(((states - mean) / spread) @ weight + bias).detach()
+    """The engine's balanced logistic read (relevance_fit.py) of these states, as a scorer."""
+    weight, bias = balanced_logistic_read(opened, shut)
+    return lambda states: torch.sigmoid(states @ weight + bias)
 
 
 def scores(opens: torch.Tensor, shuts: torch.Tensor) -> dict[str, float]:

@@ -65,6 +65,38 @@ def last_prompt_states(loaded: LoadedModel, layer: int, questions: list[str]) ->
     return torch.stack(captured)
 
 
+def balanced_logistic_read(
+    opened: torch.Tensor, shut: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(weight, bias)`` of a logistic read of feature rows, ``opened`` (1) against ``shut``
+    (0): fitted by LBFGS on standardised features, both sides weighing alike, L2-regularised,
+    the standardisation folded back so that ``features @ weight + bias`` is the logit."""
+    features = torch.cat([opened, shut]).float()
+    labels = torch.cat([torch.ones(len(opened)), torch.zeros(len(shut))])
+    mean, spread = features.mean(0), features.std(0) + 1e-5
+    standardised = (features - mean) / spread
+    weight = torch.zeros(features.shape[1], requires_grad=True)
+    bias = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.LBFGS([weight, bias], max_iter=500)
+    balance = torch.tensor(len(shut) / len(opened))
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        logits = standardised @ weight + bias
+        loss = (
+            nn.functional.binary_cross_entropy_with_logits(logits, labels, pos_weight=balance)
+            + L2 * (weight**2).sum()
+        )
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        optimizer.step(closure)
+    with torch.no_grad():
+        folded = weight / spread
+        return folded.detach(), (bias - (folded * mean).sum()).detach()
+
+
 def fit_relevance_gate(
     loaded: LoadedModel,
     layer: int,
@@ -80,37 +112,14 @@ def fit_relevance_gate(
     if not questions or not prompts:
         raise ValueError("a relevance gate is fitted on training questions and retention prompts")
     questions = random.Random(seed).sample(questions, min(len(questions), MAX_QUESTIONS))
-    hidden = loaded.model.config.hidden_size
-    gate = RelevanceGate(hidden, per_question=True)
+    gate = RelevanceGate(loaded.model.config.hidden_size, per_question=True)
     opened, shut = (
         gate.normalize(last_prompt_states(loaded, layer, side)) for side in (questions, prompts)
     )
-    features = torch.cat([opened, shut])
-    labels = torch.cat([torch.ones(len(opened)), torch.zeros(len(shut))])
-    mean, spread = features.mean(0), features.std(0) + 1e-5
-    standardised = (features - mean) / spread
-    weight = torch.zeros(hidden, requires_grad=True)
-    bias = torch.zeros(1, requires_grad=True)
-    optimizer = torch.optim.LBFGS([weight, bias], max_iter=500)
-    balance = torch.tensor(len(shut) / len(opened))  # both sides weigh alike
-
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
-        logits = standardised @ weight + bias
-        loss = (
-            nn.functional.binary_cross_entropy_with_logits(logits, labels, pos_weight=balance)
-            + L2 * (weight**2).sum()
-        )
-        loss.backward()
-        return loss
-
-    with torch.enable_grad():
-        optimizer.step(closure)
-    # the standardisation folded into the gate's one linear read of the normalised state
+    weight, bias = balanced_logistic_read(opened, shut)
     with torch.no_grad():
-        folded = weight / spread
-        gate.read.weight.copy_(folded[None, :])
-        gate.read.bias.copy_(bias - (folded * mean).sum() + margin)
+        gate.read.weight.copy_(weight[None, :])
+        gate.read.bias.copy_(bias + margin)
         gate.requires_grad_(False)
         opens = torch.sigmoid(gate.read(opened)).reshape(-1)
         shuts = torch.sigmoid(gate.read(shut)).reshape(-1)
