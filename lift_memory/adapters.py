@@ -358,8 +358,15 @@ def restore_adapter(
             raise CorruptMemory("adapter metadata has no readable settings") from error
         # adapters saved before `top_layers` existed adapted every layer, those saved before
         # `answer_scale` existed answered at 1.0, and those saved before the fitted relevance
-        # gate existed have none
-        legacy = {"top_layers": None, "answer_scale": 1.0, "fitted_relevance_gate": False}
+        # gate existed have none, and those saved before its extra shut questions were fitted on
+        # the retention prompts alone
+        legacy = {
+            "top_layers": None,
+            "answer_scale": 1.0,
+            "fitted_relevance_gate": False,
+            "relevance_passage_questions": False,
+            "relevance_self_questions": 0,
+        }
         try:
             settings = LoraSettings.model_validate({**legacy, **raw})
         except ValueError as error:

@@ -42,6 +42,7 @@ from lift_memory.qa import (
 )
 from lift_memory.qa.facts import english_pipeline_installed
 from lift_memory.relevance_fit import RelevanceFit, fit_relevance_gate
+from lift_memory.relevance_shut_side import shut_questions
 from lift_memory.retention import RetentionPairs, record_retention_answers, retention_samples
 from lift_memory.retention_share import retention_repeats
 from lift_memory.segments import (
@@ -366,7 +367,8 @@ def fitted_gate(
     say: StageCallback,
 ) -> RelevanceFit | None:
     """With its settings' ``fitted_relevance_gate``, fit a trained LoRA's relevance gate on its
-    training questions against its retention prompts and put it in front of the update. The
+    training questions against its retention prompts and the settings' other shut questions
+    (``relevance_shut_side.py``) and put it in front of the update. The
     adapter's own settings decide: a LoRA saved before the gate existed never gets one."""
     if not isinstance(adapter, PeftAdapter) or adapter.kind != "lora":  # PiSSA: never a gate
         return None
@@ -377,11 +379,13 @@ def fitted_gate(
         say("no relevance gate: it needs training questions and retention prompts")
         return None
     say("fitting the relevance gate")
+    with adapter.disabled():  # the base model writes the turns it shuts on
+        shut = shut_questions(loaded, prompts, adapter.settings, seed=seed)
     fit = fit_relevance_gate(
         loaded,
         adapter.first_adapted_layer(),
         [pair.question for pair in pairs],
-        prompts,
+        shut,
         margin=adapter.settings.relevance_margin,
         seed=seed,
     )

@@ -7,7 +7,8 @@ already has — the memory's training questions (open) and its retention prompts
 last prompt token of each, the same read told the quality corpus's unseen questions from the
 generic probes with an AUC of 0.99 (docs/benchmarks.md, twentieth session). The layers below
 the first adapted one are frozen, so the states it reads are the base model's whatever the
-memory learned, and the fit needs no forward above that layer.
+memory learned, and the fit needs no forward above that layer. What the gate is shut on beside
+the retention prompts is relevance_shut_side.py's.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class RelevanceFit:
 
     gate: RelevanceGate
     questions_open: float  # share of the training questions the gate opens on
-    prompts_shut: float  # share of the retention prompts it shuts on
+    prompts_shut: float  # share of the shut side (retention prompts and more) it shuts on
 
 
 def last_prompt_states(loaded: LoadedModel, layer: int, questions: list[str]) -> torch.Tensor:
@@ -107,7 +108,8 @@ def fit_relevance_gate(
     seed: int = 0,
 ) -> RelevanceFit:
     """A per-question gate reading decoder ``layer``'s input: a balanced, L2-regularised
-    logistic read of ``questions`` (open) against ``prompts`` (shut), its logit moved by
+    logistic read of ``questions`` (open) against ``prompts`` (shut: the retention prompts and
+    ``relevance_shut_side.shut_questions``' others), its logit moved by
     ``margin`` (positive: more questions open)."""
     if not questions or not prompts:
         raise ValueError("a relevance gate is fitted on training questions and retention prompts")

@@ -16,6 +16,7 @@ from lift_memory.documents import Document
 from lift_memory.ingest import ingest
 from lift_memory.prompts import IGNORE_INDEX, TrainingSample, prompt_ids, question_prompt
 from lift_memory.relevance_fit import fit_relevance_gate
+from lift_memory.relevance_shut_side import passage_questions, shut_questions
 from lift_memory.train import LiftTrainer, Stage
 
 
@@ -276,7 +277,7 @@ def test_a_fitted_gate_is_saved_and_restored_as_fitted(tiny) -> None:
 
 def ingested(adapter: str, tiny, tmp_store, small_config, corpus):
     """A tiny memory of ``corpus`` with a fitted gate asked for, and 4 retention prompts."""
-    lora = LoraSettings(rank=2, alpha=4, fitted_relevance_gate=True)
+    lora = LoraSettings(rank=2, alpha=4, fitted_relevance_gate=True, relevance_self_questions=8)
     settings = small_config.model_copy(
         update={"adapter": adapter, "lora": lora, "retention_samples": 4}
     )
@@ -334,12 +335,76 @@ def test_a_lora_saved_before_the_fitted_gate_existed_restores_without_one(tiny) 
     tensors = {k: v.clone() for k, v in adapter.tensors().items()}
     settings = json.loads(adapter.metadata()["settings"])
     adapter.detach()
-    for key in ("fitted_relevance_gate", "relevance_margin"):
+    for key in ("fitted_relevance_gate", "relevance_margin", *SHUT_SIDE_KEYS):
         settings.pop(key)
     old = {"adapter_kind": "lora", "settings": json.dumps(settings)}
     restored = restore_adapter(loaded, tensors, old)
     assert not restored.settings.fitted_relevance_gate and restored.gate is None
     restored.detach()
+
+
+SHUT_SIDE_KEYS = ("relevance_passage_questions", "relevance_self_questions")
+
+
+def test_a_gate_fitted_before_its_extra_shut_questions_keeps_its_recipe(tiny) -> None:
+    import json
+
+    loaded = tiny("llama")
+    adapter = create_adapter(loaded, fitted_config())
+    moved(adapter)
+    adapter.install_gate(
+        fit_relevance_gate(
+            loaded, adapter.first_adapted_layer(), CORPUS_QUESTIONS, EVERYDAY_PROMPTS
+        ).gate
+    )
+    tensors = {k: v.clone() for k, v in adapter.tensors().items()}
+    settings = json.loads(adapter.metadata()["settings"])
+    adapter.detach()
+    for key in SHUT_SIDE_KEYS:
+        settings.pop(key)
+    restored = restore_adapter(
+        loaded, tensors, {"adapter_kind": "lora", "settings": json.dumps(settings)}
+    )
+    # still gated, and a consolidation fits it again on the retention prompts alone
+    assert restored.gate is not None and restored.gate.per_question
+    assert not restored.settings.relevance_passage_questions
+    assert restored.settings.relevance_self_questions == 0
+    restored.detach()
+
+
+def test_the_gate_also_shuts_on_passage_questions_and_the_base_models_own_turns(tiny) -> None:
+    loaded = tiny("llama")
+    asked = passage_questions()
+    # the fact generator's questions about everyday prose, in the corpus's question frames
+    assert len(asked) > 20 and all(q.endswith("?") for q in asked)
+    settings = LoraSettings(relevance_self_questions=8)
+    shut = shut_questions(loaded, ["Hi?"], settings, seed=3)
+    assert shut[0] == "Hi?" and shut[1 : 1 + len(asked)] == asked
+    turns = shut[1 + len(asked) :]
+    assert 0 < len(turns) <= 8 and not set(turns) & set(asked)
+    assert shut_questions(loaded, ["Hi?"], settings, seed=3) == shut  # seeded
+    none = LoraSettings(relevance_passage_questions=False, relevance_self_questions=0)
+    assert shut_questions(loaded, ["Hi?"], none) == ["Hi?"]
+
+
+def test_ingest_fits_the_gate_on_the_shut_side_its_settings_ask_for(
+    tiny, tmp_store, small_config, corpus, monkeypatch
+) -> None:
+    import importlib
+
+    ingest_module = importlib.import_module("lift_memory.ingest")  # the package exports ingest()
+    calls = []
+
+    def recorded(loaded, prompts, settings, *, seed=0):
+        calls.append((list(prompts), settings, seed))
+        return shut_questions(loaded, prompts, settings, seed=seed)
+
+    monkeypatch.setattr(ingest_module, "shut_questions", recorded)
+    ingested("lora", tiny, tmp_store, small_config, corpus)
+    [(prompts, settings, seed)] = calls
+    assert len(prompts) == 4  # the retention prompts
+    assert settings.relevance_passage_questions and settings.relevance_self_questions == 8
+    assert seed == small_config.seed
 
 
 def test_a_suspended_fitted_gate_leaves_the_whole_update(tiny) -> None:
