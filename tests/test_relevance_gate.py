@@ -318,6 +318,7 @@ def test_consolidation_fits_the_gate_again_on_every_question(
         memory, [Document("turns.txt", corpus)], store=tmp_store, on_stage=lines.append
     )
     assert "fitting the relevance gate" in lines
+    assert "writing 256 turns the relevance gate shuts on" in lines  # the default, announced
     assert memory.adapter.gate is not None and memory.adapter.gate.per_question
     assert "relevance_questions_open" in result.manifest.metrics
     first = memory.adapter.gate
