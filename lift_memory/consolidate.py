@@ -22,6 +22,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -35,6 +36,7 @@ from lift_memory.ingest import (
     document_record,
     fitted_gate,
     gate_metrics,
+    gate_shut_questions,
     generic_null_space,
     learning_target,
     new_manifest,
@@ -228,7 +230,8 @@ def consolidate(
         # 5. the relevance gate fitted again on every question the memory now holds, then commit:
         # adapter, corpus, QA, then the manifest
         every_pair = [*old_pairs, *new_pairs]
-        fit = fitted_gate(loaded, memory.adapter, every_pair, retention, config.seed, say)
+        shut = _gate_shut_questions(memory, memory_dir, config.seed, say)
+        fit = fitted_gate(loaded, memory.adapter, every_pair, retention, shut, config.seed, say)
         adapter_bytes = store.save_adapter(
             name, memory.adapter.tensors(), memory.adapter.metadata()
         )
@@ -288,6 +291,18 @@ def _retention_pairs(
         pairs += self_written_retention(memory.loaded, config)
     write_retention(memory_dir, pairs)
     return pairs
+
+
+def _gate_shut_questions(
+    memory: LiftMemory, memory_dir: Path, seed: int, say: Callable[[str], None]
+) -> list[str]:
+    """What a LoRA's fitted gate is shut on beside the retention prompts, as its own settings ask
+    (kept in the memory's folder); nothing for another adapter."""
+    adapter = memory.adapter
+    if not isinstance(adapter, PeftAdapter) or adapter.kind != "lora":
+        return []
+    with adapter.disabled():  # the base model writes the turns the gate shuts on
+        return gate_shut_questions(memory.loaded, adapter.settings, memory_dir, seed, say)
 
 
 def _gate_suspended(adapter: Adapter) -> contextlib.AbstractContextManager[None]:

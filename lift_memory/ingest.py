@@ -14,10 +14,11 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from lift_memory.adapters import Adapter, PeftAdapter, create_adapter
-from lift_memory.config import LiftConfig
+from lift_memory.config import LiftConfig, LoraSettings
 from lift_memory.distillation import OpenBookTeaching, source_passage, teach
 from lift_memory.distributed import DataParallel
 from lift_memory.documents import Document
@@ -25,7 +26,13 @@ from lift_memory.errors import LiftMemoryError
 from lift_memory.extractable import LearningTarget
 from lift_memory.interrupts import stop_on_signals
 from lift_memory.manifest import LEARNING_CURVE_KEY, STOPPED_BY_KEY, DocumentRecord, Manifest
-from lift_memory.memory_files import read_retention, write_corpus, write_retention
+from lift_memory.memory_files import (
+    read_retention,
+    read_shut_questions,
+    write_corpus,
+    write_retention,
+    write_shut_questions,
+)
 from lift_memory.models import DEFAULT_MODEL, LoadedModel, load_model
 from lift_memory.null_space import NullSpaceProjection
 from lift_memory.phases import mark
@@ -42,7 +49,7 @@ from lift_memory.qa import (
 )
 from lift_memory.qa.facts import english_pipeline_installed
 from lift_memory.relevance_fit import RelevanceFit, fit_relevance_gate
-from lift_memory.relevance_shut_side import shut_questions
+from lift_memory.relevance_shut_side import extra_shut_questions
 from lift_memory.retention import RetentionPairs, record_retention_answers, retention_samples
 from lift_memory.retention_share import retention_repeats
 from lift_memory.segments import (
@@ -358,18 +365,42 @@ def generic_null_space(
     return projection
 
 
+def gate_shut_questions(
+    loaded: LoadedModel,
+    settings: LoraSettings | None,
+    memory_dir: Path,
+    seed: int,
+    say: StageCallback,
+) -> list[str]:
+    """The questions beside the retention prompts a fitted relevance gate is shut on: read from
+    the memory's folder, or written now (and kept) when ``settings`` ask for a fitted gate.
+    ``settings`` is None for an adapter that never takes one. Call with no memory attached, or
+    with it switched off: the base model writes its own turns."""
+    written = read_shut_questions(memory_dir)
+    if written is not None:
+        return written
+    if settings is None or not settings.fitted_relevance_gate:
+        return []
+    if settings.relevance_self_questions:  # ~110 s for 256 on 2 cores: say so first
+        say(f"writing {settings.relevance_self_questions} turns the relevance gate shuts on")
+    extra = extra_shut_questions(loaded, settings, seed=seed)
+    write_shut_questions(memory_dir, extra)
+    return extra
+
+
 def fitted_gate(
     loaded: LoadedModel,
     adapter: Adapter,
     pairs: list[QAPair],
     retention: RetentionPairs,
+    shut: list[str],
     seed: int,
     say: StageCallback,
 ) -> RelevanceFit | None:
     """With its settings' ``fitted_relevance_gate``, fit a trained LoRA's relevance gate on its
-    training questions against its retention prompts and the settings' other shut questions
-    (``relevance_shut_side.py``) and put it in front of the update. The
-    adapter's own settings decide: a LoRA saved before the gate existed never gets one."""
+    training questions against its retention prompts and ``shut`` (``gate_shut_questions``) and
+    put it in front of the update. The adapter's own settings decide: a LoRA saved before the
+    gate existed never gets one."""
     if not isinstance(adapter, PeftAdapter) or adapter.kind != "lora":  # PiSSA: never a gate
         return None
     if not adapter.settings.fitted_relevance_gate:
@@ -378,16 +409,12 @@ def fitted_gate(
     if not pairs or not prompts:
         say("no relevance gate: it needs training questions and retention prompts")
         return None
-    if adapter.settings.relevance_self_questions:  # ~110 s for 256 on 2 cores: say so first
-        say(f"writing {adapter.settings.relevance_self_questions} turns the relevance gate shuts on")
-    with adapter.disabled():  # the base model writes the turns it shuts on
-        shut = shut_questions(loaded, prompts, adapter.settings, seed=seed)
     say("fitting the relevance gate")
     fit = fit_relevance_gate(
         loaded,
         adapter.first_adapted_layer(),
         [pair.question for pair in pairs],
-        shut,
+        [*prompts, *shut],
         margin=adapter.settings.relevance_margin,
         seed=seed,
     )
@@ -484,6 +511,8 @@ def ingest(
                 say(f"the base model writes {written} for retention")
                 retention = [*retention, *self_written_retention(loaded, config)]
             write_retention(memory_dir, retention)
+        lora = config.lora if config.adapter == "lora" else None  # PiSSA: never a fitted gate
+        shut = gate_shut_questions(loaded, lora, memory_dir, config.seed, say) if main else []
         timings.setdefault("retention_s", time.perf_counter() - t)
         if parallel and main:  # the others may now read the QA and retention files
             parallel.wait()
@@ -531,7 +560,7 @@ def ingest(
 
         # 5. a fitted relevance gate, then commit: adapter first, then the manifest that says
         # it is complete
-        fit = fitted_gate(loaded, adapter, pairs, retention, config.seed, say)
+        fit = fitted_gate(loaded, adapter, pairs, retention, shut, config.seed, say)
         mark("commit")
         adapter_bytes = store.save_adapter(name, adapter.tensors(), adapter.metadata())
         if adapter.kind != "pissa":

@@ -33,11 +33,10 @@ def passage_questions() -> list[str]:
     return sorted(asked)
 
 
-def shut_questions(
-    loaded: LoadedModel, prompts: list[str], settings: LoraSettings, *, seed: int = 0
+def extra_shut_questions(
+    loaded: LoadedModel, settings: LoraSettings, *, seed: int = 0
 ) -> list[str]:
-    """``prompts`` (a memory's retention prompts) and the extra shut questions ``settings`` ask
-    for. Call with the memory switched off: the base model writes its own turns."""
+    """The shut questions ``settings`` ask for beside a memory's retention prompts. Call with
+    no memory attached, or with it switched off: the base model writes its own turns."""
     extra = passage_questions() if settings.relevance_passage_questions else []
-    extra += self_written_user_turns(loaded, settings.relevance_self_questions, seed=seed)
-    return [*prompts, *extra]
+    return extra + self_written_user_turns(loaded, settings.relevance_self_questions, seed=seed)

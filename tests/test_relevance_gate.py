@@ -14,9 +14,10 @@ from lift_memory.config import LiftConfig, LoraSettings
 from lift_memory.consolidate import consolidate, open_memory
 from lift_memory.documents import Document
 from lift_memory.ingest import ingest
+from lift_memory.memory_files import read_shut_questions
 from lift_memory.prompts import IGNORE_INDEX, TrainingSample, prompt_ids, question_prompt
 from lift_memory.relevance_fit import fit_relevance_gate
-from lift_memory.relevance_shut_side import passage_questions, shut_questions
+from lift_memory.relevance_shut_side import extra_shut_questions, passage_questions
 from lift_memory.train import LiftTrainer, Stage
 
 
@@ -379,33 +380,62 @@ def test_the_gate_also_shuts_on_passage_questions_and_the_base_models_own_turns(
     # the fact generator's questions about everyday prose, in the corpus's question frames
     assert len(asked) > 20 and all(q.endswith("?") for q in asked)
     settings = LoraSettings(relevance_self_questions=8)
-    shut = shut_questions(loaded, ["Hi?"], settings, seed=3)
-    assert shut[0] == "Hi?" and shut[1 : 1 + len(asked)] == asked
-    turns = shut[1 + len(asked) :]
+    extra = extra_shut_questions(loaded, settings, seed=3)
+    assert extra[: len(asked)] == asked
+    turns = extra[len(asked) :]
     assert 0 < len(turns) <= 8 and not set(turns) & set(asked)
-    assert shut_questions(loaded, ["Hi?"], settings, seed=3) == shut  # seeded
+    assert extra_shut_questions(loaded, settings, seed=3) == extra  # seeded
     none = LoraSettings(relevance_passage_questions=False, relevance_self_questions=0)
-    assert shut_questions(loaded, ["Hi?"], none) == ["Hi?"]
+    assert extra_shut_questions(loaded, none) == []
 
 
-def test_ingest_fits_the_gate_on_the_shut_side_its_settings_ask_for(
+def test_ingest_keeps_the_shut_questions_and_fits_the_gate_on_them(
     tiny, tmp_store, small_config, corpus, monkeypatch
 ) -> None:
     import importlib
 
     ingest_module = importlib.import_module("lift_memory.ingest")  # the package exports ingest()
-    calls = []
+    fitted: list[list[str]] = []
+    fit = ingest_module.fit_relevance_gate
 
-    def recorded(loaded, prompts, settings, *, seed=0):
-        calls.append((list(prompts), settings, seed))
-        return shut_questions(loaded, prompts, settings, seed=seed)
+    def recorded(loaded, layer, questions, prompts, **kwargs):
+        fitted.append(list(prompts))
+        return fit(loaded, layer, questions, prompts, **kwargs)
 
-    monkeypatch.setattr(ingest_module, "shut_questions", recorded)
+    monkeypatch.setattr(ingest_module, "fit_relevance_gate", recorded)
     ingested("lora", tiny, tmp_store, small_config, corpus)
-    [(prompts, settings, seed)] = calls
-    assert len(prompts) == 4  # the retention prompts
-    assert settings.relevance_passage_questions and settings.relevance_self_questions == 8
-    assert seed == small_config.seed
+    kept = read_shut_questions(tmp_store.path("notes"))
+    assert kept is not None and kept[: len(passage_questions())] == passage_questions()
+    assert 0 < len(kept) - len(passage_questions()) <= 8  # the turns the base model wrote
+    [prompts] = fitted
+    assert len(prompts) == 4 + len(kept) and prompts[4:] == kept  # the retention prompts first
+
+
+def test_consolidation_reuses_the_shut_questions_a_memory_keeps(
+    tiny, tmp_store, small_config, corpus, monkeypatch
+) -> None:
+    import importlib
+
+    ingested("lora", tiny, tmp_store, small_config, corpus)
+    kept = read_shut_questions(tmp_store.path("notes"))
+    ingest_module = importlib.import_module("lift_memory.ingest")
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("the kept shut questions are written again")
+
+    monkeypatch.setattr(ingest_module, "extra_shut_questions", never)
+    memory = LiftMemory.load("notes", store=tmp_store, model=tiny("llama"))
+    lines: list[str] = []
+    consolidate(
+        memory, [Document("more.txt", corpus.upper())], store=tmp_store, on_stage=lines.append
+    )
+    assert "fitting the relevance gate" in lines and not any("writing" in x for x in lines)
+    assert read_shut_questions(tmp_store.path("notes")) == kept
+
+
+def test_a_pissa_memory_writes_no_shut_questions(tiny, tmp_store, small_config, corpus) -> None:
+    ingested("pissa", tiny, tmp_store, small_config, corpus)
+    assert read_shut_questions(tmp_store.path("notes")) is None  # no file: nothing to shut on
 
 
 def test_a_suspended_fitted_gate_leaves_the_whole_update(tiny) -> None:
