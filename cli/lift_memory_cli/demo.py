@@ -1,4 +1,4 @@
-"""`make demo`: the `lift-memory` CLI on a bundled fictional corpus, in about twelve minutes on CPU.
+"""`make demo`: the `lift-memory` CLI on a bundled fictional corpus, in about fifteen minutes on CPU.
 
 1. ``lift-memory ingest`` the sample (~1,000 tokens about the invented island of Varnholm, so no
    pretrained model knows it) into the memory ``varnholm-demo``, Chroma retrieval arm included;
@@ -8,10 +8,12 @@
 
 Training: the library's default recipe (docs/architecture.md, "The default adapter"): a LoRA in
 the top 12 decoder layers, every fact of the text asked up to four ways and restated as plain
-text, stage 2 until 90 % of the facts are extractable closed-book (at most 2 + 12 epochs). On
-this ~1,000-token text that stopped after 5 stage-2 epochs at ~61k training tokens; the whole
-demo took 11.9 minutes on two CPU cores (the ingest 10.5, its routing calibration 2 of them) and
-answered 7 of the 9 questions from memory (base 1, RAG 1, hybrid 7, auto 7). The pinned
+text, stage 2 until 90 % of the facts are extractable closed-book (at most 1 + 12 epochs), then
+a relevance gate fitted to decide per question whether the memory answers (docs/lift.md §2). On
+this ~1,000-token text that stopped after 5 stage-2 epochs at ~97k training tokens; the whole
+demo took 14.9 minutes on two CPU cores (the ingest 13.3, its routing calibration 2.5 and the
+gate's self-written turns ~2 of them) and answered 7 of the 9 questions from memory (base 1,
+RAG 1, hybrid 7, auto 7; twenty-second session). The pinned
 every-layer Gated Memory recipe the demo used before: 6, 1, 1, 6 of 9 at ~71k tokens.
 
 A second `make demo` reuses a finished memory (``DEMO_FRESH=1`` ingests again) and resumes one
