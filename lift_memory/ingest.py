@@ -511,7 +511,8 @@ def ingest(
                 say(f"the base model writes {written} for retention")
                 retention = [*retention, *self_written_retention(loaded, config)]
             write_retention(memory_dir, retention)
-        lora = config.lora if config.adapter == "lora" else None  # PiSSA: never a fitted gate
+        # PiSSA never takes a fitted gate, nor does a memory with no questions to fit it on
+        lora = config.lora if config.adapter == "lora" and pairs else None
         shut = gate_shut_questions(loaded, lora, memory_dir, config.seed, say) if main else []
         timings.setdefault("retention_s", time.perf_counter() - t)
         if parallel and main:  # the others may now read the QA and retention files
