@@ -40,9 +40,8 @@ from lift_memory_bench.generic import GENERIC_PROBES
 from lift_memory import LiftConfig, LiftMemory, MemoryStore
 from lift_memory.generic_prompts import RETENTION_PROMPTS
 from lift_memory.models import load_model
-from lift_memory.qa.fact_generator import FactQAGenerator
 from lift_memory.relevance_fit import balanced_logistic_read, last_prompt_states
-from lift_memory.retention import GENERIC_PASSAGES
+from lift_memory.relevance_shut_side import passage_questions
 from lift_memory.self_prompts import self_written_user_turns
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,10 +67,7 @@ def main() -> None:
         for prompt, _reply in map(json.loads, (folder / "retention.jsonl").read_text().splitlines())
         if prompt
     ]
-    generator = FactQAGenerator()
-    passage_questions = sorted(
-        {pair.question for passage in GENERIC_PASSAGES for pair in generator.generate(passage, 0)}
-    )
+    passages = passage_questions()  # the engine's own (relevance_shut_side.py)
     with memory.adapter.disabled():
         self_questions = self_written_user_turns(loaded, args.self_turns, seed=config.seed)
     dev = [
@@ -94,14 +90,11 @@ def main() -> None:
     }
     extra = {
         "prompts": [],
-        "passage_questions": passage_questions,
+        "passage_questions": passages,
         "self_questions": self_questions,
+        "both": passages + self_questions,
     }
-    extra["both"] = passage_questions + self_questions
-    shut_states = {
-        key: states(trained_prompts + value) if value or key == "prompts" else None
-        for key, value in extra.items()
-    }
+    shut_states = {key: states(trained_prompts + value) for key, value in extra.items()}
     result: dict[str, object] = {
         "memory": str(args.store),
         "sizes": {
@@ -110,7 +103,7 @@ def main() -> None:
             **{key: len(value) for key, value in extra.items()},
             **{key: len(value) for key, value in sides.items()},
         },
-        "passage_questions": passage_questions,
+        "passage_questions": passages,
         "self_questions": self_questions,
         "variants": {},
     }

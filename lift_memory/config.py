@@ -107,7 +107,8 @@ class LoraSettings(BaseModel):
         description="After training, fit a gate that decides once per question whether the "
         "update applies: a logistic read of the hidden state entering the first adapted layer "
         "at the prompt's last token, fitted on the memory's training questions (open) against "
-        "its retention prompts and the questions below (shut) and held for the reply (lift_memory/relevance_fit.py). "
+        "its retention prompts and the questions below (shut) and held for the reply "
+        "(lift_memory/relevance_fit.py). "
         "Questions it shuts on are answered by the base model. LoRA only (PiSSA and the "
         "Gated Memory ignore it); relevance_gate=True turns it off.",
     )

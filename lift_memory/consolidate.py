@@ -230,7 +230,7 @@ def consolidate(
         # 5. the relevance gate fitted again on every question the memory now holds, then commit:
         # adapter, corpus, QA, then the manifest
         every_pair = [*old_pairs, *new_pairs]
-        shut = _gate_shut_questions(memory, memory_dir, config.seed, say)
+        shut = _gate_shut_questions(memory, memory_dir, config.seed, say) if every_pair else []
         fit = fitted_gate(loaded, memory.adapter, every_pair, retention, shut, config.seed, say)
         adapter_bytes = store.save_adapter(
             name, memory.adapter.tensors(), memory.adapter.metadata()

@@ -109,8 +109,8 @@ def fit_relevance_gate(
 ) -> RelevanceFit:
     """A per-question gate reading decoder ``layer``'s input: a balanced, L2-regularised
     logistic read of ``questions`` (open) against ``prompts`` (shut: the retention prompts and
-    ``relevance_shut_side.shut_questions``' others), its logit moved by
-    ``margin`` (positive: more questions open)."""
+    ``relevance_shut_side.extra_shut_questions``), its logit moved by ``margin`` (positive:
+    more questions open)."""
     if not questions or not prompts:
         raise ValueError("a relevance gate is fitted on training questions and retention prompts")
     questions = random.Random(seed).sample(questions, min(len(questions), MAX_QUESTIONS))
