@@ -27,6 +27,7 @@ from lift_memory_bench.metrics import question_scores
 from lift_memory_bench.tasks.question import BenchQuestion
 
 from lift_memory import Document, LiftConfig, LiftMemory, MemoryStore, ingest
+from lift_memory import train as train_module
 from lift_memory.answer import generate_answer
 from lift_memory.models import load_model
 from lift_memory.train import LiftTrainer
@@ -76,11 +77,30 @@ def keep_adapter_after_each_epoch(snapshots: Path) -> None:
     LiftTrainer._measure = measured  # type: ignore[method-assign]
 
 
+def decay_over(share: float) -> None:
+    """The learning rate's cosine decays over ``share`` of the planned steps, then stays at its
+    floor: the planned steps count every epoch whole, while a run with ``learn_until`` rests its
+    learned facts and stops early, so at the default schedule it ends near half the peak rate."""
+    schedule = train_module._learning_rate
+
+    def shortened(step: int, total: int, config: LiftConfig) -> float:
+        return schedule(step, max(config.warmup_steps + 1, round(total * share)), config)
+
+    train_module._learning_rate = shortened
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--run", required=True, help="a quality run's report folder")
     parser.add_argument("--out", required=True)
     parser.add_argument("--config", default="{}", help="LiftConfig keys over the run's")
+    parser.add_argument(
+        "--decay-share",
+        type=float,
+        default=None,
+        help="an experiment, not a library option: the cosine decays over this share of the "
+        "planned steps",
+    )
     args = parser.parse_args()
     run, out = Path(args.run), Path(args.out)
     snapshots = out / "snapshots"
@@ -92,6 +112,8 @@ def main() -> None:
     loaded = load_model("smollm2-135m")
     store = MemoryStore(out / "store")
     keep_adapter_after_each_epoch(snapshots)
+    if args.decay_share is not None:
+        decay_over(args.decay_share)
 
     def progress(p: Any) -> None:
         if p.step % 50 == 0:
