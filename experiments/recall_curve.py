@@ -140,7 +140,8 @@ def main() -> None:
     questions = run_questions(run)
     points = {p.epoch: p for p in result.train.learning_curve}
     curve: list[dict[str, Any]] = []
-    for path in sorted(snapshots.glob("epoch-*.pt")):
+    # the last epoch first: the trained memory's own recall comes before the curve behind it
+    for path in sorted(snapshots.glob("epoch-*.pt"), reverse=True):
         epoch = int(path.stem.split("-")[1])
         weights = torch.load(path)
         with torch.no_grad():
@@ -190,7 +191,8 @@ def main() -> None:
                     if result.manifest.documents
                     else None,
                     "train_tokens": result.train.tokens,
-                    "curve": curve,
+                    "decay_share": args.decay_share,
+                    "curve": sorted(curve, key=lambda point: point["epoch"]),
                 },
                 indent=1,
             )
