@@ -411,3 +411,33 @@ def test_an_opening_name_the_tagger_reads_as_a_verb_is_parsed_as_a_name() -> Non
 def test_a_command_is_not_read_as_a_name() -> None:
     for sentence in ("Visit Paris in the spring.", "Orla Fenwick built the lighthouse."):
         assert not opens_with_misread_name(next(iter(english_pipeline()(sentence).sents)))
+
+
+def _questions_answered(text: str, answer: str) -> list[str]:
+    return [
+        p.question
+        for sentence, span, fact in find_facts(text)
+        if fact.answer == answer
+        for p in phrasings(sentence, span, fact.label)
+    ]
+
+
+def test_a_long_number_read_as_a_date_is_asked_with_what() -> None:
+    # the recognizer calls the 7-digit value a DATE; "When is the special magic number …?" was
+    # what the bench's needles were trained on, and the hyphenated key came apart in place
+    text = "The grass is green. The special magic number for gentle-saddle is 7708596."
+    assert _questions_answered(text, "7708596") == [
+        "What is the special magic number for gentle-saddle?",
+        "The special magic number for gentle-saddle is what?",
+    ]
+
+
+def test_a_number_that_is_the_complement_of_be_is_asked_with_what() -> None:
+    questions = _questions_answered("The population of Ostvik is 312.", "312")
+    assert "What is the population of Ostvik?" in questions
+    assert not any(q.startswith("How many is") for q in questions)
+
+
+def test_a_counted_number_is_still_asked_with_how_many() -> None:
+    questions = _questions_answered("The Marrowind carries 40 barrels of salt.", "40 barrels")
+    assert "How many barrels does the Marrowind carry of salt?" in questions

@@ -103,6 +103,9 @@ def _attachment(span: Span) -> Token:
 def _wh_phrase(span: Span, label: str, top: Token) -> tuple[str, set[int]]:
     """The wh-phrase that stands for the answer and the token indices it replaces."""
     noun_phrase = {t.i for t in top.subtree}
+    if label in ("CARDINAL", "NUM") and _is_copular_number(span):
+        # "The population of Ostvik is 312": what the subject is, not "How many is …?"
+        return "what", {t.i for t in span}
     if label in _NUMBER_LABELS:
         noun = top if top.i not in {t.i for t in span} else None
         if noun is None and span.root.pos_ == "NOUN":  # "forty-two kilometres"
@@ -134,6 +137,17 @@ def _wh_phrase(span: Span, label: str, top: Token) -> tuple[str, set[int]]:
     if _named_agent(span, label):
         return "who", noun_phrase
     return "what", noun_phrase
+
+
+def _is_copular_number(span: Span) -> bool:
+    """A bare number that is the complement of "be" ("… is 312", "… was 7708596"), counting
+    no noun of its own."""
+    root = span.root
+    return (
+        root.dep_ == "attr"
+        and root.head.lemma_ == "be"
+        and all(t.like_num or t.is_punct for t in span)
+    )
 
 
 def _named_agent(span: Span, label: str) -> bool:
@@ -572,15 +586,20 @@ def _in_situ(sentence: Span, span: Span, label: str) -> Phrasing:
     while tokens and tokens[-1].is_punct:
         tokens.pop()
     first = min(replaced)
-    words = []
+    words: list[str] = []
+    previous = None
     for t in tokens:
         if t.i == first:
-            words.append(wh)
-        if t.i not in replaced:
-            words.append(t.text + t.whitespace_)
-        elif t.i == max(replaced) and t.whitespace_:
+            words.append(("" if not words or words[-1].endswith(" ") else " ") + wh + " ")
+        if t.i in replaced:
+            continue
+        # the text's own spacing ("restless-badger" stays one word), and a space where
+        # tokens were taken out between two kept ones
+        if previous is not None and t.i != previous + 1 and not words[-1].endswith(" "):
             words.append(" ")
-    text = re.sub(r"\s+", " ", "".join(w if w.endswith(" ") else w + " " for w in words))
+        words.append(t.text + t.whitespace_)
+        previous = t.i
+    text = re.sub(r"\s+", " ", "".join(words))
     text = re.sub(r"\s+([,.;:!?%)]|'s\b)", r"\1", text).strip(" ,")
     return Phrasing(_sentence_case(text) + "?", span.text, sentence.text.strip(), "in_situ")
 

@@ -188,6 +188,8 @@ def _with_leading_name_parts(span: Span, floor: int) -> Span:
 _PLACE_PREPOSITIONS = frozenset({"in", "at", "on", "near", "from", "inside", "outside"})
 WEEKDAYS = frozenset({"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"})
 _MISREAD_AS_NAMES = frozenset({"PERSON", "ORG", "NORP", "PROPN"})
+# five digits or more: no year, whatever the recognizer says (codes, magic numbers, phone numbers)
+_CODE_NUMBER = re.compile(r"\d{5,}")
 
 
 def span_label(span: Span) -> str:
@@ -198,6 +200,8 @@ def span_label(span: Span) -> str:
     """
     label = span.label_ or ("NUM" if span.root.like_num else "PROPN")
     root = span.root
+    if label in ("DATE", "TIME") and _CODE_NUMBER.fullmatch(span.text):
+        return "CARDINAL"  # "is 7708596": the recognizer's date is a number, asked "What is …?"
     if root.text in WEEKDAYS:  # "leaves every Thursday": the small model leaves days unlabelled
         return "DATE"
     governed = root.head if root.dep_ == "pobj" else None
