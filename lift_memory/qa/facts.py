@@ -197,6 +197,7 @@ def span_label(span: Span) -> str:
 
     Invented names fool the recognizer ("born in Dunmore" as a PERSON); a name governed by a
     place preposition is read as a place, since people are rarely "in", "at" or "on" someone.
+    A "date" or "time" of five digits or more is a number (a code, a magic number).
     """
     label = span.label_ or ("NUM" if span.root.like_num else "PROPN")
     root = span.root
