@@ -80,7 +80,8 @@ def keep_adapter_after_each_epoch(snapshots: Path) -> None:
 def decay_over(share: float) -> None:
     """The learning rate's cosine decays over ``share`` of the planned steps, then stays at its
     floor: the planned steps count every epoch whole, while a run with ``learn_until`` rests its
-    learned facts and stops early, so at the default schedule it ends near half the peak rate."""
+    learned facts and stops early, so at the default schedule it ends at ~70 % of the peak rate
+    (the quality corpus, docs/benchmarks.md, twenty-third session)."""
     schedule = train_module._learning_rate
 
     def shortened(step: int, total: int, config: LiftConfig) -> float:
