@@ -441,3 +441,11 @@ def test_a_number_that_is_the_complement_of_be_is_asked_with_what() -> None:
 def test_a_counted_number_is_still_asked_with_how_many() -> None:
     questions = _questions_answered("The Marrowind carries 40 barrels of salt.", "40 barrels")
     assert "How many barrels does the Marrowind carry of salt?" in questions
+
+
+def test_a_sum_keeps_its_currency_sign_in_the_answer() -> None:
+    # the small pipeline's MONEY entity may leave the "$" out: "How much is the ferry fee $ a
+    # year?" answered "40"
+    questions = _questions_answered("The ferry fee is $40 a year.", "$40")
+    assert "How much is the ferry fee a year?" in questions
+    assert not any("$" in q for q in questions)

@@ -164,8 +164,20 @@ def _whole_names(spans: list[Span]) -> list[Span]:
             joined[-1] = Span(span.doc, previous.start, span.end, label=label)
             continue
         floor = previous.end if previous is not None else span.sent.start
-        joined.append(_with_leading_name_parts(span, floor))
+        joined.append(_with_currency_sign(_with_leading_name_parts(span, floor), floor))
     return joined
+
+
+def _with_currency_sign(span: Span, floor: int) -> Span:
+    """A number with the currency sign before it ("$" of "$40", which the small pipeline may
+    leave out of its MONEY entity), labelled MONEY: asked "How much …?" with the sign in the
+    answer, not "How much is the fee $ a year?"."""
+    from spacy.tokens import Span
+
+    before = span.doc[span.start - 1] if span.start > max(floor, span.sent.start) else None
+    if before is None or not before.is_currency or not span[0].like_num:
+        return span
+    return Span(span.doc, span.start - 1, span.end, label="MONEY")
 
 
 def _with_leading_name_parts(span: Span, floor: int) -> Span:
