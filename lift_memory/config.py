@@ -382,6 +382,14 @@ class LiftConfig(BaseModel):
         "keep resting. Late epochs train few samples, and probing every fact is then a large "
         "share of their cost (docs/lift.md §6). 1: every epoch probes every fact.",
     )
+    rest_extractable_phrasings: bool = Field(
+        default=False,
+        description="Also rest, for one epoch, the phrasings of a still pending fact whose "
+        "answer already passes its probe: the epoch trains only the phrasings that fail. Each "
+        "is probed again after the epoch (its fact is pending) and trains again once it fails. "
+        "False: a fact's phrasings rest only together, once all of them pass (docs/lift.md "
+        "§6).",
+    )
     learn_patience: int | None = Field(
         default=None,
         ge=1,

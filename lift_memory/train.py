@@ -352,15 +352,20 @@ class LiftTrainer:
         # and only the pending ones are measured (docs/lift.md §6)
         resting_before = self.learning_log.get(f"{stage_index}:{epoch}")
         partial = bool(resting_before) and (epoch + 1) % self.config.reprobe_learned_every != 0
-        kept = {target.members[i] for i in resting_before or []} if partial else set()
+        # the facts that rested whole (every probe resting), not a pending fact's passing
+        # phrasings (rest_extractable_phrasings)
+        kept = target.learned_facts(set(resting_before or [])) if partial else set()
         learned = probe(target.facts - kept if partial else None)
         facts = kept | target.learned_facts(learned)
         if partial and len(facts) >= target.target_share * len(target.facts):
             # the stage would end on facts not measured since: it ends on a full probe
             learned |= probe(kept)
             facts = target.learned_facts(learned)
-        resting = sorted(i for i, fact in target.members.items() if fact in facts)
-        self.learning_log[f"{stage_index}:{epoch + 1}"] = resting
+        resting = {i for i, fact in target.members.items() if fact in facts}
+        if self.config.rest_extractable_phrasings:
+            # a pending fact's passing phrasings rest one epoch: its probe measures them again
+            resting |= learned
+        self.learning_log[f"{stage_index}:{epoch + 1}"] = sorted(resting)
         self.learning_log[f"probe_s:{stage_index}:{epoch + 1}"] = time.perf_counter() - started
         counts = [len(facts), len(target.facts)]
         self.learning_log[f"facts:{stage_index}:{epoch + 1}"] = counts

@@ -334,3 +334,44 @@ def test_a_stage_ends_only_on_facts_measured_in_that_epoch(tiny, monkeypatch) ->
     # forgotten by then: the stage goes on, and the keeper trains again
     assert train(keeper_forgotten_at=4) == (4, [1, 1, 1, 2])
     assert probed == [None, None, {"place"}, {"keeper"}, None]
+
+
+def test_a_pending_facts_passing_phrasing_can_rest_alone(tiny, monkeypatch) -> None:
+    import lift_memory.train as train_module
+
+    loaded = tiny("llama")
+    tokenized = tokenize_documents(loaded.tokenizer, [Document("doc", TEXT)])
+    samples = segment_samples(tokenized, 32, 16)
+    first = len(samples)
+    asked = [*QA, ("Who is the keeper of the lighthouse?", "Ilse.")]
+    samples += [chat_sample(loaded.tokenizer, q, a, "qa") for q, a in asked]
+    facts = {first: "keeper", first + 1: "place", first + 2: "keeper"}
+    target = LearningTarget(probes=facts, members=facts, threshold=0.5, target_share=1.0)
+    probed: list[set[str] | None] = []
+
+    def one_phrasing_passes(loaded, samples, target, frozen_cache=None, facts=None):
+        probed.append(facts)
+        return {first} if facts is None or "keeper" in facts else set()
+
+    monkeypatch.setattr(train_module, "learned_samples", one_phrasing_passes)
+
+    def train(rest: bool) -> tuple[LiftTrainer, list[int]]:
+        probed.clear()
+        cfg = config(rest_extractable_phrasings=rest, reprobe_learned_every=2)
+        fresh = tiny("llama")
+        trainer = LiftTrainer(fresh, create_adapter(fresh, cfg), cfg)
+        result = trainer.train([Stage("segments+qa", samples, 4, target)])
+        assert [p.facts_learned for p in result.learning_curve] == [0, 0, 0, 0]
+        tokens = [p.tokens for p in result.learning_curve]
+        return trainer, [b - a for a, b in zip([0, *tokens], tokens, strict=False)]
+
+    resting, rested_tokens = train(rest=True)
+    # the keeper's first phrasing passes: it rests alone, its other phrasing and the place train
+    assert resting.learning_log["0:1"] == [first]
+    # the keeper is still pending, so the third epoch's probe (between full probes) asks it again
+    assert probed == [None, None, {"keeper", "place"}, None]
+    trained, all_tokens = train(rest=False)
+    assert trained.learning_log["0:1"] == []
+    # the first epoch trains everything either way; later ones one phrasing fewer
+    assert rested_tokens[0] == all_tokens[0]
+    assert all(r < a for r, a in zip(rested_tokens[1:], all_tokens[1:], strict=True))
