@@ -384,9 +384,10 @@ class LiftConfig(BaseModel):
     )
     rest_extractable_phrasings: bool = Field(
         default=False,
-        description="Also rest, for one epoch, the phrasings of a still pending fact whose "
-        "answer already passes its probe: the epoch trains only the phrasings that fail. Each "
-        "is probed again after the epoch (its fact is pending) and trains again once it fails. "
+        description="Also rest, for one epoch, the closed-book questions of a still pending "
+        "fact whose answer already passes its probe: the epoch trains the fact's questions that "
+        "fail. Each is probed again after the epoch (its fact is pending) and trains again "
+        "once it fails. "
         "False: a fact's phrasings rest only together, once all of them pass (docs/lift.md "
         "§6).",
     )
