@@ -27,7 +27,6 @@ from lift_memory_bench.metrics import question_scores
 from lift_memory_bench.tasks.question import BenchQuestion
 
 from lift_memory import Document, LiftConfig, LiftMemory, MemoryStore, ingest
-from lift_memory import train as train_module
 from lift_memory.answer import generate_answer
 from lift_memory.models import load_model
 from lift_memory.train import LiftTrainer
@@ -77,19 +76,6 @@ def keep_adapter_after_each_epoch(snapshots: Path) -> None:
     LiftTrainer._measure = measured  # type: ignore[method-assign]
 
 
-def decay_over(share: float) -> None:
-    """The learning rate's cosine decays over ``share`` of the planned steps, then stays at its
-    floor: the planned steps count every epoch whole, while a run with ``learn_until`` rests its
-    learned facts and stops early, so at the default schedule it ends at ~70 % of the peak rate
-    (the quality corpus, docs/benchmarks.md, twenty-third session)."""
-    schedule = train_module._learning_rate
-
-    def shortened(step: int, total: int, config: LiftConfig) -> float:
-        return schedule(step, max(config.warmup_steps + 1, round(total * share)), config)
-
-    train_module._learning_rate = shortened
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--run", required=True, help="a quality run's report folder")
@@ -99,22 +85,23 @@ def main() -> None:
         "--decay-share",
         type=float,
         default=None,
-        help="an experiment, not a library option: the cosine decays over this share of the "
-        "planned steps",
+        help="LiftConfig.lr_decay_share: the cosine reaches its floor after this share of the "
+        "planned steps (the same as --config '{\"lr_decay_share\": S}')",
     )
     args = parser.parse_args()
     run, out = Path(args.run), Path(args.out)
     snapshots = out / "snapshots"
     snapshots.mkdir(parents=True, exist_ok=True)
-    config = run_config(run, json.loads(args.config))
+    overrides = json.loads(args.config)
+    if args.decay_share is not None:
+        overrides["lr_decay_share"] = args.decay_share
+    config = run_config(run, overrides)
     text = (run / "corpus.txt").read_text(encoding="utf-8").removesuffix("\n")
     saved = json.loads((run / "retention-answers.json").read_text())
     retention = [(str(p), str(a)) for p, a in saved["pairs"]][: config.retention_samples]
     loaded = load_model("smollm2-135m")
     store = MemoryStore(out / "store")
     keep_adapter_after_each_epoch(snapshots)
-    if args.decay_share is not None:
-        decay_over(args.decay_share)
 
     def progress(p: Any) -> None:
         if p.step % 50 == 0:

@@ -137,9 +137,12 @@ def plan_batches(stages: list[Stage], config: LiftConfig) -> list[list[list[list
 
 
 def _learning_rate(step: int, total: int, config: LiftConfig) -> float:
-    """Linear warm-up, then cosine decay to a tenth of the peak."""
+    """Linear warm-up, then cosine decay to a tenth of the peak over ``lr_decay_share`` of the
+    ``total`` planned steps, then the floor."""
     if step < config.warmup_steps:
         return config.learning_rate * (step + 1) / config.warmup_steps
+    if config.lr_decay_share < 1.0:
+        total = max(config.warmup_steps + 1, round(total * config.lr_decay_share))
     progress = (step - config.warmup_steps) / max(1, total - config.warmup_steps)
     return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
