@@ -216,14 +216,14 @@ def test_the_retention_weight_scales_only_the_retention_batches_loss(tiny, reten
 
 
 def test_the_learning_rate_can_reach_its_floor_early() -> None:
-    whole = LiftConfig(learning_rate=1e-2, warmup_steps=5)
-    early = LiftConfig(learning_rate=1e-2, warmup_steps=5, lr_decay_share=0.4)
+    whole = LiftConfig(learning_rate=1e-2, warmup_steps=5, lr_decay_share=1.0)
+    early = LiftConfig(learning_rate=1e-2, warmup_steps=5)  # the default, 0.4
     total = 1005
     rates = [_learning_rate(step, total, early) for step in range(total)]
     # the warm-up is the same; the cosine ends at the floor after 40 % of the planned steps
     assert rates[:5] == [_learning_rate(step, total, whole) for step in range(5)]
     assert rates[402] == pytest.approx(1e-3) and rates[-1] == pytest.approx(1e-3)
     assert all(a >= b for a, b in zip(rates[5:], rates[6:], strict=False))
-    # at 1.0 the floor comes at the last planned step only, as before the option existed
+    # at 1.0 the floor comes at the last planned step only, as before the twenty-fourth session
     assert _learning_rate(total - 1, total, whole) == pytest.approx(1e-3, rel=1e-3)
     assert _learning_rate(402, total, whole) > 5e-3
