@@ -41,6 +41,7 @@ def config(gate: bool = True, **overrides) -> LiftConfig:
         max_batch_tokens=64,
         warmup_steps=1,
         learning_rate=3e-2,
+        lr_decay_share=1.0,  # the gate's training test was set at the whole-run cosine
     )
     values.update(overrides)
     return LiftConfig(**values)
