@@ -179,7 +179,7 @@ def main() -> None:
                     if result.manifest.documents
                     else None,
                     "train_tokens": result.train.tokens,
-                    "decay_share": args.decay_share,
+                    "decay_share": config.lr_decay_share,
                     "curve": sorted(curve, key=lambda point: point["epoch"]),
                 },
                 indent=1,

@@ -425,9 +425,10 @@ class LiftConfig(BaseModel):
         le=1.0,
         description="Peak learning rate. Left out: the adapter's own (DEFAULT_LEARNING_RATES).",
     )
-    # 0.4 since the twenty-fourth session: on the quality corpus 758 facts of 779 learned in 1 + 7
-    # epochs instead of 721 in 1 + 9, every recall bar held from the fifth epoch on, generic drop
-    # 6 %, perplexity x1.00, 402 s per 1k corpus tokens instead of 510 (docs/benchmarks.md)
+    # 0.4 since the twenty-fourth session (one training): on the quality corpus 758 of 779 facts
+    # in 1 + 7 epochs instead of 721 in 1 + 9, every recall bar held from the fifth epoch on,
+    # generic drop 6 %, perplexity x1.00, 402 s per 1k corpus tokens instead of 510
+    # (docs/benchmarks.md)
     lr_decay_share: float = Field(
         default=0.4,
         gt=0.0,
@@ -436,7 +437,7 @@ class LiftConfig(BaseModel):
         "this share of the planned steps and stays there. The planned steps count every epoch "
         "of both stages whole; with learn_until a run rests the facts it has learned and stops "
         "early (on the quality corpus after ~38 % of them), so at 1.0 it ends near 70 % of the "
-        "peak; at 0.4 (the default) near its floor when the facts are learned (docs/lift.md §6).",
+        "peak; at 0.4 (the default) near a quarter of it (docs/lift.md §6).",
     )
     weight_decay: float = Field(default=0.0, ge=0.0, le=1.0)
     warmup_steps: int = Field(default=5, ge=0, le=100000)
