@@ -141,9 +141,9 @@ def _learning_rate(step: int, total: int, config: LiftConfig) -> float:
     ``total`` planned steps, then the floor."""
     if step < config.warmup_steps:
         return config.learning_rate * (step + 1) / config.warmup_steps
-    if config.lr_decay_share < 1.0:
-        total = max(config.warmup_steps + 1, round(total * config.lr_decay_share))
-    progress = (step - config.warmup_steps) / max(1, total - config.warmup_steps)
+    # at 1.0 this is ``total`` whenever a step gets past the warm-up
+    decay_steps = max(config.warmup_steps + 1, round(total * config.lr_decay_share))
+    progress = (step - config.warmup_steps) / max(1, decay_steps - config.warmup_steps)
     return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
