@@ -260,7 +260,8 @@ class LiftConfig(BaseModel):
         default="sentence",
         description="sentence: train the evidence sentence as the reply (the fact in the "
         "model's own answering style, recalled through the memorised text); short: the bare "
-        "answer span; answer_first: the short answer, then the sentence ('1847. The "
+        "answer span (a reply worked out in steps, a timeline comparison or a multi-hop chain, "
+        "stays whole); answer_first: the short answer, then the sentence ('1847. The "
         "lighthouse was built in 1847 ...'), so the question itself, not a restated prefix, "
         "must bring up the answer (docs/lift.md §6).",
     )

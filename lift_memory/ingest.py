@@ -166,9 +166,12 @@ def qa_samples(
 def reply_of(pair: QAPair, config: LiftConfig) -> str:
     """What training teaches the model to answer: the bare answer ('short'), or a sentence —
     the pair's own short answer sentence where it has one, else its evidence sentence — led by
-    the bare answer for 'answer_first' (unless the sentence already starts with it)."""
+    the bare answer for 'answer_first' (unless the sentence already starts with it).
+
+    A reply that works its answer out in steps (``pair.probed``: the timeline comparisons, the
+    multi-hop chains) stays whole under 'short': its answer follows from the steps."""
     if config.qa_answer_style == "short":
-        return pair.answer
+        return pair.reply.strip() if pair.probed and pair.reply.strip() else pair.answer
     sentence = pair.reply.strip() or pair.evidence.strip() or pair.answer
     answer = pair.answer.strip()
     if config.qa_answer_style != "answer_first" or sentence.lower().startswith(answer.lower()):

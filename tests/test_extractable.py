@@ -231,6 +231,16 @@ def test_answer_first_replies_lead_with_the_answer(tiny) -> None:
     assert reply_of(keeper, first) == "Ilse keeps it."  # already leads with the answer
     assert reply_of(built, config()) == "The lighthouse was built in 1847."
     assert reply_of(built, config(qa_answer_style="short")) == "1847"
+    # a reply worked out in steps keeps its steps: the answer alone would skip them
+    chained = QAPair(
+        "In which year was the town where Ilse was born founded?",
+        "1228",
+        TEXT,
+        "facts",
+        reply="Ilse was born in Pethholm; Pethholm was founded in 1228.",
+        probed="Pethholm; Pethholm was founded in 1228",
+    )
+    assert reply_of(chained, config(qa_answer_style="short")) == chained.reply
     # the extractability probe then measures the leading answer, not the restated one
     loaded = tiny("llama")  # a byte tokenizer: one token per byte
     assert answer_token_span(loaded.tokenizer, reply_of(built, first), "1847") == (0, 4)
