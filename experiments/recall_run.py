@@ -13,6 +13,7 @@ import json
 import re
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from lift_memory import Document, LiftConfig, LiftMemory, MemoryStore, ingest
@@ -120,6 +121,8 @@ def main() -> None:
         "final_loss": result.train.final_loss,
         "train_tokens": result.train.tokens,
         "metrics": result.manifest.metrics,
+        # facts learned and tokens after each stage-2 epoch: where a recipe learns faster
+        "learning_curve": [asdict(point) for point in result.train.learning_curve],
         "sets": {},
     }
     for set_name, path in (
