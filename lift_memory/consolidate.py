@@ -18,15 +18,16 @@ another thread also takes, for as long as it uses the model.
 from __future__ import annotations
 
 import contextlib
+import functools
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
 from lift_memory.adapters import Adapter, PeftAdapter, create_adapter
+from lift_memory.base_writing import kept_retention_answers, kept_self_written_retention
 from lift_memory.config import LiftConfig
 from lift_memory.documents import Document
 from lift_memory.errors import LiftMemoryError
@@ -51,9 +52,8 @@ from lift_memory.memory import LiftMemory
 from lift_memory.memory_files import read_retention, write_corpus, write_retention
 from lift_memory.models import LoadedModel, model_lock
 from lift_memory.qa import QAGenerator, QAPair, read_qa_jsonl, write_qa_jsonl
-from lift_memory.retention import record_retention_answers, retention_samples
+from lift_memory.retention import retention_samples
 from lift_memory.segments import segment_samples, tokenize_documents
-from lift_memory.self_prompts import self_written_retention
 from lift_memory.store import MemoryStore
 from lift_memory.train import LiftTrainer, ProgressCallback, Stage, TrainResult
 
@@ -230,7 +230,7 @@ def consolidate(
         # 5. the relevance gate fitted again on every question the memory now holds, then commit:
         # adapter, corpus, QA, then the manifest
         every_pair = [*old_pairs, *new_pairs]
-        shut = _gate_shut_questions(memory, memory_dir, config.seed, say) if every_pair else []
+        shut = _gate_shut_questions(memory, store, config.seed, say) if every_pair else []
         fit = fitted_gate(loaded, memory.adapter, every_pair, retention, shut, config.seed, say)
         adapter_bytes = store.save_adapter(
             name, memory.adapter.tensors(), memory.adapter.metadata()
@@ -285,16 +285,20 @@ def _retention_pairs(
     recorded = read_retention(memory_dir)
     if recorded is not None:
         return recorded[:wanted]
-    say(f"recording {wanted} base-model answers for retention")
-    with memory.adapter.disabled():
-        pairs = record_retention_answers(memory.loaded, config.retention_samples)
-        pairs += self_written_retention(memory.loaded, config)
+    # said once, before the first of the two is written
+    announce = functools.cache(lambda: say(f"recording {wanted} base-model answers for retention"))
+    with memory.adapter.disabled():  # read back where an earlier memory of this model wrote them
+        answers = kept_retention_answers(
+            memory.loaded, config.retention_samples, store.home, announce
+        )
+        written = kept_self_written_retention(memory.loaded, config, store.home, announce)
+    pairs = [*answers.value, *written.value]
     write_retention(memory_dir, pairs)
     return pairs
 
 
 def _gate_shut_questions(
-    memory: LiftMemory, memory_dir: Path, seed: int, say: Callable[[str], None]
+    memory: LiftMemory, store: MemoryStore, seed: int, say: Callable[[str], None]
 ) -> list[str]:
     """What a LoRA's fitted gate is shut on beside the retention prompts, as its own settings ask
     (kept in the memory's folder); nothing for another adapter."""
@@ -302,7 +306,10 @@ def _gate_shut_questions(
     if not isinstance(adapter, PeftAdapter) or adapter.kind != "lora":
         return []
     with adapter.disabled():  # the base model writes the turns the gate shuts on
-        return gate_shut_questions(memory.loaded, adapter.settings, memory_dir, seed, say)
+        memory_dir = store.path(memory.manifest.name)
+        return gate_shut_questions(
+            memory.loaded, adapter.settings, memory_dir, seed, say, store.home
+        ).value
 
 
 def _gate_suspended(adapter: Adapter) -> contextlib.AbstractContextManager[None]:

@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from lift_memory.adapters import Adapter, PeftAdapter, create_adapter
+from lift_memory.base_writing import (
+    Written,
+    kept_retention_answers,
+    kept_self_written_retention,
+)
 from lift_memory.config import LiftConfig, LoraSettings
 from lift_memory.distillation import OpenBookTeaching, source_passage, teach
 from lift_memory.distributed import DataParallel
@@ -50,7 +55,7 @@ from lift_memory.qa import (
 from lift_memory.qa.facts import english_pipeline_installed
 from lift_memory.relevance_fit import RelevanceFit, fit_relevance_gate
 from lift_memory.relevance_shut_side import extra_shut_questions
-from lift_memory.retention import RetentionPairs, record_retention_answers, retention_samples
+from lift_memory.retention import RetentionPairs, retention_samples
 from lift_memory.retention_share import retention_repeats
 from lift_memory.segments import (
     TokenizedDocument,
@@ -58,7 +63,7 @@ from lift_memory.segments import (
     segment_samples,
     tokenize_documents,
 )
-from lift_memory.self_prompts import describe_self_written, self_written_retention
+from lift_memory.self_prompts import describe_self_written
 from lift_memory.store import MemoryStore
 from lift_memory.train import LiftTrainer, ProgressCallback, Stage, TrainProgress, TrainResult
 
@@ -374,20 +379,28 @@ def gate_shut_questions(
     memory_dir: Path,
     seed: int,
     say: StageCallback,
-) -> list[str]:
+    home: Path | None = None,
+) -> Written[list[str]]:
     """The questions beside the retention prompts a fitted relevance gate is shut on: read from
     the memory's folder, or written now (and kept) when ``settings`` ask for a fitted gate.
     ``settings`` is None for an adapter that never takes one. Call with no memory attached, or
-    with it switched off: the base model writes its own turns."""
+    with it switched off: the base model writes its own turns, or reads them back from
+    ``home``'s cache where an earlier memory of this model wrote them (``base_writing.py``)."""
     written = read_shut_questions(memory_dir)
     if written is not None:
-        return written
+        return Written(written, 0.0, kept=False)
     if settings is None or not settings.fitted_relevance_gate:
-        return []
-    if settings.relevance_self_questions:  # ~110 s for 256 on 2 cores: say so first
-        say(f"writing {settings.relevance_self_questions} turns the relevance gate shuts on")
-    extra = extra_shut_questions(loaded, settings, seed=seed)
-    write_shut_questions(memory_dir, extra)
+        return Written([], 0.0, kept=False)
+    # ~110 s for 256 on 2 cores: say so first
+    count = settings.relevance_self_questions
+    extra = extra_shut_questions(
+        loaded,
+        settings,
+        seed=seed,
+        home=home,
+        announce=lambda: say(f"writing {count} turns the relevance gate shuts on"),
+    )
+    write_shut_questions(memory_dir, extra.value)
     return extra
 
 
@@ -456,7 +469,7 @@ def ingest(
     share of each batch and only the main one writes the memory: it prepares the manifest, QA
     pairs and retention answers while the others wait, and they then read them from the store.
 
-    ``retention_answers`` (as :func:`record_retention_answers` returns them for
+    ``retention_answers`` (as :func:`lift_memory.retention.record_retention_answers` returns them for
     ``config.retention_samples``) skips recording the base model's retention answers: they
     depend only on the base model, so several memories of one model can share one recording.
     What the base model writes itself (``retention_self_prompts``, ``retention_self_passages``)
@@ -501,22 +514,43 @@ def ingest(
             write_qa_jsonl(store.qa_path(name), pairs)
         timings.setdefault("qa_s", time.perf_counter() - t)
 
-        # 2. retention targets: the base model's own answers, before any adapter exists
+        # 2. retention targets: the base model's own answers, before any adapter exists; what
+        # it writes is read back where an earlier memory of this model wrote it
         t = time.perf_counter()
+        kept_s = 0.0  # the seconds that text took its first ingest (a cold ingest's cost)
         retention = read_retention(memory_dir)
         if retention is None:
             if retention_answers is not None:  # recorded once for several memories
                 retention = [tuple(pair) for pair in retention_answers]
             else:
-                say(f"recording {config.retention_samples} base-model answers for retention")
-                retention = record_retention_answers(loaded, config.retention_samples)
-            if written := describe_self_written(config):
-                say(f"the base model writes {written} for retention")
-                retention = [*retention, *self_written_retention(loaded, config)]
+                count = config.retention_samples
+                answers = kept_retention_answers(
+                    loaded,
+                    count,
+                    store.home,
+                    lambda: say(f"recording {count} base-model answers for retention"),
+                )
+                retention = answers.value
+                kept_s += answers.seconds if answers.kept else 0.0
+            written = describe_self_written(config)
+            self_written = kept_self_written_retention(
+                loaded,
+                config,
+                store.home,
+                lambda: say(f"the base model writes {written} for retention"),
+            )
+            retention = [*retention, *self_written.value]
+            kept_s += self_written.seconds if self_written.kept else 0.0
             write_retention(memory_dir, retention)
         # PiSSA never takes a fitted gate, nor does a memory with no questions to fit it on
         lora = config.lora if config.adapter == "lora" and pairs else None
-        shut = gate_shut_questions(loaded, lora, memory_dir, config.seed, say) if main else []
+        shut = (
+            gate_shut_questions(loaded, lora, memory_dir, config.seed, say, store.home)
+            if main
+            else Written([], 0.0, kept=False)
+        )
+        kept_s += shut.seconds if shut.kept else 0.0
+        timings.setdefault("base_writing_kept_s", kept_s)
         timings.setdefault("retention_s", time.perf_counter() - t)
         if parallel and main:  # the others may now read the QA and retention files
             parallel.wait()
@@ -564,7 +598,7 @@ def ingest(
 
         # 5. a fitted relevance gate, then commit: adapter first, then the manifest that says
         # it is complete
-        fit = fitted_gate(loaded, adapter, pairs, retention, shut, config.seed, say)
+        fit = fitted_gate(loaded, adapter, pairs, retention, shut.value, config.seed, say)
         mark("commit")
         adapter_bytes = store.save_adapter(name, adapter.tensors(), adapter.metadata())
         if adapter.kind != "pissa":

@@ -17,11 +17,14 @@ They only shut the gate: nothing here is trained as an answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
+from lift_memory.base_writing import Written, kept_user_turns
 from lift_memory.config import LoraSettings
 from lift_memory.models import LoadedModel
 from lift_memory.qa.fact_generator import FactQAGenerator
 from lift_memory.retention import GENERIC_PASSAGES
-from lift_memory.self_prompts import self_written_user_turns
 
 
 def passage_questions() -> list[str]:
@@ -34,9 +37,17 @@ def passage_questions() -> list[str]:
 
 
 def extra_shut_questions(
-    loaded: LoadedModel, settings: LoraSettings, *, seed: int = 0
-) -> list[str]:
+    loaded: LoadedModel,
+    settings: LoraSettings,
+    *,
+    seed: int = 0,
+    home: Path | None = None,
+    announce: Callable[[], None] | None = None,
+) -> Written[list[str]]:
     """The shut questions ``settings`` ask for beside a memory's retention prompts. Call with
-    no memory attached, or with it switched off: the base model writes its own turns."""
+    no memory attached, or with it switched off: the base model writes its own turns (kept in
+    ``home``'s cache for the next memory of this model, ``base_writing.py``; ``announce`` is
+    called before they are written; the seconds are the turns')."""
     extra = passage_questions() if settings.relevance_passage_questions else []
-    return extra + self_written_user_turns(loaded, settings.relevance_self_questions, seed=seed)
+    turns = kept_user_turns(loaded, settings.relevance_self_questions, seed, home, announce)
+    return Written(extra + turns.value, turns.seconds, turns.kept)

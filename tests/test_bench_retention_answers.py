@@ -55,3 +55,14 @@ def test_a_later_run_reuses_a_larger_recording(tmp_path: Path, recorded) -> None
     pairs, _ = again.retention_answers(40)
     assert [p for p, _ in pairs] == list(RETENTION_PROMPTS[:40])
     assert recorded == [60]  # read from the folder, not recorded again
+
+
+def test_every_training_is_charged_a_cold_ingests_seconds(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    env._retention, env._retention_count = ([("q", "a")], 30.0), 64
+    # the shared answers, and what the base model wrote for an earlier memory
+    assert env.cold_ingest_extra_s({"retention_s": 0.2, "base_writing_kept_s": 100.0}, 64) == 130
+    assert env.cold_ingest_extra_s({"retention_s": 90.0, "base_writing_kept_s": 0.0}, 64) == 30
+    # memories trained before the cache, as they were charged then
+    assert env.cold_ingest_extra_s({"retention_s": 90.0}, 64) == 0.0
+    assert env.cold_ingest_extra_s({"retention_s": 0.5}, 64) == 30.0

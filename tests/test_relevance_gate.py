@@ -381,13 +381,13 @@ def test_the_gate_also_shuts_on_passage_questions_and_the_base_models_own_turns(
     # the fact generator's questions about everyday prose, in the corpus's question frames
     assert len(asked) > 20 and all(q.endswith("?") for q in asked)
     settings = LoraSettings(relevance_self_questions=8)
-    extra = extra_shut_questions(loaded, settings, seed=3)
+    extra = extra_shut_questions(loaded, settings, seed=3).value
     assert extra[: len(asked)] == asked
     turns = extra[len(asked) :]
     assert 0 < len(turns) <= 8 and not set(turns) & set(asked)
-    assert extra_shut_questions(loaded, settings, seed=3) == extra  # seeded
+    assert extra_shut_questions(loaded, settings, seed=3).value == extra  # seeded
     none = LoraSettings(relevance_passage_questions=False, relevance_self_questions=0)
-    assert extra_shut_questions(loaded, none) == []
+    assert extra_shut_questions(loaded, none).value == []
 
 
 def test_ingest_keeps_the_shut_questions_and_fits_the_gate_on_them(
