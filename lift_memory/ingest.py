@@ -469,7 +469,7 @@ def ingest(
     share of each batch and only the main one writes the memory: it prepares the manifest, QA
     pairs and retention answers while the others wait, and they then read them from the store.
 
-    ``retention_answers`` (as :func:`lift_memory.retention.record_retention_answers` returns them for
+    ``retention_answers`` (as ``retention.record_retention_answers`` returns them for
     ``config.retention_samples``) skips recording the base model's retention answers: they
     depend only on the base model, so several memories of one model can share one recording.
     What the base model writes itself (``retention_self_prompts``, ``retention_self_passages``)
@@ -550,6 +550,8 @@ def ingest(
             else Written([], 0.0, kept=False)
         )
         kept_s += shut.seconds if shut.kept else 0.0
+        if kept_s > 0:
+            say(f"read back what the base model wrote for an earlier memory ({kept_s:.0f} s saved)")
         timings.setdefault("base_writing_kept_s", kept_s)
         timings.setdefault("retention_s", time.perf_counter() - t)
         if parallel and main:  # the others may now read the QA and retention files

@@ -115,6 +115,7 @@ def test_a_second_memory_of_the_model_does_not_write_them_again(
     lines.clear()
     other = [Document(text="Mara Venn keeps bees on the hill above Oskel.", source="d")]
     ingest(other, "two", store=tmp_store, model=tiny("llama"), config=config, on_stage=lines.append)
-    assert not any("recording" in line or "writ" in line for line in lines)
+    assert not any(word in line for word in ("recording", "writes", "writing") for line in lines)
+    assert any("read back what the base model wrote" in line for line in lines)
     assert read_retention(tmp_store.path("two")) == read_retention(tmp_store.path("one"))
     assert read_shut_questions(tmp_store.path("two")) == read_shut_questions(tmp_store.path("one"))
