@@ -194,7 +194,9 @@ class LiftConfig(BaseModel):
         ge=1,
         le=32,
         description="'facts' generator: phrasings per fact (fronted, active, reverse, "
-        "short-name, in-situ), so the pair count scales with the corpus's facts.",
+        "short-name, in-situ), so the pair count scales with the corpus's facts. On the "
+        "quality profile 2 held every recall and retention bar with 27 % fewer training "
+        "tokens than 4 (one training; docs/benchmarks.md, twenty-sixth session).",
     )
     qa_restate_modifiers: bool = Field(
         default=False,
