@@ -287,11 +287,12 @@ def _retention_pairs(
         return recorded[:wanted]
     # said once, before the first of the two is written
     announce = functools.cache(lambda: say(f"recording {wanted} base-model answers for retention"))
-    with memory.adapter.disabled():  # read back where an earlier memory of this model wrote them
-        answers = kept_retention_answers(
-            memory.loaded, config.retention_samples, store.home, announce
-        )
-        written = kept_self_written_retention(memory.loaded, config, store.home, announce)
+    # read back where an earlier memory of this model wrote them; a PiSSA memory switched off
+    # is not the base model (it moved weights into its adapter), so it neither reads nor keeps
+    home = None if memory.adapter.kind == "pissa" else store.home
+    with memory.adapter.disabled():
+        answers = kept_retention_answers(memory.loaded, config.retention_samples, home, announce)
+        written = kept_self_written_retention(memory.loaded, config, home, announce)
     pairs = [*answers.value, *written.value]
     write_retention(memory_dir, pairs)
     return pairs
