@@ -58,6 +58,11 @@ class Written(Generic[T]):
     seconds: float
     kept: bool
 
+    @property
+    def saved_s(self) -> float:
+        """The seconds not spent now because the text was read back."""
+        return self.seconds if self.kept else 0.0
+
 
 def _source_digest(modules: tuple[ModuleType, ...]) -> str | None:
     """One digest of the modules' source files; None where one has no readable source (then

@@ -531,7 +531,7 @@ def ingest(
                     lambda: say(f"recording {count} base-model answers for retention"),
                 )
                 retention = answers.value
-                kept_s += answers.seconds if answers.kept else 0.0
+                kept_s += answers.saved_s
             written = describe_self_written(config)
             self_written = kept_self_written_retention(
                 loaded,
@@ -540,7 +540,7 @@ def ingest(
                 lambda: say(f"the base model writes {written} for retention"),
             )
             retention = [*retention, *self_written.value]
-            kept_s += self_written.seconds if self_written.kept else 0.0
+            kept_s += self_written.saved_s
             write_retention(memory_dir, retention)
         # PiSSA never takes a fitted gate, nor does a memory with no questions to fit it on
         lora = config.lora if config.adapter == "lora" and pairs else None
@@ -549,7 +549,7 @@ def ingest(
             if main
             else Written([], 0.0, kept=False)
         )
-        kept_s += shut.seconds if shut.kept else 0.0
+        kept_s += shut.saved_s
         if kept_s > 0:
             say(f"read back what the base model wrote for an earlier memory ({kept_s:.0f} s saved)")
         timings.setdefault("base_writing_kept_s", kept_s)
