@@ -18,8 +18,8 @@ from lift_memory_bench.generic import GENERIC_PROBES
 from quality_run_memory import load_run_memory, run_arguments
 
 from lift_memory import LiftMemory
+from lift_memory.batched_generation import greedy_replies
 from lift_memory.prompts import prompt_ids
-from lift_memory.self_prompts import greedy_replies
 
 
 @torch.no_grad()

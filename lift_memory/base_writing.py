@@ -28,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Generic, TypeVar
 
-from lift_memory import answer, generic_prompts, prompts, retention, self_prompts
+from lift_memory import batched_generation, generic_prompts, prompts, retention, self_prompts
 from lift_memory.atomic import atomic_write_json
 from lift_memory.config import LiftConfig
 from lift_memory.models import LoadedModel
@@ -160,7 +160,7 @@ def kept_retention_answers(
             loaded,
             "retention-answers",
             {"count": count},
-            (retention, generic_prompts, answer, prompts),
+            (retention, generic_prompts, batched_generation, prompts),
             lambda: retention.record_retention_answers(loaded, count),
             announce,
         )
@@ -187,7 +187,7 @@ def kept_self_written_retention(
             loaded,
             "self-written-retention",
             settings,
-            (self_prompts, prompts),
+            (self_prompts, batched_generation, prompts),
             lambda: self_prompts.self_written_retention(loaded, config),
             announce,
         )
@@ -209,7 +209,7 @@ def kept_user_turns(
         loaded,
         "user-turns",
         {"count": count, "seed": seed},
-        (self_prompts, prompts),
+        (self_prompts, batched_generation, prompts),
         lambda: self_prompts.self_written_user_turns(loaded, count, seed=seed),
         announce,
     )

@@ -10,7 +10,7 @@ that (with KL retention) the memory also learns to leave ordinary text alone, no
 
 from __future__ import annotations
 
-from lift_memory.answer import generate_answer
+from lift_memory.batched_generation import greedy_replies
 from lift_memory.generic_prompts import GENERIC_PROMPTS, RETENTION_PROMPTS
 from lift_memory.models import LoadedModel
 from lift_memory.prompts import TrainingSample, chat_sample, question_prompt
@@ -99,15 +99,17 @@ GENERIC_PASSAGES: tuple[str, ...] = (
 
 
 def base_answers(
-    loaded: LoadedModel, prompts: list[str], max_new_tokens: int = 40
+    loaded: LoadedModel, prompts: list[str], max_new_tokens: int = 40, batch_size: int = 32
 ) -> list[tuple[str, str]]:
-    """Greedy answers of the model as it is now (call before attaching, or with it disabled)."""
-    pairs = []
-    for prompt in prompts:
-        reply = generate_answer(loaded, prompt, max_new_tokens=max_new_tokens).text
-        if reply:
-            pairs.append((prompt, reply))
-    return pairs
+    """Greedy answers of the model as it is now (call before attaching, or with it disabled),
+    generated in batches: the same text as one prompt at a time (``batched_generation.py``)."""
+    replies = greedy_replies(
+        loaded,
+        [question_prompt(prompt) for prompt in prompts],
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+    )
+    return [(prompt, reply) for prompt, reply in zip(prompts, replies, strict=True) if reply]
 
 
 RetentionPairs = list[tuple[str, str]]

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import torch
 
+from lift_memory.batched_generation import generate_batch, greedy_replies, pad_id
 from lift_memory.config import LiftConfig
 from lift_memory.models import LoadedModel
-from lift_memory.prompts import chat_template_ids, prompt_ids
+from lift_memory.prompts import chat_template_ids
 
 # Sampling settings for the user turns: the model's own distribution (temperature 1), without
 # its least likely tail.
@@ -54,52 +55,6 @@ def user_turn_opening(loaded: LoadedModel) -> list[int]:
     return list(opening)
 
 
-def _end_of_turn_ids(loaded: LoadedModel) -> list[int]:
-    tokenizer = loaded.tokenizer
-    ids = {tokenizer.eos_token_id}
-    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
-    if isinstance(im_end, int) and im_end != tokenizer.unk_token_id:
-        ids.add(im_end)
-    return sorted(i for i in ids if i is not None)
-
-
-def _pad_id(loaded: LoadedModel) -> int:
-    tokenizer = loaded.tokenizer
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    return int(pad or 0)
-
-
-@torch.no_grad()
-def _generate(
-    loaded: LoadedModel, prompts: list[list[int]], max_new_tokens: int, sample: bool
-) -> list[tuple[list[int], bool]]:
-    """Each prompt's continuation (up to the end of turn) and whether the turn ended, from one
-    left-padded batch."""
-    pad = _pad_id(loaded)
-    ends = _end_of_turn_ids(loaded)
-    width = max(len(p) for p in prompts)
-    input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=loaded.device)
-    mask = torch.tensor(
-        [[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=loaded.device
-    )
-    sampling = {"temperature": USER_TURN_TEMPERATURE, "top_p": USER_TURN_TOP_P} if sample else {}
-    loaded.model.eval()
-    output = loaded.model.generate(
-        input_ids=input_ids,
-        attention_mask=mask,
-        max_new_tokens=max_new_tokens,
-        do_sample=sample,
-        eos_token_id=ends,
-        pad_token_id=pad,
-        **sampling,
-    )
-    results = []
-    for row in output[:, width:].tolist():
-        cut = next((i for i, token in enumerate(row) if token in ends), None)
-        results.append((row if cut is None else row[:cut], cut is not None))
-    return results
-
-
 def self_written_user_turns(
     loaded: LoadedModel, count: int, *, seed: int = 0, batch_size: int = 32
 ) -> list[str]:
@@ -125,7 +80,13 @@ def self_written_user_turns(
                 opening + tokenizer(opener, add_special_tokens=False)["input_ids"]
                 for opener in openers
             ]
-            written = _generate(loaded, prompts, USER_TURN_MAX_TOKENS, True)
+            written = generate_batch(
+                loaded,
+                prompts,
+                USER_TURN_MAX_TOKENS,
+                temperature=USER_TURN_TEMPERATURE,
+                top_p=USER_TURN_TOP_P,
+            )
             for opener, (ids, ended) in zip(openers, written, strict=True):
                 text = (opener + tokenizer.decode(ids, skip_special_tokens=True)).strip()
                 key = " ".join(text.lower().split())
@@ -135,18 +96,6 @@ def self_written_user_turns(
             if len(turns) >= count:
                 break
     return turns[:count]
-
-
-def greedy_replies(
-    loaded: LoadedModel, questions: list[str], *, max_new_tokens: int, batch_size: int = 16
-) -> list[str]:
-    """The model's greedy replies to one-turn chats, generated in left-padded batches."""
-    replies: list[str] = []
-    for start in range(0, len(questions), batch_size):
-        prompts = [prompt_ids(loaded.tokenizer, q) for q in questions[start : start + batch_size]]
-        for ids, _ended in _generate(loaded, prompts, max_new_tokens, False):
-            replies.append(loaded.tokenizer.decode(ids, skip_special_tokens=True).strip())
-    return replies
 
 
 def self_prompted_pairs(loaded: LoadedModel, count: int, *, seed: int = 0) -> list[tuple[str, str]]:
@@ -163,7 +112,7 @@ def _document_start_id(loaded: LoadedModel) -> int:
     start = tokenizer.convert_tokens_to_ids("<|endoftext|>")
     if isinstance(start, int) and start != tokenizer.unk_token_id:
         return start
-    return int(tokenizer.bos_token_id if tokenizer.bos_token_id is not None else _pad_id(loaded))
+    return int(tokenizer.bos_token_id if tokenizer.bos_token_id is not None else pad_id(loaded))
 
 
 def self_written_passages(
@@ -186,7 +135,13 @@ def self_written_passages(
         torch.manual_seed(seed)
         for _round in range(3 * (count // batch_size + 1)):
             batch = min(batch_size, count - len(passages) + 2)
-            for ids, _ended in _generate(loaded, [start] * batch, max_new_tokens, True):
+            for ids, _ended in generate_batch(
+                loaded,
+                [start] * batch,
+                max_new_tokens,
+                temperature=USER_TURN_TEMPERATURE,
+                top_p=USER_TURN_TOP_P,
+            ):
                 text = loaded.tokenizer.decode(ids, skip_special_tokens=True).strip()
                 if len(ids) >= min_tokens and text:
                     passages.append(text)

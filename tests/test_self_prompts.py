@@ -8,12 +8,10 @@ import pytest
 import torch
 
 from lift_memory import Document, LiftConfig, ingest
-from lift_memory.answer import generate_answer
 from lift_memory.memory_files import RETENTION_FILE, read_retention
 from lift_memory.retention import GENERIC_PROMPTS, retention_samples
 from lift_memory.self_prompts import (
     QUESTION_OPENERS,
-    greedy_replies,
     self_prompted_pairs,
     self_written_passages,
     self_written_user_turns,
@@ -53,12 +51,6 @@ def test_turns_the_model_did_not_end_are_dropped(tiny_llama, monkeypatch) -> Non
     long = self_written_user_turns(tiny_llama, 8, seed=0)
     monkeypatch.setattr("lift_memory.self_prompts.USER_TURN_MAX_TOKENS", 48)
     assert len(long) <= len(self_written_user_turns(tiny_llama, 8, seed=0))
-
-
-def test_batched_replies_are_the_one_by_one_greedy_answers(tiny_llama) -> None:
-    questions = ["What is it?", "Who made the lantern of Laen, and in which year?", "Hi"]
-    expected = [generate_answer(tiny_llama, q, max_new_tokens=8).text for q in questions]
-    assert greedy_replies(tiny_llama, questions, max_new_tokens=8, batch_size=2) == expected
 
 
 def test_ingest_trains_the_self_written_chats_after_the_bundled_prompts(
