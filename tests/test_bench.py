@@ -234,6 +234,9 @@ def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text('{"window": 4}')
     result = runner.invoke(app, ["bench", "--quick", "--config", str(tmp_path / "bad.json")])
     assert result.exit_code == 1 and "window" in result.output
+    # inline, as `ingest --config` takes it
+    result = runner.invoke(app, ["bench", "--quick", "--config", '{"window": 4}'])
+    assert result.exit_code == 1 and "window" in result.output
 
 
 @pytest.mark.parametrize("architecture", ["llama", "gemma3"])

@@ -97,13 +97,14 @@ def bench_command(
         ),
     ] = "full",
     config_file: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--config",
-            metavar="FILE",
-            help="JSON object of profile fields to override (corpus_tokens, questions_per_task, "
-            'window, methods, ..., "lift": {LiftConfig fields}, and "variant_overrides": '
-            '{"lora": {LiftConfig fields}} for one training: the quality profile\'s lora arm).',
+            metavar="FILE|JSON",
+            help="Profile fields to override, in a JSON file or as a JSON object inline "
+            '(corpus_tokens, questions_per_task, window, methods, ..., "lift": {LiftConfig '
+            'fields}, and "variant_overrides": {"lora": {LiftConfig fields}} for one training: '
+            "the quality profile's lora arm).",
             show_default=False,
         ),
     ] = None,
