@@ -16,7 +16,7 @@ from lift_memory.documents import Document
 from lift_memory.ingest import ingest
 from lift_memory.memory_files import read_shut_questions
 from lift_memory.prompts import IGNORE_INDEX, TrainingSample, prompt_ids, question_prompt
-from lift_memory.relevance_fit import fit_relevance_gate
+from lift_memory.relevance_fit import fit_relevance_gate, last_prompt_states
 from lift_memory.relevance_shut_side import extra_shut_questions, passage_questions
 from lift_memory.train import LiftTrainer, Stage
 
@@ -189,6 +189,18 @@ EVERYDAY_PROMPTS = [
     "Translate 'good morning' into Spanish.",
     "What is two plus two?",
 ]
+
+
+@pytest.mark.parametrize("architecture", ["llama", "gemma3"])
+def test_the_read_states_are_each_prompts_own_in_any_batch(tiny, architecture: str) -> None:
+    """Batched (padded on the right, sorted by length) the states at the last prompt token are
+    the ones a prompt alone gives, in the order asked."""
+    loaded = tiny(architecture)
+    prompts = [*EVERYDAY_PROMPTS, *CORPUS_QUESTIONS[:4]]  # lengths differ
+    alone = last_prompt_states(loaded, 1, prompts, batch_size=1)
+    batched = last_prompt_states(loaded, 1, prompts, batch_size=4)
+    assert batched.shape == (len(prompts), loaded.model.config.hidden_size)
+    torch.testing.assert_close(batched, alone, rtol=1e-4, atol=1e-5)
 
 
 def fitted_config() -> LiftConfig:
