@@ -190,14 +190,14 @@ class LiftConfig(BaseModel):
         "every fact × qa_per_fact for 'facts', 40 for the others.",
     )
     qa_per_fact: int = Field(
-        default=4,
+        default=2,
         ge=1,
         le=32,
         description="'facts' generator: phrasings per fact (fronted, active, reverse, "
-        "short-name, in-situ), so the pair count scales with the corpus's facts. On the "
-        "quality profile 2 held every recall and retention bar with 27 % fewer training "
-        "tokens than 4, but the demo text answered 6 of 9 instead of 8 (one training each; "
-        "docs/benchmarks.md, twenty-sixth session).",
+        "short-name, in-situ), so the pair count scales with the corpus's facts. 2 since the "
+        "twenty-seventh session: on the quality profile it held every recall and retention bar "
+        "with 27 % fewer training tokens than 4; on the demo text 14 of 18 demo questions at two "
+        "seeds (4: 8 of 9 at one) (docs/benchmarks.md, twenty-sixth and twenty-seventh sessions).",
     )
     qa_restate_modifiers: bool = Field(
         default=False,

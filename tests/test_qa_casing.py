@@ -22,7 +22,7 @@ def test_an_invented_name_keeps_its_capital_a_common_word_loses_it() -> None:
 
 
 def test_questions_spell_the_name_as_the_corpus_does() -> None:
-    pairs = FactQAGenerator().generate(
+    pairs = FactQAGenerator(per_fact=4).generate(
         "Tunhaven was founded in 1424. The school opened in 1902.", 0
     )
     questions = [p.question for p in pairs]

@@ -18,6 +18,9 @@ TEXT = (
     "the tower on Sunday afternoons."
 )
 
+# the phrasings these tests check, not the default count (LiftConfig.qa_per_fact)
+FOUR_WAYS = FactQAGenerator(per_fact=4)
+
 
 def questions_about(answer: str) -> dict[str, list[tuple[str, str]]]:
     by_kind: dict[str, list[tuple[str, str]]] = {}
@@ -76,10 +79,10 @@ def test_relative_clauses_and_appositions() -> None:
 def test_pairs_scale_with_facts_and_respect_the_per_fact_count() -> None:
     facts = find_facts(TEXT)
     one = FactQAGenerator(per_fact=1).generate(TEXT, 0)
-    four = FactQAGenerator(per_fact=4).generate(TEXT, 0)
+    four = FOUR_WAYS.generate(TEXT, 0)
     assert len(one) == len(FactQAGenerator(per_fact=1).pairs_per_fact(TEXT)) <= len(facts)
     assert len(one) < len(four) <= 4 * len(facts)
-    capped = FactQAGenerator(per_fact=4).generate(TEXT, 3)
+    capped = FOUR_WAYS.generate(TEXT, 3)
     assert len(capped) == 3 and len({p.evidence + p.answer for p in capped}) == 3
     for pair in four:
         assert pair.source == "facts" and pair.reply and pair.evidence in TEXT
@@ -105,7 +108,7 @@ def test_per_fact_must_be_positive() -> None:
 
 def test_a_title_label_is_not_part_of_the_sentence() -> None:
     text = "The Hunger Games (film): The Hunger Games is a 2012 film directed by Gary Ross."
-    pairs = FactQAGenerator(per_fact=4).generate(text, 0)
+    pairs = FOUR_WAYS.generate(text, 0)
     assert pairs and all("(film)" not in p.question and "(film)" not in p.reply for p in pairs)
     assert not any(p.question == "What is 2012?" for p in pairs)  # a modifier is not a name
 
@@ -242,7 +245,7 @@ def test_a_name_the_recognizer_split_is_one_answer() -> None:
 def test_a_role_or_description_is_asked_from_the_subjects_side(
     text: str, question: str, answer: str
 ) -> None:
-    pairs = FactQAGenerator(per_fact=4).generate(text, 0)
+    pairs = FOUR_WAYS.generate(text, 0)
     assert (question, answer, text) in {(p.question, p.answer, p.reply) for p in pairs}
 
 
@@ -252,7 +255,7 @@ def test_a_repeated_sentence_has_no_reordering() -> None:
 
 
 def test_a_named_thing_is_also_asked_as_its_keepers() -> None:
-    pairs = FactQAGenerator().generate("Edda Mirel keeps a grey parrot named Biscuit.", 0)
+    pairs = FOUR_WAYS.generate("Edda Mirel keeps a grey parrot named Biscuit.", 0)
     asked = {p.question: p.reply for p in pairs}
     # the way a reader asks for the name: through its keeper, not "a grey parrot"
     assert asked["What is the name of Edda Mirel's grey parrot?"] == (
@@ -262,7 +265,7 @@ def test_a_named_thing_is_also_asked_as_its_keepers() -> None:
 
 
 def test_a_counted_noun_keeps_its_modifiers() -> None:
-    pairs = FactQAGenerator().generate("The islanders float 312 paper lanterns on the harbour.", 0)
+    pairs = FOUR_WAYS.generate("The islanders float 312 paper lanterns on the harbour.", 0)
     assert "How many paper lanterns do the islanders float on the harbour?" in {
         p.question for p in pairs
     }
@@ -273,7 +276,7 @@ def test_a_pronoun_subject_of_an_adverbial_clause_is_named() -> None:
         "Every spring the islanders hold the Festival of Lanterns, when they float 312 paper "
         "lanterns on the harbour."
     )
-    asked = {p.question: p.reply for p in FactQAGenerator().generate(text, 0)}
+    asked = {p.question: p.reply for p in FOUR_WAYS.generate(text, 0)}
     assert asked["How many paper lanterns do the islanders float on the harbour?"] == (
         "The islanders float 312 paper lanterns on the harbour."
     )
@@ -284,7 +287,7 @@ def test_a_leading_its_is_named_within_its_paragraph_only() -> None:
         "The island of Varnholm lies in the cold Sea of Tessaly. Its only lighthouse was built "
         "in 1847 by the engineer Orla Fenwick.\n\nThe Ferry\n\nIts captain is Jonas Brekk."
     )
-    pairs = FactQAGenerator().generate(text, 0)
+    pairs = FOUR_WAYS.generate(text, 0)
     asked = {p.question: p.reply for p in pairs}
     assert asked["Who built the island of Varnholm's only lighthouse in 1847?"] == (
         "The engineer Orla Fenwick built the island of Varnholm's only lighthouse in 1847."
@@ -302,14 +305,14 @@ def test_its_after_a_named_subject_is_the_names() -> None:
         "The island's only shop, the Green Anchor, sells everything from rope to postcards. "
         "Its owner, Pell Androw, keeps a list of every ship."
     )
-    asked = {p.question: p.reply for p in FactQAGenerator().generate(text, 0)}
+    asked = {p.question: p.reply for p in FOUR_WAYS.generate(text, 0)}
     assert asked["Who is the Green Anchor's owner?"] == "The Green Anchor's owner is Pell Androw."
     assert "Who is the owner?" not in asked  # whose owner, the question no longer hides
 
 
 def test_an_apposition_role_leaves_out_the_verbs_adverbials() -> None:
     text = "The island doctor, Marit Osk, crosses to Kelby once a month to collect medicines."
-    asked = {p.question: p.reply for p in FactQAGenerator().generate(text, 0)}
+    asked = {p.question: p.reply for p in FOUR_WAYS.generate(text, 0)}
     assert asked["Who is the island doctor?"] == "The island doctor is Marit Osk."
     assert asked["Who is Marit Osk?"] == "Marit Osk is the island doctor."
 
@@ -335,7 +338,7 @@ def test_a_name_in_a_passives_by_phrase_is_asked_with_who() -> None:
         ("The Biren map was made by Thispol Zethtaex.", "Thispol Zethtaex"),
         ("The Theinen compass was made by Hougios Stouxwor.", "Hougios Stouxwor"),
     ):
-        questions = [p.question for g in FactQAGenerator().pairs_per_fact(sentence) for p in g]
+        questions = [p.question for g in FOUR_WAYS.pairs_per_fact(sentence) for p in g]
         thing = sentence.split(" was")[0]
         assert f"By whom was {thing[0].lower()}{thing[1:]} made?" in questions
         assert f"Who made {thing[0].lower()}{thing[1:]}?" in questions
@@ -353,7 +356,7 @@ def test_a_name_that_did_an_active_verbs_action_is_asked_with_who() -> None:
             "Who built the bridge at Festead?",
         ),
     ):
-        questions = [p.question for g in FactQAGenerator().pairs_per_fact(sentence) for p in g]
+        questions = [p.question for g in FOUR_WAYS.pairs_per_fact(sentence) for p in g]
         assert question in questions
         assert not any(
             q.startswith("What founded") or q.startswith("What built") for q in questions
@@ -364,7 +367,7 @@ def test_a_one_word_subject_keeps_its_label() -> None:
     # a single-word name is often a place or a company: "Paris" stays a "what"
     questions = [
         p.question
-        for g in FactQAGenerator().pairs_per_fact("Paris hosted the Olympic Games in 1924.")
+        for g in FOUR_WAYS.pairs_per_fact("Paris hosted the Olympic Games in 1924.")
         for p in g
     ]
     assert "What hosted the Olympic Games in 1924?" in questions
@@ -372,14 +375,14 @@ def test_a_one_word_subject_keeps_its_label() -> None:
 
 def test_a_name_with_an_article_is_no_person() -> None:
     sentence = "In autumn the Herring Fair fills Ostvik with music for three days."
-    questions = [p.question for g in FactQAGenerator().pairs_per_fact(sentence) for p in g]
+    questions = [p.question for g in FOUR_WAYS.pairs_per_fact(sentence) for p in g]
     assert not any(q.startswith(("Who fills", "Which person")) for q in questions)
 
 
 def test_a_cause_that_is_no_name_is_still_asked_with_what() -> None:
     questions = [
         p.question
-        for g in FactQAGenerator().pairs_per_fact("The old mill was destroyed by a storm.")
+        for g in FOUR_WAYS.pairs_per_fact("The old mill was destroyed by a storm.")
         for p in g
     ]
     assert not any(q.startswith(("Who", "By whom")) for q in questions)
@@ -390,7 +393,7 @@ def test_a_place_the_parser_attaches_as_a_complement_is_asked_with_where() -> No
     # adjunct; it was asked only in place ("... is kept in what?")
     questions = [
         p.question
-        for g in FactQAGenerator().pairs_per_fact("The Vasken bell is kept in Komford.")
+        for g in FOUR_WAYS.pairs_per_fact("The Vasken bell is kept in Komford.")
         for p in g
     ]
     assert questions[0] == "Where is the Vasken bell kept?"
@@ -401,7 +404,7 @@ def test_an_opening_name_the_tagger_reads_as_a_verb_is_parsed_as_a_name() -> Non
     sentence = "Heirkmaend Kiomshath works as a falconer."
     first = next(iter(english_pipeline()(sentence).sents))
     assert opens_with_misread_name(first)
-    questions = [p.question for g in FactQAGenerator().pairs_per_fact(sentence) for p in g]
+    questions = [p.question for g in FOUR_WAYS.pairs_per_fact(sentence) for p in g]
     assert "What does Heirkmaend Kiomshath work as?" in questions
     assert not any(q.startswith("Heirkmaend who") for q in questions)
     # the parse is carried back: the facts spell the corpus's words, not the stand-in's

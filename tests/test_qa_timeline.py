@@ -43,7 +43,7 @@ def test_each_pair_is_asked_both_ways_and_answered_by_the_earlier_event() -> Non
 
 def test_on_by_default_and_off_through_the_config() -> None:
     assert comparisons(FactQAGenerator(timeline=False)) == []
-    assert comparisons(FactQAGenerator())
+    assert comparisons(FactQAGenerator(per_fact=4))
     on = default_qa_generator(None, LiftConfig(qa_generator="facts"))
     assert isinstance(on, FactQAGenerator) and on.timeline
     off = default_qa_generator(None, LiftConfig(qa_generator="facts", qa_timeline_pairs=False))
