@@ -239,7 +239,7 @@ QUALITY_RECIPE: dict[str, Any] = {
     "contextualized": False,
     "qa_generator": "facts",
     "qa_count": None,  # every fact x qa_per_fact, not the full profile's fixed 200
-    "qa_per_fact": 2,  # the library's default
+    "qa_per_fact": 4,  # the library's default
     "fact_statements": True,
     "learn_until": 0.95,
     # One stage-2 epoch is what the hour affords: on the ~5.8k-token corpus an epoch is ~1,300

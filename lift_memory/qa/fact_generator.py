@@ -17,7 +17,7 @@ import random
 from lift_memory.config import ComposedReply, TimelineReply
 from lift_memory.qa.base import QAPair
 
-DEFAULT_PER_FACT = 2  # LiftConfig.qa_per_fact's default
+DEFAULT_PER_FACT = 4  # LiftConfig.qa_per_fact's default
 
 
 class FactQAGenerator:
