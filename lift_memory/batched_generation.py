@@ -18,10 +18,13 @@ __all__ = ["end_of_turn_ids", "generate_batch", "greedy_replies", "pad_id"]
 
 
 def end_of_turn_ids(loaded: LoadedModel) -> list[int]:
-    """The tokens that end a turn: the tokenizer's end of sequence and, where the vocabulary has
-    it, ``<|im_end|>``."""
+    """The tokens that end a turn: the tokenizer's end of sequence, ``<|im_end|>`` where the
+    vocabulary has it, and every end token of the model's generation config (one prompt at a
+    time, ``generate`` stops at those; Gemma lists its ``<end_of_turn>`` there)."""
     tokenizer = loaded.tokenizer
     ids = {tokenizer.eos_token_id}
+    configured = getattr(getattr(loaded.model, "generation_config", None), "eos_token_id", None)
+    ids.update(configured if isinstance(configured, list | tuple) else [configured])
     im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
     if isinstance(im_end, int) and im_end != tokenizer.unk_token_id:
         ids.add(im_end)

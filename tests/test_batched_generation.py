@@ -32,3 +32,10 @@ def test_a_continuation_stops_before_the_end_of_turn_and_says_whether_it_ended(
         for ids, ended in generate_batch(tiny_llama, prompts, 6, temperature=temperature):
             assert not ends & set(ids)
             assert ended or len(ids) == 6  # a turn not ended ran to the token limit
+
+
+def test_the_generation_configs_end_tokens_end_a_turn_too(tiny_llama, monkeypatch) -> None:
+    config = tiny_llama.model.generation_config
+    monkeypatch.setattr(config, "eos_token_id", [tiny_llama.tokenizer.eos_token_id, 7])
+    assert 7 in end_of_turn_ids(tiny_llama)
+    assert tiny_llama.tokenizer.eos_token_id in end_of_turn_ids(tiny_llama)
