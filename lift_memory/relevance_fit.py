@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from lift_memory.batched_generation import pad_id
 from lift_memory.models import LoadedModel, decoder_layers
 from lift_memory.prompts import prompt_ids, question_prompt
 from lift_memory.relevance_gate import RelevanceGate
@@ -53,7 +54,7 @@ def last_prompt_states(
     gives (one forward per prompt made this most of a warm ingest's time outside training).
     """
     prompts = [prompt_ids(loaded.tokenizer, question_prompt(q)) for q in questions]
-    pad = loaded.tokenizer.pad_token_id or 0
+    pad = pad_id(loaded)
     captured: list[torch.Tensor] = []
 
     def capture(_module: nn.Module, args: tuple, kwargs: dict) -> None:
