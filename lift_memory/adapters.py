@@ -165,6 +165,10 @@ class PeftAdapter:
         if self.gate is not None and not self.gate.per_question:  # a fitted gate is not trained
             yield from self.gate.parameters()
 
+    def b_factors(self) -> list[nn.Parameter]:
+        """The B factor of every LoRA module (the output side of B A), for LoRA+."""
+        return [layer.lora_B["default"].weight for layer in self._lora_layers()]
+
     def tensors(self) -> dict[str, torch.Tensor]:
         from peft import get_peft_model_state_dict
 

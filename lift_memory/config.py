@@ -69,6 +69,15 @@ class LoraSettings(BaseModel):
         "LoRA only: PiSSA (which rewrote the base weights) and the Gated Memory (which has its "
         "gate) answer at 1.0 whatever it says, as do memories saved before it existed.",
     )
+    loraplus_lr_ratio: float | None = Field(
+        default=None,
+        ge=1.0,
+        le=1000.0,
+        description="LoRA+ (arXiv 2402.12354): the B factors learn at this multiple of the "
+        "learning rate, the A factors at it. B starts at zero and carries the update's output "
+        "directions; a faster B moves the update out of its first steps sooner "
+        "(lift_memory/optimizer.py). None: one learning rate for both.",
+    )
     generic_null_space: float | None = Field(
         default=None,
         gt=0.0,
@@ -495,4 +504,6 @@ class LiftConfig(BaseModel):
             )
         if self.stage1_epochs + self.stage2_epochs == 0:
             raise ValueError("at least one of stage1_epochs / stage2_epochs must be > 0")
+        if self.lora.loraplus_lr_ratio is not None and self.adapter == "gated_memory":
+            raise ValueError("lora.loraplus_lr_ratio needs adapter 'lora' or 'pissa'")
         return self

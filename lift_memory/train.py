@@ -31,6 +31,7 @@ from lift_memory.frozen_prefix import FrozenPrefixCache
 from lift_memory.loss import causal_lm_loss, labelled_logits
 from lift_memory.models import LoadedModel
 from lift_memory.null_space import NullSpaceProjection
+from lift_memory.optimizer import adapter_optimizer, set_learning_rate
 from lift_memory.precision import adapted_sums_in_float32, uses_bf16
 from lift_memory.prompts import IGNORE_INDEX, TrainingSample
 from lift_memory.shared_prefix import (
@@ -168,12 +169,11 @@ class LiftTrainer:
         self.config = config
         self.checkpoint_dir = checkpoint_dir
         self.on_progress = on_progress
-        self.parameters = [p for p in adapter.parameters()]
+        self.optimizer = adapter_optimizer(adapter, config)
+        # in the optimizer's order: checkpoints store its moments by this index
+        self.parameters = [p for group in self.optimizer.param_groups for p in group["params"]]
         for parameter in self.parameters:
             parameter.requires_grad_(True)
-        self.optimizer = torch.optim.AdamW(
-            self.parameters, lr=config.learning_rate, weight_decay=config.weight_decay
-        )
         self.stop_requested = False  # set from a signal handler to stop at the next step
         self.frozen_cache: FrozenPrefixCache | None = None
         self.restored_totals: tuple[int, float] = (0, 0.0)  # tokens, seconds of a checkpoint
@@ -243,8 +243,9 @@ class LiftTrainer:
                             step - 1, result.tokens, restored_seconds + elapsed_s()
                         )
                         raise KeyboardInterrupt("training stopped; checkpoint saved")
-                    for group in self.optimizer.param_groups:
-                        group["lr"] = _learning_rate(step - 1, total_steps, self.config)
+                    set_learning_rate(
+                        self.optimizer, _learning_rate(step - 1, total_steps, self.config)
+                    )
                     # with several processes, each runs its share of the global batch
                     local, active = self.parallel.shard(batch) if self.parallel else (batch, True)
                     model.train()
