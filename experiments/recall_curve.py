@@ -69,7 +69,9 @@ def keep_adapter_after_each_epoch(snapshots: Path) -> None:
     measure = LiftTrainer._measure
 
     def measured(self: LiftTrainer, stage_index: int, stage: Any, epoch: int) -> list[int]:
-        weights = {str(i): p.detach().clone() for i, p in enumerate(self.parameters)}
+        # in the adapter's order, as the loading side reads them (the trainer's own list is in
+        # its optimizer's order, grouped under LoRA+)
+        weights = {str(i): p.detach().clone() for i, p in enumerate(self.adapter.parameters())}
         torch.save(weights, snapshots / f"epoch-{epoch + 1:02d}.pt")
         return measure(self, stage_index, stage, epoch)
 
