@@ -6,35 +6,23 @@ from pathlib import Path
 
 import pytest
 import torch
+from test_train import config as trainer_config
+from test_train import stages
 
 from lift_memory.adapters import create_adapter
 from lift_memory.config import LiftConfig
 from lift_memory.optimizer import adapter_optimizer, set_learning_rate
-from lift_memory.segments import Document, segment_samples, tokenize_documents
-from lift_memory.train import LiftTrainer, Stage, TrainProgress
-
-TEXT = "Ilse keeps the lighthouse at Varrow Point; the lamp is lit at dusk. " * 3
+from lift_memory.train import LiftTrainer, TrainProgress
 
 
 def config(**lora) -> LiftConfig:
-    return LiftConfig(
+    """The trainer tests' settings, on a LoRA at its own learning rate."""
+    return trainer_config(
         adapter="lora",
-        lora={"top_layers": None, "fitted_relevance_gate": False, **lora},
-        segment_length=32,
-        segment_stride=16,
-        max_batch_tokens=64,
-        stage1_epochs=2,
-        stage2_epochs=1,
-        warmup_steps=1,
+        learning_rate=2e-3,
         checkpoint_every_steps=2,
-        seed=7,
+        lora={"top_layers": None, "fitted_relevance_gate": False, **lora},
     )
-
-
-def stages(loaded, cfg: LiftConfig) -> list[Stage]:
-    tokenized = tokenize_documents(loaded.tokenizer, [Document("doc", TEXT)])
-    segments = segment_samples(tokenized, cfg.segment_length, cfg.segment_stride)
-    return [Stage("segments", segments, cfg.stage1_epochs)]
 
 
 def test_without_a_ratio_one_group_holds_every_parameter(tiny) -> None:
