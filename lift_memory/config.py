@@ -405,6 +405,23 @@ class LiftConfig(BaseModel):
         "False: a fact's phrasings rest only together, once all of them pass (docs/lift.md "
         "§6).",
     )
+    pending_repeats: int = Field(
+        default=0,
+        ge=0,
+        le=8,
+        description="Up-weight the facts that stay pending: a fact not yet extractable after "
+        "pending_repeat_after probes in a row has its questions trained this many extra times "
+        "in the next epoch (only with learn_until, whose probes find them; docs/lift.md §6). "
+        "0: every pending question trains once per epoch.",
+    )
+    pending_repeat_after: int = Field(
+        default=2,
+        ge=1,
+        le=100,
+        description="How many probes in a row a fact must fail before pending_repeats "
+        "up-weights it: the first probes find most facts pending, and repeating all of them "
+        "would be a whole extra epoch.",
+    )
     learn_patience: int | None = Field(
         default=None,
         ge=1,

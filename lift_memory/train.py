@@ -227,9 +227,12 @@ class LiftTrainer:
                 # facts already learned rest, and the plain text after its epochs: the others
                 # get this epoch
                 resting_set = {*(learned or []), *stage.resting_plain(epoch)}
-                if resting_set:
+                # the questions of facts that stayed pending train again (pending_repeats)
+                repeated = self.learning_log.get(f"repeat:{stage_index}:{epoch}") or []
+                if resting_set or repeated:
                     batches = make_batches(
-                        [x for i, x in enumerate(stage.samples) if i not in resting_set],
+                        [x for i, x in enumerate(stage.samples) if i not in resting_set]
+                        + [stage.samples[int(i)] for i in repeated] * self.config.pending_repeats,
                         self.config.max_batch_tokens,
                         seed=hash((self.config.seed, stage_index, epoch)) & 0xFFFFFFFF,
                     )
@@ -370,6 +373,8 @@ class LiftTrainer:
             # a pending fact's passing phrasings rest one epoch: its probe measures them again
             resting |= learned
         self.learning_log[f"{stage_index}:{epoch + 1}"] = sorted(resting)
+        if self.config.pending_repeats:
+            self._log_repeats(stage_index, target, facts, resting, epoch)
         self.learning_log[f"probe_s:{stage_index}:{epoch + 1}"] = time.perf_counter() - started
         counts = [len(facts), len(target.facts)]
         self.learning_log[f"facts:{stage_index}:{epoch + 1}"] = counts
@@ -381,6 +386,31 @@ class LiftTrainer:
         if len(facts) >= target.target_share * len(target.facts) or target.plateaued(history):
             self.learning_log[f"stop:{stage_index}"] = epoch + 1
         return counts
+
+    def _log_repeats(
+        self,
+        stage_index: int,
+        target: LearningTarget,
+        learned: set[str],
+        resting: set[int],
+        epoch: int,
+    ) -> None:
+        """Which samples the next epoch repeats: every not-resting question of a fact that has
+        failed the last ``pending_repeat_after`` probes in a row (docs/lift.md §6). Kept in the
+        learning log, so a resumed run trains the same epochs."""
+        pending = target.facts - learned
+        self.learning_log[f"pending:{stage_index}:{epoch + 1}"] = sorted(
+            i for i, fact in target.probes.items() if fact in pending
+        )
+        for back in range(1, self.config.pending_repeat_after):
+            earlier = self.learning_log.get(f"pending:{stage_index}:{epoch + 1 - back}")
+            if not isinstance(earlier, list):  # fewer probes than the streak asks for yet
+                pending = set()
+                break
+            pending &= {target.probes[int(i)] for i in earlier}
+        self.learning_log[f"repeat:{stage_index}:{epoch + 1}"] = sorted(
+            i for i, fact in target.members.items() if fact in pending and i not in resting
+        )
 
     def _stop_reason(self, stage_index: int, stage: Stage, facts: tuple[int, int]) -> str:
         """Why the stage ended, from what the learning log decided and its last count."""

@@ -385,3 +385,73 @@ def test_a_pending_facts_passing_phrasing_can_rest_alone(tiny, monkeypatch) -> N
     # the first epoch trains everything either way; later ones one phrasing fewer
     assert rested_tokens[0] == all_tokens[0]
     assert all(r < a for r, a in zip(rested_tokens[1:], all_tokens[1:], strict=True))
+
+
+def test_facts_that_stay_pending_train_again_in_the_next_epoch(tiny, monkeypatch) -> None:
+    import lift_memory.train as train_module
+
+    loaded = tiny("llama")
+    unlearned = stage(loaded, threshold=0.999)
+    assert unlearned.target is not None
+    index = {fact: i for i, fact in unlearned.target.probes.items()}
+    place_tokens = len(unlearned.samples[index["place"]].input_ids)
+
+    def only_the_keeper(loaded, samples, target, frozen_cache=None, facts=None):
+        return {index["keeper"]} if facts is None or "keeper" in facts else set()
+
+    monkeypatch.setattr(train_module, "learned_samples", only_the_keeper)
+
+    def train(repeats: int, after: int = 2) -> tuple[LiftTrainer, list[int]]:
+        cfg = config(pending_repeats=repeats, pending_repeat_after=after, reprobe_learned_every=1)
+        fresh = tiny("llama")
+        trainer = LiftTrainer(fresh, create_adapter(fresh, cfg), cfg)
+        tokens = [p.tokens for p in trainer.train([unlearned]).learning_curve]
+        return trainer, [b - a for a, b in zip([0, *tokens], tokens, strict=False)]
+
+    _, once = train(repeats=0)
+    twice, repeated = train(repeats=1)
+    # the place fails its first two probes: from the third epoch on its question trains twice
+    assert twice.learning_log["repeat:0:1"] == []
+    assert twice.learning_log["repeat:0:2"] == [index["place"]]
+    assert repeated[:2] == once[:2]
+    assert repeated[2:] == [t + place_tokens for t in once[2:]]
+    # after one failed probe, three extra times from the second epoch on
+    _, sooner = train(repeats=3, after=1)
+    assert sooner[1:] == [t + 3 * place_tokens for t in once[1:]]
+    assert "repeat:0:1" not in train(repeats=0)[0].learning_log
+
+
+def test_a_resumed_run_repeats_what_the_interrupted_one_did(tiny, tmp_path: Path) -> None:
+    cfg = config(checkpoint_every_steps=1, pending_repeats=1, pending_repeat_after=1)
+    loaded = tiny("llama")
+    whole = LiftTrainer(loaded, create_adapter(loaded, cfg), cfg)
+    full = whole.train([stage(loaded, threshold=0.999)])  # nothing learned: repeats each epoch
+    assert whole.learning_log["repeat:0:1"]
+    # stopped inside the last epoch, which trains the repeated questions
+    stop_at = full.steps - 1
+    interrupted_model = tiny("llama")
+    interrupted = LiftTrainer(
+        interrupted_model, create_adapter(interrupted_model, cfg), cfg, tmp_path / "ckpt"
+    )
+
+    def stop(progress: TrainProgress) -> None:
+        if progress.step == stop_at:
+            interrupted.stop_requested = True
+
+    interrupted.on_progress = stop
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.train([stage(interrupted_model, threshold=0.999)])
+    fresh = tiny("llama")
+    adapter = create_adapter(fresh, cfg)
+    resumed = LiftTrainer(fresh, adapter, cfg, tmp_path / "ckpt")
+    result = resumed.train([stage(fresh, threshold=0.999)], resume=True)
+    assert result.resumed_from_step == stop_at
+
+    def decisions(log: dict) -> dict:  # what was learned and repeated, not the seconds
+        return {k: v for k, v in log.items() if not k.startswith(("cost:", "probe_s:"))}
+
+    assert decisions(resumed.learning_log) == decisions(whole.learning_log)
+    assert result.tokens == full.tokens
+    expected = whole.adapter.tensors()
+    for key, value in adapter.tensors().items():
+        assert torch.allclose(value, expected[key], atol=1e-6), key
