@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -90,25 +90,32 @@ def reply_min_probabilities(
     was_training = model.training
     model.eval()
     pad_id = loaded.tokenizer.pad_token_id or 0
-    order = sorted(range(len(samples)), key=lambda i: len(samples[i].input_ids))
+    # causal attention: the tokens after a span's last one change none of its probabilities, so
+    # each sample runs only up to that token (the rest of its reply sentence is not judged)
+    judged = [
+        _through_span(sample, spans[i] if spans is not None else None)
+        for i, sample in enumerate(samples)
+    ]
+    order = sorted(range(len(samples)), key=lambda i: len(judged[i].input_ids))
     result = [0.0] * len(samples)
     start = 0
     try:
         while start < len(order):
             end = start + 1
-            while end < len(order) and len(samples[order[end]].input_ids) * (
-                end - start + 1
-            ) <= max(max_batch_tokens, len(samples[order[start]].input_ids)):
+            while end < len(order) and len(judged[order[end]].input_ids) * (end - start + 1) <= max(
+                max_batch_tokens, len(judged[order[start]].input_ids)
+            ):
                 end += 1
             chunk = order[start:end]
-            batch = [samples[i] for i in chunk]
+            batch = [judged[i] for i in chunk]
             inputs = collate(batch, pad_id, loaded.device)
             prefix = shared_prefix_length(batch)
+            whole = [samples[i] for i in chunk]  # the cache keeps the training samples' states
             if frozen_cache is not None:
-                frozen_cache.fill([batch], pad_id, loaded.device)
+                frozen_cache.fill([whole], pad_id, loaded.device)
             width = inputs["input_ids"].shape[1]
             with (
-                frozen_cache.replaying(batch, width) if frozen_cache else contextlib.nullcontext()
+                frozen_cache.replaying(whole, width) if frozen_cache else contextlib.nullcontext()
             ) as replay:
                 if prefix >= MIN_SHARED_PREFIX:
                     hidden = shared_prefix_hidden(
@@ -137,6 +144,18 @@ def reply_min_probabilities(
     finally:
         model.train(was_training)
     return result
+
+
+def _through_span(sample: TrainingSample, span: tuple[int, int] | None) -> TrainingSample:
+    """``sample`` cut after the last labelled token its probe judges (``span`` indexes its
+    labelled tokens; without one, or one past them, every labelled token is judged)."""
+    labelled = [i for i, label in enumerate(sample.labels) if label != IGNORE_INDEX]
+    if span is None or not labelled[span[0] : span[1]]:
+        return sample
+    end = labelled[span[0] : span[1]][-1] + 1
+    return replace(
+        sample, input_ids=sample.input_ids[:end], labels=sample.labels[:end], teacher=None
+    )
 
 
 def learned_samples(

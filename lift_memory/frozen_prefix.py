@@ -121,11 +121,12 @@ class FrozenPrefixCache:
             handle.remove()
 
     def batch_states(self, batch: Sequence[TrainingSample], width: int) -> torch.Tensor:
-        """The cached states of ``batch``, right-padded with zeros to ``width`` positions."""
+        """The cached states of ``batch``, right-padded with zeros (or cut) to ``width``
+        positions: a forward over the first ``width`` tokens of each sample replays them too."""
         first = self._states[_key(batch[0])]
         out = first.new_zeros((len(batch), width, first.shape[-1]))
         for row, sample in enumerate(batch):
-            states = self._states[_key(sample)]
+            states = self._states[_key(sample)][:width]
             out[row, : states.shape[0]] = states
         return out
 

@@ -188,6 +188,36 @@ def test_only_the_answer_span_must_pass(tiny) -> None:
     assert span >= whole  # fewer tokens must pass: the minimum can only rise
 
 
+def test_a_span_probe_runs_up_to_the_span_and_matches_the_whole_sample(tiny) -> None:
+    from lift_memory.frozen_prefix import FrozenPrefixCache
+
+    loaded = tiny("llama", num_layers=4)
+    cfg = LiftConfig(lora={"top_layers": 2, "rank": 4})
+    adapter = create_adapter(loaded, cfg)
+    with torch.no_grad():  # a trained-looking adapter
+        for parameter in adapter.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.1)
+    replies = ["It is Ilse, who came in spring.", "Varrow Point, past the dunes.", "At dusk."]
+    questions = ["Who keeps the lighthouse?", "Where is it?", "When is the lamp lit?"]
+    samples = [
+        chat_sample(loaded.tokenizer, q, r, "qa") for q, r in zip(questions, replies, strict=True)
+    ]
+    spans = [(6, 10), (0, 6), None]  # " Ilse", "Varrow" (a byte tokenizer), the whole reply
+    expected = []
+    for sample, span in zip(samples, spans, strict=True):
+        ids = torch.tensor([sample.input_ids])
+        with torch.no_grad():  # the whole sample, every position
+            probs = torch.softmax(loaded.model(ids).logits[0, :-1].float(), dim=-1)
+        labelled = [i for i, label in enumerate(sample.labels) if label != -100]
+        judged = labelled[span[0] : span[1]] if span else labelled
+        expected.append(min(probs[i - 1, sample.input_ids[i]].item() for i in judged))
+    cache = FrozenPrefixCache(loaded.model, adapter.first_adapted_layer())
+    measured = reply_min_probabilities(loaded, samples, spans=spans, frozen_cache=cache)
+    assert measured == pytest.approx(expected, rel=1e-4)
+    # the cache keeps the whole training samples, which training replays
+    assert all(sample in cache for sample in samples)
+
+
 def test_ingest_locates_each_answer_among_its_reply_tokens(tiny) -> None:
     from lift_memory.ingest import answer_token_span
 
