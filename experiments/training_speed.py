@@ -4,6 +4,7 @@
     python experiments/training_speed.py composition [TEXT]   # tokens, header, padding; no model run
     python experiments/training_speed.py probes [TEXT]        # one epoch's extractability probes
     python experiments/training_speed.py epoch [TEXT]         # one stage-2 epoch, before vs after
+    python experiments/training_speed.py kinds [TEXT]         # seconds per token of each kind
 
 TEXT defaults to the demo's sample. "before" switches the shared chat header and the length
 groups off (``train.MIN_SHARED_PREFIX``, ``LiftTrainer._parts``); the probes compare a plain
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from lift_memory import train
 from lift_memory.adapters import create_adapter
-from lift_memory.batches import make_batches
+from lift_memory.batches import collate, make_batches
 from lift_memory.config import LiftConfig
 from lift_memory.documents import Document
 from lift_memory.extractable import reply_min_probabilities
@@ -30,6 +31,7 @@ from lift_memory.ingest import (
     training_stages,
 )
 from lift_memory.models import LoadedModel, load_model
+from lift_memory.retention import record_retention_answers
 from lift_memory.shared_prefix import MIN_SHARED_PREFIX, shared_prefix_length
 from lift_memory.train import LiftTrainer, Stage
 
@@ -38,11 +40,48 @@ SAMPLE = (
 )
 
 
-def stage_two(loaded: LoadedModel, text: str, config: LiftConfig) -> tuple[Stage, list]:
+def stage_two(
+    loaded: LoadedModel, text: str, config: LiftConfig, retention: list | None = None
+) -> tuple[Stage, list]:
     generator = default_qa_generator(loaded, config)
     pairs = generator.generate(text, requested_qa_count(generator, config))
-    stages = training_stages(loaded, [Document(source="text", text=text)], pairs, [], config)
+    document = [Document(source="text", text=text)]
+    stages = training_stages(loaded, document, pairs, retention or [], config)
     return stages[1], pairs
+
+
+def kinds(loaded: LoadedModel, stage: Stage, config: LiftConfig, batches: int = 8) -> None:
+    """Seconds per training token of each sample kind: forward, backward and AdamW step of
+    ``batches`` of the stage's own batches (the first of each kind a warm-up), the frozen
+    layers replayed as from the second epoch on."""
+    trainer = LiftTrainer(loaded, create_adapter(loaded, config), config)
+    trainer.frozen_cache = trainer._frozen_cache([stage])
+    pad_id = loaded.tokenizer.pad_token_id or 0
+    by_kind: dict[str, list] = collections.defaultdict(list)
+    for batch in make_batches(stage.samples, config.max_batch_tokens, seed=0):
+        by_kind[batch[0].kind].append(batch)
+    loaded.model.train()
+
+    def step(batch: list) -> int:
+        inputs = collate(batch, pad_id, loaded.device)
+        with trainer._skip_frozen_layers(batch, inputs, pad_id) as replay:
+            loss = trainer.batch_loss(batch[0].kind, inputs, batch, replay)
+        loss.backward()
+        trainer.optimizer.step()
+        trainer.optimizer.zero_grad(set_to_none=True)
+        return int(inputs["attention_mask"].sum())
+
+    for kind, chosen in sorted(by_kind.items()):
+        chosen = chosen[:batches]
+        if trainer.frozen_cache is not None:
+            trainer.frozen_cache.fill(chosen, pad_id, loaded.device)
+        step(chosen[0])
+        started = time.perf_counter()
+        tokens = sum(step(batch) for batch in chosen[1:])
+        seconds = time.perf_counter() - started
+        print(
+            f"{kind:10s} {tokens:6,} tokens in {seconds:6.1f} s: {1000 * seconds / tokens:.2f} ms"
+        )
 
 
 def composition(loaded: LoadedModel, stage: Stage, config: LiftConfig) -> None:
@@ -103,13 +142,18 @@ def epoch(loaded: LoadedModel, stage: Stage, config: LiftConfig) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["composition", "probes", "epoch"])
+    parser.add_argument("what", choices=["composition", "probes", "epoch", "kinds"])
     parser.add_argument("text", nargs="?", default=str(SAMPLE))
     args = parser.parse_args()
     config = LiftConfig()
     loaded = load_model("smollm2-135m")
-    stage, pairs = stage_two(loaded, Path(args.text).read_text(encoding="utf-8"), config)
-    if args.what == "composition":
+    # the retention kind needs the base model's answers to the bundled prompts (~15 s)
+    retention = record_retention_answers(loaded, 64) if args.what == "kinds" else None
+    text = Path(args.text).read_text(encoding="utf-8")
+    stage, pairs = stage_two(loaded, text, config, retention)
+    if args.what == "kinds":
+        kinds(loaded, stage, config)
+    elif args.what == "composition":
         composition(loaded, stage, config)
     elif args.what == "probes":
         probes(loaded, stage, pairs, config)
