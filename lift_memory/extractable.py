@@ -165,11 +165,29 @@ def learned_samples(
     max_batch_tokens: int = 4096,
     frozen_cache: FrozenPrefixCache | None = None,
     facts: set[str] | None = None,
+    every_question: bool = True,
 ) -> set[int]:
     """Indices (into ``samples``) of the probed samples whose reply is extractable; with
-    ``facts``, only those facts' probes are run."""
+    ``facts``, only those facts' probes are run.
+
+    With ``every_question=False`` a fact's other questions are probed only once its first one
+    passes: the same facts come out learned (a fact is learned when all its questions pass) for
+    fewer probes while most facts are pending, but a pending fact's passing questions may be
+    left out."""
     indices = sorted(i for i, fact in target.probes.items() if facts is None or fact in facts)
-    spans = [target.answer_spans.get(i) for i in indices]
-    probed = [samples[i] for i in indices]
-    probabilities = reply_min_probabilities(loaded, probed, max_batch_tokens, spans, frozen_cache)
-    return {i for i, p in zip(indices, probabilities, strict=True) if p >= target.threshold}
+
+    def passing(chosen: list[int]) -> set[int]:
+        spans = [target.answer_spans.get(i) for i in chosen]
+        probed = [samples[i] for i in chosen]
+        found = reply_min_probabilities(loaded, probed, max_batch_tokens, spans, frozen_cache)
+        return {i for i, p in zip(chosen, found, strict=True) if p >= target.threshold}
+
+    if every_question:
+        return passing(indices)
+    first: dict[str, int] = {}
+    for index in indices:
+        first.setdefault(target.probes[index], index)
+    passed = passing(sorted(first.values()))
+    firsts = set(first.values())
+    rest = [i for i in indices if i not in firsts and first[target.probes[i]] in passed]
+    return passed | passing(rest) if rest else passed

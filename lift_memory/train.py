@@ -352,7 +352,13 @@ class LiftTrainer:
         def probe(facts: set[str] | None = None) -> set[int]:
             with self._autocast():
                 return learned_samples(
-                    self.loaded, stage.samples, target, frozen_cache=self.frozen_cache, facts=facts
+                    self.loaded,
+                    stage.samples,
+                    target,
+                    frozen_cache=self.frozen_cache,
+                    facts=facts,
+                    # a pending fact's passing questions matter only where they rest alone
+                    every_question=self.config.rest_extractable_phrasings,
                 )
 
         # between full probes (reprobe_learned_every) the learned facts keep resting unprobed

@@ -319,7 +319,7 @@ def test_learned_facts_are_reprobed_every_few_epochs_only(tiny, monkeypatch) -> 
     keeper = next(i for i, fact in unlearned.target.probes.items() if fact == "keeper")
     probed: list[set[str] | None] = []
 
-    def only_the_keeper(loaded, samples, target, frozen_cache=None, facts=None):
+    def only_the_keeper(loaded, samples, target, frozen_cache=None, facts=None, **_):
         probed.append(facts)  # which facts each epoch's probe measured (None: every fact)
         return {keeper} if facts is None or "keeper" in facts else set()
 
@@ -352,7 +352,7 @@ def test_a_stage_ends_only_on_facts_measured_in_that_epoch(tiny, monkeypatch) ->
 
     def train(keeper_forgotten_at: int | None) -> tuple[int, list[int]]:
         # the keeper is learned from the start; the place from the third probe on
-        def learned(loaded, samples, target, frozen_cache=None, facts=None):
+        def learned(loaded, samples, target, frozen_cache=None, facts=None, **_):
             probed.append(facts)
             asked = facts if facts is not None else {"keeper", "place"}
             known = {"keeper"} if len(probed) != keeper_forgotten_at else set()
@@ -389,7 +389,7 @@ def test_a_pending_facts_passing_phrasing_can_rest_alone(tiny, monkeypatch) -> N
     target = LearningTarget(probes=facts, members=facts, threshold=0.5, target_share=1.0)
     probed: list[set[str] | None] = []
 
-    def one_phrasing_passes(loaded, samples, target, frozen_cache=None, facts=None):
+    def one_phrasing_passes(loaded, samples, target, frozen_cache=None, facts=None, **_):
         probed.append(facts)
         return {first} if facts is None or "keeper" in facts else set()
 
@@ -426,7 +426,7 @@ def test_facts_that_stay_pending_train_again_in_the_next_epoch(tiny, monkeypatch
     index = {fact: i for i, fact in unlearned.target.probes.items()}
     place_tokens = len(unlearned.samples[index["place"]].input_ids)
 
-    def only_the_keeper(loaded, samples, target, frozen_cache=None, facts=None):
+    def only_the_keeper(loaded, samples, target, frozen_cache=None, facts=None, **_):
         return {index["keeper"]} if facts is None or "keeper" in facts else set()
 
     monkeypatch.setattr(train_module, "learned_samples", only_the_keeper)
@@ -485,3 +485,41 @@ def test_a_resumed_run_repeats_what_the_interrupted_one_did(tiny, tmp_path: Path
     expected = whole.adapter.tensors()
     for key, value in adapter.tensors().items():
         assert torch.allclose(value, expected[key], atol=1e-6), key
+
+
+def test_a_facts_other_questions_are_probed_only_once_its_first_passes(tiny, monkeypatch) -> None:
+    import lift_memory.extractable as extractable
+
+    loaded = tiny("llama")
+    asked = [
+        ("Who keeps the lighthouse?", "Ilse.", "keeper"),
+        ("Where is the lighthouse?", "Varrow Point.", "place"),
+        ("When is the lamp lit?", "At dusk.", "lamp"),
+        ("The lighthouse is kept by whom?", "Ilse.", "keeper"),
+        ("The lighthouse stands where?", "Varrow Point.", "place"),
+        ("The lamp is lit when?", "At dusk.", "lamp"),
+    ]
+    samples = [chat_sample(loaded.tokenizer, q, a, "qa") for q, a, _ in asked]
+    facts = {i: fact for i, (_, _, fact) in enumerate(asked)}
+    every = reply_min_probabilities(loaded, samples)
+    probed: list[int] = []
+    whole = extractable.reply_min_probabilities
+
+    def counted(loaded, chosen, *args, **kwargs):
+        probed.append(len(chosen))
+        return whole(loaded, chosen, *args, **kwargs)
+
+    monkeypatch.setattr(extractable, "reply_min_probabilities", counted)
+    # thresholds between the probabilities: none, some and every fact learned
+    for threshold in sorted({0.0, *every, 1.0}):
+        target = LearningTarget(probes=facts, members=facts, threshold=threshold)
+        probed.clear()
+        all_asked = learned_samples(loaded, samples, target)
+        assert probed == [6]
+        probed.clear()
+        first_asked = learned_samples(loaded, samples, target, every_question=False)
+        assert target.learned_facts(first_asked) == target.learned_facts(all_asked)
+        assert first_asked <= all_asked
+        # three first questions, then the others of the facts whose first one passed
+        passed_first = sum(every[i] >= threshold for i in range(3))
+        assert probed == [3, passed_first] if passed_first else probed == [3]
