@@ -52,8 +52,8 @@ def stage_two(
 
 def kinds(loaded: LoadedModel, stage: Stage, config: LiftConfig, batches: int = 8) -> None:
     """Seconds per training token of each sample kind: forward, backward and AdamW step of
-    ``batches`` of the stage's own batches (the first of each kind a warm-up), the frozen
-    layers replayed as from the second epoch on."""
+    ``batches`` of the stage's own batches, timed on their second pass (as from the second
+    epoch on: the frozen layers replayed, the retention teacher's states kept)."""
     trainer = LiftTrainer(loaded, create_adapter(loaded, config), config)
     trainer.frozen_cache = trainer._frozen_cache([stage])
     pad_id = loaded.tokenizer.pad_token_id or 0
@@ -73,11 +73,10 @@ def kinds(loaded: LoadedModel, stage: Stage, config: LiftConfig, batches: int = 
 
     for kind, chosen in sorted(by_kind.items()):
         chosen = chosen[:batches]
-        if trainer.frozen_cache is not None:
-            trainer.frozen_cache.fill(chosen, pad_id, loaded.device)
-        step(chosen[0])
+        for batch in chosen:  # the first epoch's pass
+            step(batch)
         started = time.perf_counter()
-        tokens = sum(step(batch) for batch in chosen[1:])
+        tokens = sum(step(batch) for batch in chosen)
         seconds = time.perf_counter() - started
         print(
             f"{kind:10s} {tokens:6,} tokens in {seconds:6.1f} s: {1000 * seconds / tokens:.2f} ms"

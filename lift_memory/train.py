@@ -28,12 +28,13 @@ from lift_memory.distillation import distillation_kl, teacher_tensors
 from lift_memory.distributed import DataParallel
 from lift_memory.extractable import LearningTarget, learned_samples
 from lift_memory.frozen_prefix import FrozenPrefixCache
-from lift_memory.loss import causal_lm_loss, labelled_logits
+from lift_memory.loss import causal_lm_loss, hidden_states, labelled_logits, logits_at
 from lift_memory.models import LoadedModel
 from lift_memory.null_space import NullSpaceProjection
 from lift_memory.optimizer import adapter_optimizer, set_learning_rate
 from lift_memory.precision import adapted_sums_in_float32, uses_bf16
 from lift_memory.prompts import IGNORE_INDEX, TrainingSample
+from lift_memory.retention_teacher import TeacherStates
 from lift_memory.shared_prefix import (
     MIN_SHARED_PREFIX,
     Replay,
@@ -176,6 +177,7 @@ class LiftTrainer:
             parameter.requires_grad_(True)
         self.stop_requested = False  # set from a signal handler to stop at the next step
         self.frozen_cache: FrozenPrefixCache | None = None
+        self.teacher_states = TeacherStates()  # KL retention's teacher (retention_teacher.py)
         self.restored_totals: tuple[int, float] = (0, 0.0)  # tokens, seconds of a checkpoint
         # What each learning-target measurement decided, by "stage:epoch" (the samples resting
         # in that epoch) and "stop:stage" (the epoch count the stage ended at). Checkpointed, so
@@ -521,13 +523,11 @@ class LiftTrainer:
                 loss = causal_lm_loss(model, **inputs)
         else:
             mask = inputs["attention_mask"].bool()
-            with torch.no_grad(), self.adapter.disabled():
-                teacher = model(
-                    input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]
-                )
-            student = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
-            teacher_logp = torch.log_softmax(teacher.logits[mask].float(), dim=-1)
-            student_logp = torch.log_softmax(student.logits[mask].float(), dim=-1)
+            with self.adapter.disabled():  # the base model, its states kept after first sight
+                teacher_logp = self.teacher_states.log_probs(model, samples, inputs)
+            student = hidden_states(model, inputs["input_ids"], inputs["attention_mask"])
+            # the output head on the attended positions only, not the padding
+            student_logp = torch.log_softmax(logits_at(model, student[mask]), dim=-1)
             loss = torch.nn.functional.kl_div(
                 student_logp, teacher_logp, log_target=True, reduction="batchmean"
             )
