@@ -47,6 +47,15 @@ def stage(loaded, threshold: float, share: float = 1.0, patience: int | None = N
     return Stage("segments+qa", samples, 4, target)
 
 
+def trained_looking_adapter(loaded):
+    """A LoRA in the top 2 of 4 layers, moved off its zero start (a trained-looking update)."""
+    adapter = create_adapter(loaded, LiftConfig(lora={"top_layers": 2, "rank": 4}))
+    with torch.no_grad():
+        for parameter in adapter.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.1)
+    return adapter
+
+
 def test_reply_probabilities_match_a_plain_forward(tiny) -> None:
     loaded = tiny("llama")
     sample = chat_sample(loaded.tokenizer, "Who keeps the lighthouse?", "Ilse.", "qa")
@@ -192,11 +201,7 @@ def test_a_span_probe_runs_up_to_the_span_and_matches_the_whole_sample(tiny) -> 
     from lift_memory.frozen_prefix import FrozenPrefixCache
 
     loaded = tiny("llama", num_layers=4)
-    cfg = LiftConfig(lora={"top_layers": 2, "rank": 4})
-    adapter = create_adapter(loaded, cfg)
-    with torch.no_grad():  # a trained-looking adapter
-        for parameter in adapter.parameters():
-            parameter.add_(torch.randn_like(parameter) * 0.1)
+    adapter = trained_looking_adapter(loaded)
     replies = ["It is Ilse, who came in spring.", "Varrow Point, past the dunes.", "At dusk."]
     questions = ["Who keeps the lighthouse?", "Where is it?", "When is the lamp lit?"]
     samples = [
@@ -282,11 +287,7 @@ def test_probes_replaying_the_frozen_layers_and_sharing_the_header_match_a_plain
     from lift_memory.frozen_prefix import FrozenPrefixCache
 
     loaded = tiny("llama", num_layers=4)
-    cfg = LiftConfig(lora={"top_layers": 2, "rank": 4})
-    adapter = create_adapter(loaded, cfg)
-    with torch.no_grad():  # a trained-looking adapter
-        for parameter in adapter.parameters():
-            parameter.add_(torch.randn_like(parameter) * 0.1)
+    adapter = trained_looking_adapter(loaded)
     samples = [
         chat_sample(loaded.tokenizer, f"About the lighthouse: {q}", a, "qa")
         for q, a in [*QA, ("When is the lamp lit?", "At dusk.")]
