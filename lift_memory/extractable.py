@@ -150,9 +150,10 @@ def _through_span(sample: TrainingSample, span: tuple[int, int] | None) -> Train
     """``sample`` cut after the last labelled token its probe judges (``span`` indexes its
     labelled tokens; without one, or one past them, every labelled token is judged)."""
     labelled = [i for i, label in enumerate(sample.labels) if label != IGNORE_INDEX]
-    if span is None or not labelled[span[0] : span[1]]:
+    judged = labelled[span[0] : span[1]] if span is not None else []
+    if not judged:
         return sample
-    end = labelled[span[0] : span[1]][-1] + 1
+    end = judged[-1] + 1
     return replace(
         sample, input_ids=sample.input_ids[:end], labels=sample.labels[:end], teacher=None
     )

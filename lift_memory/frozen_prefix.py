@@ -57,9 +57,20 @@ class _Replay(nn.Module):
         return self.view.to(hidden_states.dtype)
 
 
-def _key(sample: TrainingSample) -> tuple[int, ...]:
-    # Hidden states depend on the tokens only (causal attention, right padding).
+def sample_key(sample: TrainingSample) -> tuple[int, ...]:
+    """What a sample's kept states are found by: hidden states depend on the tokens only
+    (causal attention, right padding)."""
     return tuple(sample.input_ids)
+
+
+def padded_states(rows: Sequence[torch.Tensor], width: int) -> torch.Tensor:
+    """Per-sample states (each ``positions x hidden``) as one batch, right-padded with zeros
+    (or cut) to ``width`` positions."""
+    out = rows[0].new_zeros((len(rows), width, rows[0].shape[-1]))
+    for row, states in enumerate(rows):
+        kept = states[:width]
+        out[row, : kept.shape[0]] = kept
+    return out
 
 
 class FrozenPrefixCache:
@@ -76,14 +87,14 @@ class FrozenPrefixCache:
     def bytes_needed(model: nn.Module, samples: Sequence[TrainingSample]) -> int:
         """What caching ``samples`` would hold in memory (float32 hidden states)."""
         hidden_size = model.get_input_embeddings().embedding_dim
-        distinct = {_key(sample): len(sample.input_ids) for sample in samples}
+        distinct = {sample_key(sample): len(sample.input_ids) for sample in samples}
         return sum(distinct.values()) * hidden_size * 4
 
     def __len__(self) -> int:
         return len(self._states)
 
     def __contains__(self, sample: TrainingSample) -> bool:
-        return _key(sample) in self._states
+        return sample_key(sample) in self._states
 
     @torch.no_grad()
     def fill(
@@ -114,7 +125,9 @@ class FrozenPrefixCache:
                 except _Captured as captured:
                     for row, sample in enumerate(todo):
                         length = len(sample.input_ids)
-                        self._states[_key(sample)] = captured.hidden[row, :length].float().clone()
+                        self._states[sample_key(sample)] = (
+                            captured.hidden[row, :length].float().clone()
+                        )
                 else:  # pragma: no cover - the hook always fires
                     raise RuntimeError("the decoder never reached the first adapted layer")
         finally:
@@ -123,12 +136,7 @@ class FrozenPrefixCache:
     def batch_states(self, batch: Sequence[TrainingSample], width: int) -> torch.Tensor:
         """The cached states of ``batch``, right-padded with zeros (or cut) to ``width``
         positions: a forward over the first ``width`` tokens of each sample replays them too."""
-        first = self._states[_key(batch[0])]
-        out = first.new_zeros((len(batch), width, first.shape[-1]))
-        for row, sample in enumerate(batch):
-            states = self._states[_key(sample)][:width]
-            out[row, : states.shape[0]] = states
-        return out
+        return padded_states([self._states[sample_key(sample)] for sample in batch], width)
 
     @contextlib.contextmanager
     def replaying(self, batch: Sequence[TrainingSample], width: int) -> Iterator[_Replay]:

@@ -19,12 +19,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from lift_memory.frozen_prefix import padded_states, sample_key
 from lift_memory.loss import hidden_states, logits_at
 from lift_memory.prompts import TrainingSample
-
-
-def _key(sample: TrainingSample) -> tuple[int, ...]:
-    return tuple(sample.input_ids)
 
 
 class TeacherStates:
@@ -47,20 +44,15 @@ class TeacherStates:
         ``inputs`` collated from ``samples`` (None: computed, not kept); call with the adapter
         off (the base model)."""
         mask = inputs["attention_mask"].bool()
-        head = model.get_output_embeddings()
         if not samples:
             hidden = hidden_states(model, inputs["input_ids"], inputs["attention_mask"])
             return torch.log_softmax(logits_at(model, hidden[mask]), dim=-1)
-        if any(_key(sample) not in self._states for sample in samples):
+        if any(sample_key(sample) not in self._states for sample in samples):
             hidden = hidden_states(model, inputs["input_ids"], inputs["attention_mask"])
             for row, sample in enumerate(samples):
-                key = _key(sample)
+                key = sample_key(sample)
                 if key not in self._states:
                     self._states[key] = hidden[row, : len(sample.input_ids)].float().clone()
-        width = mask.shape[1]
-        first = self._states[_key(samples[0])]
-        states = first.new_zeros((len(samples), width, first.shape[-1]))
-        for row, sample in enumerate(samples):
-            kept = self._states[_key(sample)]
-            states[row, : kept.shape[0]] = kept
+        states = padded_states([self._states[sample_key(s)] for s in samples], mask.shape[1])
+        head = model.get_output_embeddings()
         return torch.log_softmax(logits_at(model, states[mask].to(head.weight.dtype)), dim=-1)
