@@ -216,6 +216,18 @@ def test_a_name_that_only_modifies_a_noun_is_not_an_answer() -> None:
     assert {"Ilse Varo", "Wednesday"} <= answers  # a date modifier still answers "When …?"
 
 
+def test_a_name_parsed_as_a_verbs_conjunct_is_not_an_answer() -> None:
+    # the parser joins "Biscuit" to "says" and reads "whistles" as a noun: "Biscuit" would
+    # answer "What does Edda Mirel say she has seen the otter twice from the gallery?"
+    text = (
+        "Edda Mirel says she has seen the otter twice from the lighthouse gallery, but Biscuit "
+        "the parrot only ever whistles at gulls."
+    )
+    answers = {p.answer for p in FactQAGenerator(per_fact=8).generate(text, 0)}
+    assert "Biscuit" not in answers
+    assert "Edda Mirel" in answers  # the sentence's real fact is still asked
+
+
 def test_a_name_the_recognizer_split_is_one_answer() -> None:
     # spaCy reads "Driomkrir" as an ORG and "Fioskbraem" as a PERSON
     text = "Driomkrir Fioskbraem was born in Zioskwick."

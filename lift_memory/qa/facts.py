@@ -128,7 +128,11 @@ def answer_spans(sentence: Span) -> list[Span]:
         if chosen and span.start < chosen[-1].end:
             continue
         chosen.append(span)
-    return [span for span in _whole_names(chosen) if not _modifies_a_noun(span)]
+    return [
+        span
+        for span in _whole_names(chosen)
+        if not _modifies_a_noun(span) and not _conjoined_with_a_verb(span)
+    ]
 
 
 _MODIFIER_DEPS = frozenset({"compound", "amod", "nmod"})
@@ -142,6 +146,15 @@ def _modifies_a_noun(span: Span) -> bool:
     outside = not span.start <= root.head.i < span.end
     modifier = root.dep_ in _MODIFIER_DEPS and outside and root.head.pos_ == "NOUN"
     return modifier and span_label(span) not in ("DATE", "TIME")
+
+
+def _conjoined_with_a_verb(span: Span) -> bool:
+    """A name parsed as the conjunct of a verb is a misparse of a second clause: in "Edda
+    says she has seen the otter, but Biscuit the parrot only ever whistles at gulls" the parser
+    joins "Biscuit" to "says" and reads "whistles" as a noun, which trained "What does Edda say
+    she has seen the otter? — Biscuit" (docs/lift.md §6)."""
+    root = span.root
+    return root.dep_ == "conj" and root.pos_ in ("PROPN", "NOUN") and root.head.pos_ == "VERB"
 
 
 def _whole_names(spans: list[Span]) -> list[Span]:
