@@ -228,6 +228,24 @@ def test_a_name_parsed_as_a_verbs_conjunct_is_not_an_answer() -> None:
     assert "Edda Mirel" in answers  # the sentence's real fact is still asked
 
 
+def test_a_phrase_in_parentheses_is_no_answer_but_an_abbreviation_is() -> None:
+    text = (
+        "David Ayer (born January 18, 1968) is an American film director. He wrote the film "
+        '"Training Day" (2001). Tetrahydrogestrinone (THG) is a synthetic steroid.'
+    )
+    pairs = FactQAGenerator(per_fact=8).generate(text, 0)
+    answers = {p.answer for p in pairs}
+    assert not {"January 18, 1968", "2001"} & answers  # "What is Training Day? — 2001"
+    assert "THG" in answers and "David Ayer" in answers
+
+
+def test_a_question_keeps_a_closing_bracket() -> None:
+    text = 'Orla Fenwick directed "Harsh Times" (2005) and "Fury" (2014).'
+    questions = [p.question for p in FactQAGenerator(per_fact=8).generate(text, 0)]
+    assert questions
+    assert all(q.count("(") == q.count(")") for q in questions), questions
+
+
 def test_a_name_the_recognizer_split_is_one_answer() -> None:
     # spaCy reads "Driomkrir" as an ORG and "Fioskbraem" as a PERSON
     text = "Driomkrir Fioskbraem was born in Zioskwick."

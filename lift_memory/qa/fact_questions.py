@@ -208,10 +208,24 @@ def _clause(verb: Token) -> list[Token]:
         if child.dep_ == "conj" and any(t.dep_ in _SUBJECTS for t in child.subtree):
             dropped |= {t.i for t in child.subtree}  # "..., and children travel free"
             dropped |= {c.i for c in verb.children if c.dep_ == "cc"}
-    tokens = [t for t in verb.subtree if t.i not in dropped]
-    while tokens and (tokens[-1].is_punct or tokens[-1].is_space):
-        tokens.pop()
-    return [t for t in tokens if not t.is_space]
+    tokens = [t for t in verb.subtree if t.i not in dropped and not t.is_space]
+    return _without_closing_punctuation(tokens)
+
+
+def _without_closing_punctuation(tokens: list[Token]) -> list[Token]:
+    """``tokens`` without the sentence's closing punctuation, but with a bracket that closes one
+    opened inside them: '… and "Suicide Squad" (2016).' asks '… (2016)?', not '… (2016?'.
+    (Quotes are left as they were: a straight quote does not say whether it opens or closes.)"""
+    tokens = list(tokens)
+    while tokens and tokens[-1].is_punct:
+        last, kept = tokens[-1].text, tokens[:-1]
+        opened = {")": "(", "]": "["}.get(last)
+        if opened is not None and sum(t.text == opened for t in kept) > sum(
+            t.text == last for t in kept
+        ):
+            break
+        tokens = kept
+    return tokens
 
 
 def _question(parts: list[str]) -> str:
@@ -582,9 +596,7 @@ def _in_situ(sentence: Span, span: Span, label: str) -> Phrasing:
         replaced = {t.i for t in span}
     if wh == "on which day":  # in place, after its own preposition: "climb ... on which day"
         wh = "which day"
-    tokens = [t for t in sentence if not t.is_space]
-    while tokens and tokens[-1].is_punct:
-        tokens.pop()
+    tokens = _without_closing_punctuation([t for t in sentence if not t.is_space])
     first = min(replaced)
     words: list[str] = []
     previous = None

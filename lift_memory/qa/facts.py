@@ -131,8 +131,25 @@ def answer_spans(sentence: Span) -> list[Span]:
     return [
         span
         for span in _whole_names(chosen)
-        if not _modifies_a_noun(span) and not _conjoined_with_a_verb(span)
+        if not _modifies_a_noun(span)
+        and not _conjoined_with_a_verb(span)
+        and not _inside_parentheses(span)
     ]
+
+
+def _inside_parentheses(span: Span) -> bool:
+    """A phrase in parentheses is an aside the clause cannot ask about: '"Training Day"
+    (2001)' was asked as "What is Training Day? — 2001", and "David Ayer (born January 18,
+    1968) is …" as "David Ayer (born what year is …?". An abbreviation that is the whole
+    aside ("Tetrahydrogestrinone (THG)") still names its noun: "What is THG?"."""
+    doc = span.doc
+    before = doc[span.sent.start : span.start]
+    if sum(t.text == "(" for t in before) <= sum(t.text == ")" for t in before):
+        return False
+    whole_aside = (
+        doc[span.start - 1].text == "(" and span.end < len(doc) and doc[span.end].text == ")"
+    )
+    return not (whole_aside and span.text.isupper())
 
 
 _MODIFIER_DEPS = frozenset({"compound", "amod", "nmod"})
