@@ -99,7 +99,9 @@ def answered(memory: LiftMemory, margin: float) -> dict[str, object]:
         ("dev", ROOT / "experiments" / "varnholm-dev.jsonl"),
         ("demo", SAMPLES / "varnholm-questions.jsonl"),
     ):
-        rows = [(q, memory.ask(q, max_new_tokens=32).text, gold) for q, gold in questions(path)]
+        rows = [
+            (q, memory.ask(q, max_new_tokens=32).text, gold) for q, gold, _kind in questions(path)
+        ]
         out[name] = sum(contains(a, gold) for _, a, gold in rows)
         out["rows"][name] = rows
     probes = [(p.question, list(p.answers)) for p in GENERIC_PROBES]

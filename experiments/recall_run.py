@@ -52,10 +52,15 @@ def first_sentence(answer: str) -> str:
     return re.split(r"(?<=[.!?])\s", answer.strip(), maxsplit=1)[0]
 
 
-def questions(path: Path) -> list[tuple[str, list[str]]]:
+def questions(path: Path) -> list[tuple[str, list[str], str]]:
+    """Each question, its gold answers and its kind ("" where the file names none)."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     return [
-        (r["question"], [r["answer"]] if isinstance(r["answer"], str) else r["answer"])
+        (
+            r["question"],
+            [r["answer"]] if isinstance(r["answer"], str) else r["answer"],
+            r.get("kind", ""),
+        )
         for r in rows
     ]
 
@@ -72,6 +77,13 @@ def main() -> None:
         help="engine: LiftConfig defaults under --config; demo: the demo's old pinned recipe",
     )
     parser.add_argument("--text", default=str(SAMPLES / "varnholm.txt"))
+    parser.add_argument(
+        "--questions",
+        action="append",
+        default=[],
+        help="a JSONL file of held-out questions about --text (repeatable; replaces the demo "
+        "text's dev and demo sets), e.g. experiments/guild-roll-dev.jsonl",
+    )
     parser.add_argument(
         "--train-probe",
         type=int,
@@ -125,16 +137,18 @@ def main() -> None:
         "learning_curve": [asdict(point) for point in result.train.learning_curve],
         "sets": {},
     }
-    for set_name, path in (
+    sets = [(Path(path).stem, Path(path)) for path in args.questions] or [
         ("dev", ROOT / "experiments" / "varnholm-dev.jsonl"),
         ("demo", SAMPLES / "varnholm-questions.jsonl"),
-    ):
+    ]
+    for set_name, path in sets:
         rows = []
-        for q, gold in questions(path):
+        for q, gold, kind in questions(path):
             a = memory.ask(q, max_new_tokens=32).text
             rows.append(
                 {
                     "q": q,
+                    "kind": kind,
                     "gold": gold,
                     "answer": a,
                     "hit": contains(a, gold),
@@ -148,6 +162,14 @@ def main() -> None:
             "rows": rows,
         }
         first = sum(r["hit_first"] for r in rows)
+        kinds = sorted({r["kind"] for r in rows if r["kind"]})
+        report["sets"][set_name]["by_kind"] = {
+            kind: [
+                sum(r["hit"] for r in rows if r["kind"] == kind),
+                sum(r["kind"] == kind for r in rows),
+            ]
+            for kind in kinds
+        }
         print(
             set_name,
             sum(r["hit"] for r in rows),

@@ -254,6 +254,13 @@ class LiftConfig(BaseModel):
         "trainings, where chained answers stopped after the first hop in whole trainings "
         "(0-46 %, docs/benchmarks.md).",
     )
+    qa_unique_answers: bool = Field(
+        default=True,
+        description="'facts' generator: leave out a question the corpus answers with two "
+        "different names ('Who works as a falconer?' where three people do), and the "
+        "multi-hop questions built on one: each such pair teaches one answer to a question "
+        "with several, the swapped bindings the memory answers with (docs/lift.md §6).",
+    )
     qa_composed_frames: int = Field(
         default=2,
         ge=1,

@@ -99,6 +99,7 @@ def _fact_generator(config: LiftConfig) -> FactQAGenerator:
         seed=config.seed,
         composed_reply=config.qa_composed_reply,
         composed_frames=config.qa_composed_frames,
+        unique_answers=config.qa_unique_answers,
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from lift_memory.qa import FactQAGenerator, fact_statements
-from lift_memory.qa.fact_questions import phrasings
+from lift_memory.qa.fact_generator import ambiguous_questions
+from lift_memory.qa.fact_questions import Phrasing, phrasings
 from lift_memory.qa.facts import english_pipeline, find_facts
 from lift_memory.qa.misread_names import opens_with_misread_name
 
@@ -244,6 +245,37 @@ def test_a_question_keeps_a_closing_bracket() -> None:
     questions = [p.question for p in FactQAGenerator(per_fact=8).generate(text, 0)]
     assert questions
     assert all(q.count("(") == q.count(")") for q in questions), questions
+
+
+def test_a_question_the_corpus_answers_with_two_names_is_not_asked() -> None:
+    text = (
+        "Ostra Vellin works as a ferry pilot. Ostra Vellin was born in Harrowby. "
+        "Sabeth Orrin works as a ferry pilot. Joral Pennick was born in Harrowby."
+    )
+    asked = {p.question: p.answer for p in FactQAGenerator(per_fact=8).generate(text, 0)}
+    # two ferry pilots and two people born in Harrowby: "who" has two answers, whichever
+    # wh-word the recognizer's reading of the name gives
+    assert not [q for q in asked if q.endswith("works as a ferry pilot?")], asked
+    assert not [q for q in asked if q.endswith("born in Harrowby?")], asked
+    # nor is a composed question built on either ("the person who works as a ferry pilot")
+    assert not [q for q in asked if "ferry pilot" in q or "Harrowby" in q], asked
+    # each person's own facts are still asked
+    assert asked["What does Ostra Vellin work as?"] == "a ferry pilot"
+    assert asked["Where was Ostra Vellin born?"] == "Harrowby"
+    assert asked["What does Sabeth Orrin work as?"] == "a ferry pilot"
+    kept = FactQAGenerator(per_fact=8, unique_answers=False).generate(text, 0)
+    assert any(p.question.endswith("born in Harrowby?") for p in kept)
+
+
+def test_one_answer_cut_two_ways_is_not_ambiguous() -> None:
+    def asked(answer: str) -> Phrasing:
+        return Phrasing("What did Kioshei Mexran sign?", answer, "", "reverse")
+
+    same = [asked("Treaty"), asked("the Treaty of Kiolmoor")]
+    assert ambiguous_questions(same) == set()
+    assert ambiguous_questions([*same, asked("the Pact of Droulgate")]) == {
+        "what did kioshei mexran sign?"
+    }
 
 
 def test_a_name_the_recognizer_split_is_one_answer() -> None:

@@ -13,9 +13,15 @@ training pairs and plain-text augmentations:
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from lift_memory.config import ComposedReply, TimelineReply
 from lift_memory.qa.base import QAPair
+
+if TYPE_CHECKING:
+    from lift_memory.qa.fact_questions import Phrasing
 
 DEFAULT_PER_FACT = 4  # LiftConfig.qa_per_fact's default
 
@@ -38,6 +44,7 @@ class FactQAGenerator:
         composed_reply: ComposedReply = "joined",
         composed_frames: int = 2,
         timeline_reply: TimelineReply = "years-compared",
+        unique_answers: bool = True,
     ) -> None:
         if per_fact < 1:
             raise ValueError("per_fact must be at least 1")
@@ -50,6 +57,8 @@ class FactQAGenerator:
         self.composed_reply = composed_reply  # how a multi-hop answer is worded
         self.composed_frames = composed_frames  # question frames per multi-hop composition
         self.timeline_reply = timeline_reply  # how a which-came-first answer is worded
+        # leave out a question the corpus answers with two different names (ambiguous_questions)
+        self.unique_answers = unique_answers
 
     def pairs_per_fact(self, text: str) -> list[list[QAPair]]:
         """The pairs of each fact, in corpus order, then the composed (two-fact) ones.
@@ -61,8 +70,7 @@ class FactQAGenerator:
         from lift_memory.qa.fact_questions import phrasings
         from lift_memory.qa.facts import find_facts
 
-        by_fact: dict[tuple[str, str], list] = {}  # (corpus sentence, answer) -> phrasings
-        asked: list[tuple[str, list]] = []  # (sentence, phrasings) of every fact
+        found = []  # (fact, its phrasings)
         dated = []  # (parsed sentence, answer span, label, corpus sentence): timeline pairs
         for sentence, span, fact in find_facts(text, restate=self.restate):
             if self.timeline and not fact.restated:
@@ -70,6 +78,17 @@ class FactQAGenerator:
             every = phrasings(sentence, span, fact.label)
             if fact.restated:
                 every = [p for p in every if p.kind != "in_situ"]
+            found.append((fact, every))
+        ambiguous = (
+            ambiguous_questions(p for _, every in found for p in every)
+            if self.unique_answers
+            else set()
+        )
+        by_fact: dict[tuple[str, str], list] = {}  # (corpus sentence, answer) -> phrasings
+        asked: list[tuple[str, list]] = []  # (sentence, phrasings) of every fact
+        for fact, every in found:
+            # an ambiguous question is neither trained nor a frame or bridge of a composed one
+            every = [p for p in every if p.question.lower() not in ambiguous]
             asked.append((fact.sentence, every))
             by_fact.setdefault((fact.sentence, fact.answer), []).extend(every)
         grouped = []
@@ -105,6 +124,37 @@ class FactQAGenerator:
         rounds = max((len(g) for g in grouped), default=0)
         interleaved = [g[i] for i in range(rounds) for g in grouped if i < len(g)]
         return interleaved[:n] if n > 0 else interleaved
+
+
+# a question's wh-word for a name: "who", "what", "which person" ask the same
+_ANY_WH = re.compile(r"^(who|what|which person)\b ?")
+
+
+def ambiguous_questions(asked: Iterable[Phrasing]) -> set[str]:
+    """The questions (lowercased) the corpus answers with two different names.
+
+    "Who works as a falconer?" where three people of the text do, or "Who was born in Harrowby?"
+    where two were born there: trained, each teaches one answer to a question that has several,
+    and the memory learns to answer with whichever name (the swapped bindings of
+    docs/benchmarks.md). A composed question built on one inherits the ambiguity ("Where was
+    the person who works as a falconer born?"). Two answers of which one contains the other
+    ("Treaty", "the Treaty of Kiolmoor") are one answer cut two ways, not two. The wh-word is
+    set aside: a name the recognizer misreads is asked "What works as a falconer?", the same
+    question as "Who works as a falconer?".
+    """
+    answers: dict[str, set[str]] = {}  # the question, its wh-word aside -> answers
+    questions: dict[str, set[str]] = {}  # the same key -> the questions (lowercased)
+    for phrasing in asked:
+        question = phrasing.question.lower()
+        key = _ANY_WH.sub("wh ", question)
+        answers.setdefault(key, set()).add(phrasing.answer.lower())
+        questions.setdefault(key, set()).add(question)
+    return {
+        question
+        for key, said in answers.items()
+        if any(a not in b and b not in a for a in said for b in said)
+        for question in questions[key]
+    }
 
 
 # The second fact's phrasings the first frame of a composed question is built from.
