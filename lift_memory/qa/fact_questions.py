@@ -44,6 +44,8 @@ _RELATIVES = {"GPE": "where", "LOC": "where", "FAC": "where"}
 _NAMED_LABELS = frozenset({"ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "PROPN"})
 _DO = {"VBD": "did", "VBZ": "does", "VBP": "do"}
 _SUBJECTS = ("nsubj", "nsubjpass")
+# verbs whose "as" phrase is a person's occupation ("works as a falconer", "serves as mayor")
+_OCCUPATION_VERBS = frozenset({"work", "serve"})
 _NAMING_LEMMAS = frozenset({"name", "call", "title", "nickname", "dub"})
 _DURATION = re.compile(r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|centur(y|ies))\b")
 # The same question with another wh-phrase: readers ask "in which year" as often as "in what
@@ -545,6 +547,13 @@ def _reverse_of_subject(
             ["what", _DO[verb.tag_], span.text, verb.lemma_, detokenize(rest), "as"]
         )
         results.append(Phrasing(question, detokenize(list(role.subtree)), reply, "reverse"))
+        if verb.lemma_ in _OCCUPATION_VERBS and not detokenize(rest).strip(" ,."):
+            # the role as readers ask for it: "What is Edda's job?" as well as "What does Edda
+            # work as?" (the memory answered "What is X's profession?" with another passage's
+            # description while "What does X work as?" was trained: docs/benchmarks.md)
+            owner = f"{span.text}'" if span.text.endswith("s") else f"{span.text}'s"
+            job = f"What is {owner} job?"
+            results.append(Phrasing(job, detokenize(list(role.subtree)), reply, "reverse"))
     return results
 
 
