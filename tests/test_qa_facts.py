@@ -311,6 +311,17 @@ def test_a_role_or_description_is_asked_from_the_subjects_side(
     assert (question, answer, text) in {(p.question, p.answer, p.reply) for p in pairs}
 
 
+def test_an_occupation_is_also_asked_as_a_job() -> None:
+    asked = {
+        p.question: p.answer
+        for p in FOUR_WAYS.generate("Graldel Kriththun works as a clockmaker.", 0)
+    }
+    assert asked["What is Graldel Kriththun's job?"] == "a clockmaker"
+    # not where the clause says more than the occupation, nor for a role that is no occupation
+    for text in ("Orla Fenwick still works as a guide.", "Edda Mirel travelled as a child."):
+        assert not [p for p in FOUR_WAYS.generate(text, 0) if p.question.endswith("job?")]
+
+
 def test_a_repeated_sentence_has_no_reordering() -> None:
     texts = fact_statements("Ilse keeps the lighthouse at Varrow Point. " * 3, seed=1)
     assert all(t.count("Ilse keeps") <= 3 for t in texts)  # and the call returns at all
