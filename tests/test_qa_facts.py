@@ -197,6 +197,9 @@ def test_the_config_chooses_the_composed_frames() -> None:
     default = default_qa_generator(None, LiftConfig(qa_generator="facts"))  # type: ignore[arg-type]
     assert isinstance(default, FactQAGenerator)
     assert (default.composed_reply, default.timeline_reply) == ("joined", "years-compared")
+    assert default.unique_answers
+    kept = default_qa_generator(None, LiftConfig(qa_generator="facts", qa_unique_answers=False))  # type: ignore[arg-type]
+    assert isinstance(kept, FactQAGenerator) and not kept.unique_answers
     with pytest.raises(ValueError):
         FactQAGenerator(composed_frames=0)
 
