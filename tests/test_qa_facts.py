@@ -325,6 +325,14 @@ def test_an_occupation_is_also_asked_as_a_job() -> None:
         assert not [p for p in FOUR_WAYS.generate(text, 0) if p.question.endswith("job?")]
 
 
+def test_an_adverb_before_the_verb_stays_before_it() -> None:
+    asked = {p.question for p in FOUR_WAYS.generate("Edda Mirel often visits Kelby in winter.", 0)}
+    assert "When does Edda Mirel often visit Kelby?" in asked
+    assert not [q for q in asked if "visit often" in q], asked
+    asked = {p.question for p in FOUR_WAYS.generate("Orla Fenwick still works as a guide.", 0)}
+    assert "What does Orla Fenwick still work as?" in asked
+
+
 def test_a_repeated_sentence_has_no_reordering() -> None:
     texts = fact_statements("Ilse keeps the lighthouse at Varrow Point. " * 3, seed=1)
     assert all(t.count("Ilse keeps") <= 3 for t in texts)  # and the call returns at all

@@ -236,6 +236,15 @@ def _question(parts: list[str]) -> str:
     return _sentence_case(text) + "?"
 
 
+def _do_support(wh: str, verb: Token, subject: str, rest: list[Token], last: str = "") -> str:
+    """A question with do-support, the clause's words before the verb kept before it: "Who
+    does Edda Mirel often visit?", not "… visit often?"."""
+    before = [t for t in rest if t.i < verb.i]
+    after = [t for t in rest if t.i > verb.i]
+    parts = [wh, _DO[verb.tag_], subject, detokenize(before), verb.lemma_, detokenize(after), last]
+    return _question(parts)
+
+
 def _measured(top: Token) -> Token | None:
     """The adjective a measure phrase measures: 'high' in '214 metres high', 'away' in
     'forty-two kilometres away' — asked as 'how high', 'how far away'."""
@@ -348,7 +357,7 @@ def _fronted(span: Span, label: str) -> list[Phrasing]:
         if verb.lemma_ == "be":
             return _question([wh, verb.text.lower(), subject_text, detokenize(kept)])
         if verb.tag_ in _DO:
-            return _question([wh, _DO[verb.tag_], subject_text, verb.lemma_, detokenize(kept)])
+            return _do_support(wh, verb, subject_text, kept)
         return None
 
     question = asked(others)
@@ -531,7 +540,7 @@ def _reverse_of_subject(
         obj = objects[0]
         object_ids = {t.i for t in obj.subtree}
         rest = [t for t in clause if t.i not in object_ids | subject_ids | {verb.i}]
-        question = _question(["what", _DO[verb.tag_], span.text, verb.lemma_, detokenize(rest)])
+        question = _do_support("what", verb, span.text, rest)
         results.append(Phrasing(question, detokenize(list(obj.subtree)), reply, "reverse"))
     elif objects and verb.lemma_ == "be" and objects[0].pos_ == "NOUN":
         obj = objects[0]
@@ -543,9 +552,7 @@ def _reverse_of_subject(
         role = roles[0]
         role_ids = {t.i for t in role.head.subtree}
         rest = [t for t in clause if t.i not in role_ids | subject_ids | {verb.i}]
-        question = _question(
-            ["what", _DO[verb.tag_], span.text, verb.lemma_, detokenize(rest), "as"]
-        )
+        question = _do_support("what", verb, span.text, rest, "as")
         results.append(Phrasing(question, detokenize(list(role.subtree)), reply, "reverse"))
         if verb.lemma_ in _OCCUPATION_VERBS and not detokenize(rest).strip(" ,."):
             # the role as readers ask for it: "What is Edda's job?" as well as "What does Edda
