@@ -255,11 +255,13 @@ class LiftConfig(BaseModel):
         "(0-46 %, docs/benchmarks.md).",
     )
     qa_unique_answers: bool = Field(
-        default=True,
+        default=False,
         description="'facts' generator: leave out a question the corpus answers with two "
         "different names ('Who works as a falconer?' where three people do), and the "
-        "multi-hop questions built on one: each such pair teaches one answer to a question "
-        "with several, the swapped bindings the memory answers with (docs/lift.md §6).",
+        "multi-hop questions built on one. Off by default: on a dev text where every "
+        "occupation and birthplace is shared it trained 30 % fewer tokens but answered 29 of "
+        "36 held-out questions against 34, the left-out pairs' replies having restated each "
+        "binding once more (docs/benchmarks.md, thirty-first session).",
     )
     qa_composed_frames: int = Field(
         default=2,

@@ -197,9 +197,9 @@ def test_the_config_chooses_the_composed_frames() -> None:
     default = default_qa_generator(None, LiftConfig(qa_generator="facts"))  # type: ignore[arg-type]
     assert isinstance(default, FactQAGenerator)
     assert (default.composed_reply, default.timeline_reply) == ("joined", "years-compared")
-    assert default.unique_answers
-    kept = default_qa_generator(None, LiftConfig(qa_generator="facts", qa_unique_answers=False))  # type: ignore[arg-type]
-    assert isinstance(kept, FactQAGenerator) and not kept.unique_answers
+    assert not default.unique_answers
+    unique = default_qa_generator(None, LiftConfig(qa_generator="facts", qa_unique_answers=True))  # type: ignore[arg-type]
+    assert isinstance(unique, FactQAGenerator) and unique.unique_answers
     with pytest.raises(ValueError):
         FactQAGenerator(composed_frames=0)
 
@@ -255,7 +255,8 @@ def test_a_question_the_corpus_answers_with_two_names_is_not_asked() -> None:
         "Ostra Vellin works as a ferry pilot. Ostra Vellin was born in Harrowby. "
         "Sabeth Orrin works as a ferry pilot. Joral Pennick was born in Harrowby."
     )
-    asked = {p.question: p.answer for p in FactQAGenerator(per_fact=8).generate(text, 0)}
+    unique = FactQAGenerator(per_fact=8, unique_answers=True)
+    asked = {p.question: p.answer for p in unique.generate(text, 0)}
     # two ferry pilots and two people born in Harrowby: "who" has two answers, whichever
     # wh-word the recognizer's reading of the name gives
     assert not [q for q in asked if q.endswith("works as a ferry pilot?")], asked
@@ -266,7 +267,7 @@ def test_a_question_the_corpus_answers_with_two_names_is_not_asked() -> None:
     assert asked["What does Ostra Vellin work as?"] == "a ferry pilot"
     assert asked["Where was Ostra Vellin born?"] == "Harrowby"
     assert asked["What does Sabeth Orrin work as?"] == "a ferry pilot"
-    kept = FactQAGenerator(per_fact=8, unique_answers=False).generate(text, 0)
+    kept = FactQAGenerator(per_fact=8).generate(text, 0)  # the default keeps them
     assert any(p.question.endswith("born in Harrowby?") for p in kept)
 
 

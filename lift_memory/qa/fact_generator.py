@@ -44,7 +44,7 @@ class FactQAGenerator:
         composed_reply: ComposedReply = "joined",
         composed_frames: int = 2,
         timeline_reply: TimelineReply = "years-compared",
-        unique_answers: bool = True,
+        unique_answers: bool = False,
     ) -> None:
         if per_fact < 1:
             raise ValueError("per_fact must be at least 1")
